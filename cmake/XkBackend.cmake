@@ -1,0 +1,15 @@
+# xk_backend_decision(<NAME> <FOUND>) sets XK_HAS_<NAME> from the XK_<NAME> switch
+# (AUTO/ON/OFF) and whether the toolchain was found; ON without the toolchain is an error.
+function(xk_backend_decision name found why_missing)
+  string(TOUPPER "${XK_${name}}" mode)
+  if(mode STREQUAL "OFF" OR mode STREQUAL "FALSE" OR mode STREQUAL "0")
+    set(XK_HAS_${name} 0 PARENT_SCOPE)
+  elseif(found)
+    set(XK_HAS_${name} 1 PARENT_SCOPE)
+  elseif(mode STREQUAL "ON" OR mode STREQUAL "TRUE" OR mode STREQUAL "1")
+    message(FATAL_ERROR "XK_${name}=ON but ${why_missing}")
+  else()
+    message(STATUS "xkern: ${name} backend off: ${why_missing}")
+    set(XK_HAS_${name} 0 PARENT_SCOPE)
+  endif()
+endfunction()

@@ -1,0 +1,82 @@
+// Buffers, tensors, device descriptions and launch records (no Device yet: see device.h).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xk/dtype.h"
+#include "xk/error.h"
+
+namespace xk {
+
+class Device;
+
+struct DeviceInfo {
+  std::string name;           // "cpu-ref", "vulkan:0", "cuda:0", "cuda-sim", ...
+  std::string api;            // "cpu", "vulkan", "cuda", "hip", "sim"
+  std::string arch;           // "sm_121a", "gfx1151", "llvmpipe", "x86_64", ...
+  std::string description;    // driver / product string
+  uint64_t memory_bytes = 0;  // device memory (or host memory for CPU-backed devices)
+  bool unified_memory = false;
+  int subgroup_size = 1;      // warp / wave / subgroup width; 1 for scalar CPU
+  int compute_units = 0;      // SMs / CUs / cores
+  std::vector<std::string> features;  // "fp16", "int8_dot", "coopmat", "fp4_mma", ...
+  bool has(const std::string& f) const;
+};
+
+// What one launch did. Backends fill what they can measure.
+struct LaunchRecord {
+  std::string variant;            // stable kernel-variant name that ran
+  ActPrecision act = ActPrecision::Auto;  // activation precision actually used (matmul)
+  double device_seconds = -1;     // device-timed duration; < 0 when timing is off/unavailable
+  // Counters (the simulator fills these from the real kernel's execution).
+  bool has_counters = false;
+  std::map<std::string, uint64_t> mma_by_kind;  // e.g. "mma.m16n8k64.mxf4nvf4" -> count
+  uint64_t global_bytes_read = 0, global_bytes_written = 0;
+  uint64_t shared_bytes = 0, barriers = 0;
+};
+
+// Backend-side storage. Subclassed by each backend.
+class BufferImpl {
+ public:
+  virtual ~BufferImpl() = default;
+  size_t bytes = 0;
+  Device* device = nullptr;
+};
+
+// Move-only owner of device memory (RAII: freed in the backend's BufferImpl destructor).
+class Buffer {
+ public:
+  Buffer() = default;
+  explicit Buffer(std::unique_ptr<BufferImpl> impl) : impl_(std::move(impl)) {}
+  Buffer(Buffer&&) noexcept = default;
+  Buffer& operator=(Buffer&&) noexcept = default;
+  size_t size() const { return impl_ ? impl_->bytes : 0; }
+  Device* device() const { return impl_ ? impl_->device : nullptr; }
+  bool valid() const { return impl_ != nullptr; }
+  template <class T> T* impl() const { return static_cast<T*>(impl_.get()); }
+
+ private:
+  std::unique_ptr<BufferImpl> impl_;
+};
+
+// A typed view over a Buffer. Row-major; shape[0] is the slowest dimension.
+// Quantized tensors hold GGUF-canonical rows of blocks along the last dimension.
+struct Tensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  Buffer buf;
+  float tensor_scale = 1.0f;  // NVFP4 per-tensor FP32 scale (1 for every other format)
+  // Backend-owned repacked copies of a weight tensor, keyed by layout name
+  // (filled by Device::prepare_weights at upload or lazily by a variant).
+  mutable std::map<std::string, Buffer> packed;
+
+  int64_t numel() const;
+  size_t bytes() const;  // bytes the shape needs in this dtype
+  Device* device() const { return buf.device(); }
+  std::string shape_str() const;  // "[512, 4096]"
+};
+
+}  // namespace xk
