@@ -24,8 +24,12 @@ float e4m3_to_f32(uint8_t code);  // OCP FP8 E4M3 (fn: no inf, 0x7F/0xFF = NaN)
 uint8_t f32_to_e4m3(float f);     // RNE, saturates to +-448
 
 // Quantizes/dequantizes one row of n elements (n a multiple of the block size) in GGUF
-// layout. For F32/F16/BF16 these are plain conversions. NVFP4 values are scaled by
-// tensor_scale on dequantization; quantize_row for NVFP4 expects x already divided by it.
+// layout, bit-exact with ggml's quantize_row_*_ref / dequantize_row_* (rounding rules in
+// backends/core/formats.cpp). NVFP4 sub-block scales use ggml's own UE4M3 rounding
+// (ggml_fp32_to_ue4m3: half up, anything >= 256 -> 448) and decoding (0x7F -> 0), not the
+// RNE f32_to_ue4m3 above. Non-finite input to a block format throws xk::Error.
+// For F32/F16/BF16 these are plain conversions. NVFP4 values are scaled by tensor_scale on
+// dequantization; quantize_row for NVFP4 expects x already divided by it.
 void quantize_row(DType t, const float* x, void* dst, int64_t n);
 void dequantize_row(DType t, const void* src, float* y, int64_t n, float tensor_scale = 1.0f);
 

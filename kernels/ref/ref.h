@@ -5,12 +5,14 @@
 //   F32  X widened to FP32; W dequantized to FP32 (NVFP4 includes tensor_scale).
 //   F16  X and dequantized W each rounded to FP16 (RNE) before multiplying.
 //   Q8   each row of X quantized to Q8_0 blocks (xk::quantize_row(Q8_0): d = amax/127,
-//        q = round(x/d), d stored as FP16). Weights enter as small integers with a block
-//        scale: Q4_0 (q-8, d); Q8_0 (q, d); MXFP4 (2*e2m1, 2^(e-127)/2); NVFP4 per 16
-//        (2*e2m1, ue4m3 * tensor_scale / 2). Y = sum over blocks of
-//        w_scale * x_scale * sum(int w * int x).
+//        q = roundf(x * (1/d)) with 1/d rounded to FP32 first and ties away from zero, as
+//        ggml's quantize_row_q8_0_ref; d stored as FP16, the rounded d is the x scale).
+//        Weights enter as small integers with a block scale: Q4_0 (q-8, d); Q8_0 (q, d);
+//        MXFP4 (2*e2m1, 2^(e-127)/2); NVFP4 per 16 (2*e2m1, ue4m3 * tensor_scale / 2).
+//        Y = sum over blocks of w_scale * x_scale * sum(int w * int x).
 //   FP4  X quantized to the weight's FP4 format: MXFP4 weights -> quantize_row(MXFP4, x);
-//        NVFP4 weights -> per-row scale s = amax_row / (6 * 448) (1 when the row is 0),
+//        NVFP4 weights -> per-row scale s = amax_row / (6 * 448) (1 when the row is 0,
+//        floored at FLT_MIN so x / s stays finite),
 //        quantize_row(NVFP4, x / s), and Y row multiplied by s.
 //   FP8  X quantized to E4M3 in blocks of 32 with one E8M0 scale each (quantize_act_fp8).
 // Every product is formed exactly and accumulated in FP64; Y is rounded to FP32 once.
