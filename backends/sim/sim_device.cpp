@@ -1,0 +1,94 @@
+#include "backends/sim/sim_device.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "xk/error.h"
+
+namespace xk::sim {
+
+SimBuffer::SimBuffer(size_t n) {
+  bytes = n;
+  const size_t data_bytes = (n + kGuard - 1) / kGuard * kGuard;
+  base_ = static_cast<uint8_t*>(std::aligned_alloc(kGuard, data_bytes + 2 * kGuard));
+  if (!base_) throw Error("alloc", "bytes", "out of host memory allocating " + std::to_string(n) + " bytes");
+  std::memset(base_, kGuardByte, kGuard);
+  std::memset(base_ + kGuard, 0xFF, n);
+  std::memset(base_ + kGuard + n, kGuardByte, data_bytes - n + kGuard);
+}
+
+SimBuffer::~SimBuffer() {
+  if (device) static_cast<SimDevice*>(device)->forget(this);
+  std::free(base_);
+}
+
+std::string SimBuffer::check_and_restore() {
+  const size_t data_bytes = (bytes + kGuard - 1) / kGuard * kGuard;
+  const size_t tail = data_bytes - bytes + kGuard;
+  long first_before = -1, last_after = -1;
+  for (size_t i = 0; i < kGuard; ++i)
+    if (base_[i] != kGuardByte) { first_before = long(kGuard - i); break; }
+  const uint8_t* end = base_ + kGuard + bytes;
+  for (size_t i = tail; i-- > 0;)
+    if (end[i] != kGuardByte) { last_after = long(i); break; }
+  if (first_before < 0 && last_after < 0) return "";
+  std::string what;
+  if (first_before >= 0) what += "up to " + std::to_string(first_before) + " bytes before its start";
+  if (last_after >= 0)
+    what += std::string(what.empty() ? "" : " and ") + "at byte offset " + std::to_string(bytes + size_t(last_after)) +
+            " (" + std::to_string(last_after + 1) + " bytes past its end)";
+  std::memset(base_, kGuardByte, kGuard);
+  std::memset(base_ + kGuard + bytes, kGuardByte, tail);
+  return what;
+}
+
+SimDevice::~SimDevice() {
+  std::lock_guard<std::mutex> g(m_);
+  for (SimBuffer* b : live_) b->device = nullptr;  // buffers outliving the device stay valid memory
+}
+
+Buffer SimDevice::alloc(size_t bytes) {
+  if (bytes > info_.memory_bytes)
+    throw Error("alloc", "bytes", "out of device memory: " + std::to_string(bytes) + " bytes requested, " +
+                                      info_.name + " has " + std::to_string(info_.memory_bytes));
+  auto b = std::make_unique<SimBuffer>(bytes);
+  b->device = this;
+  {
+    std::lock_guard<std::mutex> g(m_);
+    live_.insert(b.get());
+  }
+  return Buffer(std::move(b));
+}
+
+void SimDevice::forget(SimBuffer* b) {
+  std::lock_guard<std::mutex> g(m_);
+  live_.erase(b);
+}
+
+void SimDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(data(dst) + offset, src, bytes);
+}
+
+void SimDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+  if (bytes) std::memcpy(dst, data(src) + offset, bytes);
+}
+
+void SimDevice::check_guards(const std::string& kernel, const std::vector<const void*>& args) {
+  std::lock_guard<std::mutex> g(m_);
+  for (SimBuffer* b : live_) {
+    const std::string what = b->check_and_restore();
+    if (what.empty()) continue;
+    std::string arg = "no pointer argument points into it";
+    for (size_t i = 0; i < args.size(); ++i) {
+      const auto* p = static_cast<const uint8_t*>(args[i]);
+      if (p >= b->data() - SimBuffer::kGuard && p <= b->data() + b->bytes + SimBuffer::kGuard) {
+        arg = "kernel argument #" + std::to_string(i);
+        break;
+      }
+    }
+    throw Error(info_.name, "kernel '" + kernel + "' wrote outside a buffer of " + std::to_string(b->bytes) +
+                                " bytes (" + arg + "): " + what);
+  }
+}
+
+}  // namespace xk::sim
