@@ -1,0 +1,74 @@
+// The CUDA device: one GPU seen through the CUDA runtime API. Owns one stream; buffers are
+// stream-ordered allocations (cudaMallocAsync) so per-launch scratch is cheap; events time
+// launches when Device::timing() is on. Compiled by g++ (no kernels here: see kernels.cu).
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xk/device.h"
+#include "xk/registry.h"
+
+namespace xk::cuda {
+
+// Throws xk::Error(op, "<call> failed: <cudaGetErrorString>") when status is not cudaSuccess.
+void check(cudaError_t status, const char* op, const char* call);
+
+class CudaBuffer : public BufferImpl {
+ public:
+  CudaBuffer(size_t n, cudaStream_t stream);
+  ~CudaBuffer() override;  // cudaFreeAsync on the owning stream
+  CudaBuffer(const CudaBuffer&) = delete;
+  CudaBuffer& operator=(const CudaBuffer&) = delete;
+  void* data() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+  cudaStream_t stream_;
+};
+
+// Move-only owner of a cudaEvent_t.
+class Event {
+ public:
+  Event();
+  ~Event();
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  cudaEvent_t get() const { return ev_; }
+
+ private:
+  cudaEvent_t ev_ = nullptr;
+};
+
+class CudaDevice : public Device {
+ public:
+  explicit CudaDevice(int ordinal);
+  ~CudaDevice() override;
+  const DeviceInfo& info() const override { return info_; }
+  Buffer alloc(size_t bytes) override;
+  void write(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
+  void read(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
+  void synchronize() override;
+  // Repacks NVFP4/MXFP4/Q4_0/Q8_0 weights into the MMA-friendly layouts at upload.
+  void prepare_weights(Tensor& w) override;
+
+  cudaStream_t stream() const { return stream_; }
+  int ordinal() const { return ordinal_; }
+  // "sm_121a": the arch string this build can run on this GPU ("a" when the arch-specific
+  // target was compiled), and whether the FP4 block-scaled MMA kernels are usable.
+  static std::string arch_string(int major, int minor);
+
+ private:
+  int ordinal_;
+  cudaStream_t stream_ = nullptr;
+  DeviceInfo info_;
+  struct Variants;  // owns the Launcher the variant table captures
+  std::unique_ptr<Variants> table_;
+};
+
+// What the runtime sees: one entry per GPU, or one unavailable entry with the reason.
+std::vector<DeviceEntry> enumerate();
+
+}  // namespace xk::cuda

@@ -1,0 +1,12 @@
+// The one nvcc translation unit of the CUDA backend: instantiates the variant table
+// (table.h, every kernel of kernels/cuda/) over the real Launcher.
+#include "backends/cuda/launcher.h"
+#include "backends/cuda/table.h"
+
+namespace xk::cuda {
+
+std::vector<Variant> make_variants(Launcher& launcher) { return cuda_table::cuda_variants(launcher); }
+
+void prepare_weights(Device&, Tensor& w) { cuda_table::prepare_weights(w); }
+
+}  // namespace xk::cuda
