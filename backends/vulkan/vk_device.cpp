@@ -1,0 +1,110 @@
+#include "vk_device.h"
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+#include "weights_pack.h"
+#include "xk/error.h"
+
+namespace xk::vk {
+
+namespace {
+
+const char* kPackedKey = "vk_soa";  // Tensor::packed key of the repacked weights
+
+std::string version_str(uint32_t v) {
+  return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +
+         std::to_string(VK_API_VERSION_PATCH(v));
+}
+
+// "llvmpipe (LLVM 15.0.6, 256 bits)" -> "llvmpipe"; "NVIDIA GB10" -> "nvidia_gb10".
+std::string arch_of(const std::string& device_name) {
+  std::string s = device_name.substr(0, device_name.find(" ("));
+  for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  return s;
+}
+
+}  // namespace
+
+DeviceInfo describe_device(const PhysicalDevice& pd, int index, bool unified, bool validation) {
+  DeviceInfo i;
+  i.name = "vulkan:" + std::to_string(index);
+  i.api = "vulkan";
+  i.arch = arch_of(pd.props.deviceName);
+  i.description = std::string(pd.props.deviceName) + ", Vulkan " + version_str(pd.api_version);
+  for (uint32_t h = 0; h < pd.memory.memoryHeapCount; ++h)
+    if (pd.memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) i.memory_bytes += pd.memory.memoryHeaps[h].size;
+  i.unified_memory = unified;
+  i.subgroup_size = static_cast<int>(pd.subgroup_size);
+  // Core Vulkan does not report SMs/CUs; lavapipe runs one thread per host core.
+  i.compute_units = pd.props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? static_cast<int>(std::thread::hardware_concurrency()) : 0;
+  auto add = [&](bool on, const char* f) {
+    if (on) i.features.push_back(f);
+  };
+  add(pd.fp16, "fp16");
+  add(pd.int8, "int8");
+  add(pd.int16, "int16");
+  add(pd.storage8, "storage8");
+  add(pd.storage16, "storage16");
+  add(pd.subgroup_ops & VK_SUBGROUP_FEATURE_BASIC_BIT, "subgroup_basic");
+  add(pd.subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT, "subgroup_arith");
+  add(pd.subgroup_ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT, "subgroup_shuffle");
+  add(pd.int_dot, "int_dot");
+  add(pd.int_dot_accelerated, "int_dot_accel");
+  add(pd.coopmat, "coopmat");
+  add(pd.timestamp_valid_bits > 0, "timestamps");
+  add(validation, "validation");
+  i.features.push_back("shared_" + std::to_string(pd.props.limits.maxComputeSharedMemorySize / 1024) + "k");
+  return i;
+}
+
+VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDevice& pd, int index) {
+  const bool validation = instance->validation();
+  ctx_ = std::make_unique<Context>(std::move(instance), pd);
+  info_ = describe_device(pd, index, ctx_->unified(), validation);
+  info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
+  add_matmul_variants(pd, variants_);
+  add_attention_variants(pd, variants_);
+}
+
+VulkanDevice::~VulkanDevice() = default;
+
+Buffer VulkanDevice::alloc(size_t bytes) {
+  auto b = ctx_->alloc(bytes);
+  b->device = this;
+  return Buffer(std::move(b));
+}
+
+void VulkanDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+  ctx_->write(vkbuf(dst), offset, src, bytes);
+}
+
+void VulkanDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+  ctx_->read(vkbuf(src), offset, dst, bytes);
+}
+
+void VulkanDevice::synchronize() {
+  // Every batch already waited on its fence; this only surfaces late validation messages.
+  check(api().vkDeviceWaitIdle(ctx_->device()), "synchronize", "vkDeviceWaitIdle");
+  ctx_->instance().throw_if_validation_failed("synchronize");
+}
+
+void VulkanDevice::prepare_weights(Tensor& w) {
+  if (w.shape.size() != 2 || !traits(w.dtype).quantized) return;  // float weights: not used by these kernels
+  packed_weights(w);
+}
+
+const VkBuf& VulkanDevice::packed_weights(const Tensor& w) {
+  auto it = w.packed.find(kPackedKey);
+  if (it != w.packed.end()) return vkbuf(it->second);
+  const int64_t n = w.shape[0], k = w.shape[1];
+  std::vector<uint8_t> gguf(w.bytes());
+  read(w.buf, 0, gguf.data(), gguf.size());
+  const std::vector<uint32_t> words = pack_weights(w.dtype, gguf.data(), n, k);
+  Buffer b = alloc(words.size() * sizeof(uint32_t));
+  write(b, 0, words.data(), words.size() * sizeof(uint32_t));
+  return vkbuf(w.packed[kPackedKey] = std::move(b));
+}
+
+}  // namespace xk::vk

@@ -1,0 +1,74 @@
+// The process-wide Vulkan instance: loader, optional Khronos validation layer, debug-utils
+// messenger, and the list of physical devices with their capabilities.
+//
+// Validation policy (also in backends/vulkan/README.md):
+//   * XK_VULKAN_VALIDATION=1 enables VK_LAYER_KHRONOS_validation; if the layer is not
+//     installed, every Vulkan device is reported unavailable with that reason (a test run
+//     that asked for validation must never pass silently without it).
+//   * Whether the layer came from XK_VULKAN_VALIDATION or from VK_INSTANCE_LAYERS, a
+//     debug-utils messenger records every validation message of WARNING or ERROR severity.
+//     The next synchronisation point of any device (launch, copy, synchronize) throws
+//     xk::Error("vulkan", "validation: <message>") - so any validation message fails the
+//     test that caused it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vk_api.h"
+#include "xk/tensor.h"
+
+namespace xk::vk {
+
+// What the backend needs to know about one physical device.
+struct PhysicalDevice {
+  VkPhysicalDevice handle = VK_NULL_HANDLE;
+  VkPhysicalDeviceProperties props{};
+  VkPhysicalDeviceMemoryProperties memory{};
+  uint32_t compute_queue_family = UINT32_MAX;
+  uint32_t timestamp_valid_bits = 0;
+  uint32_t api_version = 0;
+  uint32_t subgroup_size = 1;
+  uint32_t subgroup_ops = 0;  // VkSubgroupFeatureFlags supported in compute
+  bool subgroup_size_fixed = false;  // minSubgroupSize == maxSubgroupSize (Vulkan 1.3)
+  uint64_t max_allocation = 0, max_buffer = 0;
+  uint64_t max_storage_range = 0;  // maxStorageBufferRange: the largest buffer one binding may cover
+  // Features this runtime enables when present (Vulkan 1.1/1.2/1.3 core feature structs).
+  bool fp16 = false, int8 = false, int16 = false, storage8 = false, storage16 = false;
+  bool int_dot = false, int_dot_accelerated = false, coopmat = false;
+  bool timeline = false;
+  std::string reason_unusable;  // "" when the backend can run on it
+};
+
+class Instance {
+ public:
+  // The instance, or nullptr with *why set (no loader, no driver, layer missing).
+  static std::shared_ptr<Instance> get(std::string* why);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  VkInstance handle() const { return instance_; }
+  bool debug_utils() const { return debug_utils_; }
+  bool validation() const { return validation_; }
+  const std::vector<PhysicalDevice>& devices() const { return devices_; }
+
+  // Validation messages recorded since the last call (and clears them).
+  std::vector<std::string> take_messages();
+  // Throws xk::Error("vulkan", "validation: ...") when any message was recorded.
+  void throw_if_validation_failed(const std::string& during);
+
+ private:
+  Instance() = default;
+  std::string init();
+  static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                   VkDebugUtilsMessageTypeFlagsEXT type,
+                                                   const VkDebugUtilsMessengerCallbackDataEXT* data, void* self);
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  bool debug_utils_ = false, validation_ = false;
+  std::vector<PhysicalDevice> devices_;
+  std::vector<std::string> messages_;
+};
+
+}  // namespace xk::vk
