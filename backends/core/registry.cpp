@@ -43,18 +43,25 @@ std::vector<Backend> all_backends() {
   return v;
 }
 
+// A backend's devices; a backend that throws while looking, or finds nothing, becomes one
+// unavailable entry carrying the reason.
+std::vector<DeviceEntry> enumerate(const Backend& b) {
+  std::vector<DeviceEntry> found;
+  try {
+    found = b.enumerate();
+  } catch (const std::exception& e) {
+    return {{b.api, b.api, false, e.what(), ""}};
+  }
+  if (found.empty()) found = {{b.api, b.api, false, "no devices found", ""}};
+  return found;
+}
+
 }  // namespace
 
 std::vector<DeviceEntry> list_devices() {
   std::vector<DeviceEntry> out;
   for (const Backend& b : all_backends()) {
-    std::vector<DeviceEntry> found;
-    try {
-      found = b.enumerate();
-    } catch (const std::exception& e) {
-      found = {{b.api, b.api, false, e.what(), ""}};
-    }
-    if (found.empty()) found = {{b.api, b.api, false, "no devices found", ""}};
+    std::vector<DeviceEntry> found = enumerate(b);
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
@@ -63,12 +70,7 @@ std::vector<DeviceEntry> list_devices() {
 std::unique_ptr<Device> open_device(std::string_view name) {
   std::string known;
   for (const Backend& b : all_backends()) {
-    std::vector<DeviceEntry> found;
-    try {
-      found = b.enumerate();
-    } catch (const std::exception& e) {
-      found = {{b.api, b.api, false, e.what(), ""}};
-    }
+    std::vector<DeviceEntry> found = enumerate(b);
     for (const DeviceEntry& e : found) {
       if (e.available) known += (known.empty() ? "" : ", ") + e.name;
       if (e.name != name) continue;
