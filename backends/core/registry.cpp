@@ -9,7 +9,7 @@ namespace xk {
 namespace {
 
 // A backend that was not compiled in still shows up in `xk devices`, with the reason.
-Backend absent(const std::string& api, const std::string& reason) {
+[[maybe_unused]] Backend absent(const std::string& api, const std::string& reason) {
   return Backend{api,
                  [api, reason] { return std::vector<DeviceEntry>{{api, api, false, reason, ""}}; },
                  [api, reason](const std::string& n) -> std::unique_ptr<Device> {
