@@ -51,8 +51,10 @@ std::string shader_name(const char* family, DType w, ActPrecision a) {
 }
 
 // Runs quantize_q8 (when the act is Q8) then the GEMM/GEMV in one batch.
+// q8_as_f32: the GEMM reads the quantized activations as FP32 values (mul_mm_direct.comp),
+// so they come from quantize_q8_f32 instead of the packed-int8 quantize_q8.
 void run(Device& base, const MatmulArgs& a, LaunchRecord& rec, const std::string& shader,
-         std::initializer_list<uint32_t> spec, std::array<uint32_t, 3> groups) {
+         std::initializer_list<uint32_t> spec, std::array<uint32_t, 3> groups, bool q8_as_f32 = false) {
   auto& dev = static_cast<VulkanDevice&>(base);
   Context& ctx = dev.ctx();
   const VkBuf& w = dev.packed_weights(a.W);
@@ -63,11 +65,12 @@ void run(Device& base, const MatmulArgs& a, LaunchRecord& rec, const std::string
   const VkBuf& x = vkbuf(a.X.buf);
   const VkBuf& y = vkbuf(a.Y.buf);
   if (a.act == ActPrecision::Q8) {
-    VkBuf& xq = ctx.scratch("q8_quants", static_cast<size_t>(M * K));
+    VkBuf& xq = ctx.scratch(q8_as_f32 ? "q8_quants_f32" : "q8_quants",
+                            static_cast<size_t>(M * K) * (q8_as_f32 ? sizeof(float) : 1));
     VkBuf& xd = ctx.scratch("q8_scales", static_cast<size_t>(M * (K / 32)) * sizeof(float));
     Batch b = ctx.batch(rec.variant, dev.timing());
     const uint32_t qgroups = std::min<uint32_t>(65535, std::max<uint32_t>(1, ceil_div(M * (K / 32), 64)));
-    b.dispatch("quantize_q8", {}, {&x, &xq, &xd}, QuantPush{push.M, push.K, x_dtype}, {qgroups, 1, 1});
+    b.dispatch(q8_as_f32 ? "quantize_q8_f32" : "quantize_q8", {}, {&x, &xq, &xd}, QuantPush{push.M, push.K, x_dtype}, {qgroups, 1, 1});
     b.dispatch(shader.c_str(), spec, {&w, &xq, &xd, &y}, push, groups);
     rec.device_seconds = b.run();
   } else {
@@ -146,10 +149,10 @@ Variant mv_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
 
 // Direct (shared-memory-free) GEMM: X rows per subgroup, W rows per lane (mul_mm_direct.comp).
 constexpr uint32_t kDirectThreads = 64;
-// 16 X rows x 4 W rows per invocation, fixed by mul_mm_direct.comp (ROWS_PER_SG there).
+// 16 X rows x 8 W rows per invocation, fixed by mul_mm_direct.comp (ROWS_PER_SG, COLS there).
 // Measured on lavapipe: array-based 4x4 blocks ~5 GFLOP/s, larger arrays ~2 (spilled);
-// named-accumulator blocks of 8x4 ~10, 16x4 12-29 (noisy shared host), 32x4 ~12.
-constexpr uint32_t kDirectRows = 16, kDirectCols = 4;
+// named-accumulator blocks of 8x4 ~10, 16x4 and 16x8 ~57-60 on a quiet 2-core host, 32x4 slower.
+constexpr uint32_t kDirectRows = 16, kDirectCols = 8;
 
 Variant direct_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
   Variant v;
@@ -173,12 +176,15 @@ Variant direct_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
       return "needs a fixed subgroup size, a multiple of 8 dividing 64 (the grid is sized with it)";
     const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
     if ((pd.subgroup_ops & need) != need) return "device lacks subgroup shuffle in compute shaders";
+    const uint64_t q8_f32_bytes = static_cast<uint64_t>(a.M()) * static_cast<uint64_t>(a.K()) * sizeof(float);
+    if (a.act == ActPrecision::Q8 && q8_f32_bytes > pd.max_storage_range)
+      return "the " + std::to_string(q8_f32_bytes) + "-byte FP32 copy of the Q8 activations exceeds maxStorageBufferRange";
     return check_limits(pd, a, ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m));
   };
   const std::string shader = shader_name("mul_mm_direct", w, act);
   v.run_matmul = [shader, tile_m, tile_n, lanes](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
-    run(dev, a, rec, shader, {kDirectThreads, lanes},
-        {ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m), 1});
+    run(dev, a, rec, shader, {kDirectThreads, lanes}, {ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m), 1},
+        /*q8_as_f32=*/true);
   };
   return v;
 }

@@ -4,6 +4,10 @@
 //   d = amax / 127, id = d ? 1/d : 0, q = round-half-away(x * id), d stored as FP16.
 // Output as two arrays so the GEMM reads aligned words: xq [M][K/4] (int8 x4, element
 // 4w+c in byte c of word w) and xd [M][K/32] (d rounded to FP16, held as FP32).
+// Built with -DQ8_AS_F32 (shader quantize_q8_f32): xq [M][K] FP32 holds the dequantized
+// values q * d instead, exact in FP32 (a 7-bit integer times an FP16 has at most 18
+// significant bits), for mul_mm_direct.comp's Q8 path, which then runs its float inner loop
+// with no per-element int8 unpacking or per-group rescaling.
 //
 // One thread per group (grid-stride): reads 32 values, writes 8 words + 1 scale. Bandwidth-bound and
 // small next to the GEMM (M*K reads vs M*N*K FMAs); WG = 64 threads.
@@ -14,7 +18,11 @@ layout(local_size_x = 64) in;
 
 layout(std430, binding = 0) readonly buffer XBuf { uint x_words[]; };
 layout(std430, binding = 0) readonly buffer XBuf4 { vec4 x4[]; };  // F32 view: 16-byte loads
+#ifdef Q8_AS_F32
+layout(std430, binding = 1) writeonly buffer XQ { vec4 xq4[]; };  // [M][K/4], integer-valued
+#else
 layout(std430, binding = 1) writeonly buffer XQ { uint xq[]; };
+#endif
 layout(std430, binding = 2) writeonly buffer XD { float xd[]; };
 
 layout(push_constant) uniform Push {
@@ -42,16 +50,21 @@ void quantize_group(uint m, uint g) {
   for (uint i = 0; i < 32; ++i) amax = max(amax, abs(v[i]));
   const float d = amax / 127.0;
   const float inv = d != 0.0 ? 1.0 / d : 0.0;
+  const float d16 = round_f16(d);  // the stored x scale
   for (uint w = 0; w < 8; ++w) {
-    uint word = 0u;
+    ivec4 q;
     for (uint c = 0; c < 4; ++c) {
       const float s = v[4 * w + c] * inv;
-      const int q = int(sign(s) * floor(abs(s) + 0.5));  // C roundf: half away from zero
-      word |= (uint(q) & 0xFFu) << (8u * c);
+      q[c] = int(sign(s) * floor(abs(s) + 0.5));  // C roundf: half away from zero
     }
-    xq[m * (pc.K / 4) + g * 8 + w] = word;
+#ifdef Q8_AS_F32
+    xq4[m * (pc.K / 4) + g * 8 + w] = vec4(q) * d16;  // |q| <= 127 times an FP16: exact in FP32
+#else
+    xq[m * (pc.K / 4) + g * 8 + w] = (uint(q.x) & 0xFFu) | ((uint(q.y) & 0xFFu) << 8) | ((uint(q.z) & 0xFFu) << 16) |
+                                    ((uint(q.w) & 0xFFu) << 24);
+#endif
   }
-  xd[m * groups + g] = round_f16(d);
+  xd[m * groups + g] = d16;
 }
 
 void main() {
