@@ -136,4 +136,8 @@ class Session {
 // kernels thousands of times slower than the hardware; name them to benchmark their counts.
 std::vector<std::string> available_device_names();
 
+// A device's DeviceInfo as a JSON object text (name, api, arch, memory, features, ...): the
+// one description used by `xk devices --json` and by the benchmark JSON's context.
+std::string device_info_json(const DeviceInfo& info);
+
 }  // namespace xk::bench

@@ -236,6 +236,19 @@ Session::~Session() {
   benchmark::ClearRegisteredBenchmarks();
 }
 
+std::string device_info_json(const DeviceInfo& i) {
+  const nlohmann::ordered_json j = {{"name", i.name},
+                                    {"api", i.api},
+                                    {"arch", i.arch},
+                                    {"description", i.description},
+                                    {"memory_bytes", i.memory_bytes},
+                                    {"unified_memory", i.unified_memory},
+                                    {"subgroup_size", i.subgroup_size},
+                                    {"compute_units", i.compute_units},
+                                    {"features", i.features}};
+  return j.dump();
+}
+
 namespace {
 
 // Each device's description goes into the JSON's "context" as "xk_device:<name>" (a JSON
@@ -244,15 +257,7 @@ void describe_in_context(const DeviceInfo& i) {
   static std::set<std::string> added;  // Google Benchmark's context is per process
   const std::string key = "xk_device:" + i.name;
   if (!added.insert(key).second) return;
-  const nlohmann::ordered_json j = {{"api", i.api},
-                                    {"arch", i.arch},
-                                    {"description", i.description},
-                                    {"memory_bytes", i.memory_bytes},
-                                    {"unified_memory", i.unified_memory},
-                                    {"subgroup_size", i.subgroup_size},
-                                    {"compute_units", i.compute_units},
-                                    {"features", i.features}};
-  benchmark::AddCustomContext(key, j.dump());
+  benchmark::AddCustomContext(key, device_info_json(i));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench.h"
 #include "tools/xk/commands.h"
 #include "tools/xk/text.h"
 #include "xk/registry.h"
@@ -22,18 +23,6 @@ std::vector<std::string> act_names(const std::vector<ActPrecision>& v) {
   std::vector<std::string> out;
   for (ActPrecision a : v) out.push_back(name(a));
   return out;
-}
-
-nlohmann::ordered_json info_json(const DeviceInfo& i) {
-  return {{"name", i.name},
-          {"api", i.api},
-          {"arch", i.arch},
-          {"description", i.description},
-          {"memory_bytes", i.memory_bytes},
-          {"unified_memory", i.unified_memory},
-          {"subgroup_size", i.subgroup_size},
-          {"compute_units", i.compute_units},
-          {"features", i.features}};
 }
 
 nlohmann::ordered_json variants_json(const Device& dev) {
@@ -76,7 +65,7 @@ void print_json(const std::vector<DeviceEntry>& entries) {
                         {"description", e.description}};
     Opened o = try_open(e);
     if (o.dev) {
-      j["info"] = info_json(o.dev->info());
+      j["info"] = nlohmann::ordered_json::parse(bench::device_info_json(o.dev->info()));
       j["variants"] = variants_json(*o.dev);
     } else if (!o.error.empty()) {
       j["open_error"] = o.error;
