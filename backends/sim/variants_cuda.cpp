@@ -10,38 +10,19 @@
 
 namespace xk::sim {
 
-namespace {
-
-std::string f16_demo_supports(const MatmulArgs& a) {
-  if (a.W.dtype != DType::F16) return "demo kernel takes f16 weights";
-  if (a.X.dtype != DType::F32 && a.X.dtype != DType::F16) return "demo kernel takes f32 or f16 activations";
-  return "";
-}
-
-}  // namespace
-
 std::vector<Variant> cuda_sim_variants(Launcher& launcher) {
   std::vector<Variant> out;
-  Variant v;
-  v.name = "mm_f16_f16_64x64_mma16816_demo_sm80";
-  v.op = Op::Matmul;
-  v.formats = {DType::F16};
-  v.acts = {ActPrecision::F16};
-  v.min_arch = "sm_80";
-  v.tile = "64x64x32";
-  v.priority = 0;  // a demonstration: any real variant for the same call wins
-  v.supports_matmul = [](const MatmulArgs& a, const DeviceInfo&) { return f16_demo_supports(a); };
-  v.run_matmul = [&launcher](Device&, const MatmulArgs& a, LaunchRecord& rec) {
+  Variant v = f16_demo_variant("mm_f16_f16_64x64_mma16816_demo_sm80", "sm_80");
+  v.run_matmul = [&launcher, name = v.name](Device&, const MatmulArgs& a, LaunchRecord& rec) {
     namespace cd = xk::cuda_demo;
     const auto p = cd::plan(a.M(), a.N());
     const auto* w = static_cast<const uint16_t*>(launcher.ptr(a.W.buf));
     auto* y = static_cast<float*>(launcher.ptr(a.Y.buf));
-    const char* name = "mm_f16_f16_64x64_mma16816_demo_sm80";
     if (a.X.dtype == DType::F32)
-      launcher.launch(name, cd::mm_f16_f16_64x64_mma16816_demo_sm80<float>, dim3(p.grid_x, p.grid_y), dim3(p.threads), 0,
+      launcher.launch(name.c_str(), cd::mm_f16_f16_64x64_mma16816_demo_sm80<float>, dim3(p.grid_x, p.grid_y), dim3(p.threads), 0,
                       rec, w, static_cast<const float*>(launcher.ptr(a.X.buf)), y, a.M(), a.N(), a.K());
     else
-      launcher.launch(name, cd::mm_f16_f16_64x64_mma16816_demo_sm80<uint16_t>, dim3(p.grid_x, p.grid_y),
+      launcher.launch(name.c_str(), cd::mm_f16_f16_64x64_mma16816_demo_sm80<uint16_t>, dim3(p.grid_x, p.grid_y),
                       dim3(p.threads), 0, rec, w, static_cast<const uint16_t*>(launcher.ptr(a.X.buf)), y, a.M(), a.N(),
                       a.K());
   };
