@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 PEERS = os.environ.get("XK_PEERS_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "bench", "peers")
 sys.path.insert(0, os.path.abspath(PEERS))
@@ -76,6 +77,54 @@ class PeerDryRunJson(unittest.TestCase):
     def test_filter_selects(self):
         j = self.dry("--filter", "attention/.*decode")
         self.assertEqual(len(j["benchmarks"]), 4)
+
+
+def stand_in_torch(event_ms=0.5):
+    """A torch whose calls do nothing and whose CUDA events say every call took event_ms."""
+    torch = mock.MagicMock(name="torch")
+    torch.__version__ = "0.0-stand-in"
+    torch.version.cuda = "13.0"
+    torch.backends.cudnn.version.return_value = 91000
+    torch.cuda.is_available.return_value = True
+    props = torch.cuda.get_device_properties.return_value
+    props.name, props.multi_processor_count, props.total_memory = "NVIDIA H200", 132, 150_000_000_000
+    torch.cuda.Event.return_value.elapsed_time.return_value = event_ms
+    attention = mock.MagicMock(name="torch.nn.attention")
+    return {"torch": torch, "torch.nn": torch.nn, "torch.nn.attention": attention}
+
+
+class PeerGpuPathWithStandInTorch(unittest.TestCase):
+    """The GPU path of torch_peers.py end to end against a stand-in torch: no GPU here, but a
+    typo or a wrong argument in it would otherwise first show on the one GPU run."""
+
+    def test_every_peer_is_timed_or_says_why_not(self):
+        mods = stand_in_torch(event_ms=0.5)
+        with tempfile.TemporaryDirectory() as d, mock.patch.dict(sys.modules, mods):
+            out = os.path.join(d, "peers.json")
+            self.assertEqual(quiet(torch_peers.main, ["--out", out, "--reps", "3", "--warmup", "1"]), 0)
+            with open(out) as f:
+                j = json.load(f)
+        self.assertEqual(j["context"]["gpu"], "NVIDIA H200")
+        errors = [b for b in j["benchmarks"] if b.get("error_occurred")]
+        # torch._int_mm refuses M <= 16: the tg128 GEMMs (M = 1), one entry each, with the reason.
+        self.assertTrue(errors)
+        for b in errors:
+            self.assertIn("torch_int_mm", b["name"])
+            self.assertIn("M > 16", b["error_message"])
+        timed_ = [b for b in j["benchmarks"] if not b.get("error_occurred")]
+        self.assertEqual(len(timed_) + len(errors), len(j["benchmarks"]))
+        for b in timed_:
+            self.assertAlmostEqual(b["real_time"], 0.5)
+            self.assertIn("pct_roofline", b, "an H200 has known peaks")
+
+    def test_decode_attention_is_not_masked_top_left(self):
+        mods = stand_in_torch()
+        sdpa = mods["torch"].nn.functional.scaled_dot_product_attention
+        with tempfile.TemporaryDirectory() as d, mock.patch.dict(sys.modules, mods):
+            quiet(torch_peers.main, ["--out", os.path.join(d, "p.json"), "--reps", "1", "--warmup", "0",
+                                     "--filter", "attention/custom/decode"])
+        self.assertTrue(sdpa.call_args_list)
+        self.assertTrue(all(c.kwargs["is_causal"] is False for c in sdpa.call_args_list))
 
 
 class Shapes(unittest.TestCase):
