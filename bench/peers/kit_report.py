@@ -7,8 +7,9 @@
   kit_report.py gtest   LOG                  one line: passed/failed/skipped counts of a
                                              GoogleTest log (complete or cut off)
   kit_report.py devices FILE [--nvidia-vulkan]  one line from `xk devices --json`; with
-                                             --nvidia-vulkan, exit 0 only when vulkan:0 is
-                                             available and is not a CPU (llvmpipe) device
+                                             --nvidia-vulkan, the name of the first available
+                                             Vulkan device that is not llvmpipe, then a line
+                                             saying what it is (exit 1 when there is none)
   kit_report.py merge   --out F IN ...       Google Benchmark JSON files into one
   kit_report.py compare --xk F --peers F [--device-db DB] [--gpu-name NAME] --md F --json F
                         each xkern kernel's % of peak and its ratio to the best peer
@@ -118,15 +119,16 @@ def device_list(j) -> list:
 def cmd_devices(a: argparse.Namespace) -> int:
     devs = device_list(read_json(a.file))
     if a.nvidia_vulkan:
-        v = [d for d in devs if d.get("name") == "vulkan:0" and d.get("available")]
-        if not v:
-            print("no vulkan:0: " + next((d.get("reason", "") for d in devs if d.get("api") == "vulkan"), "not listed"))
+        # The first Vulkan device that is a GPU: an image with Mesa installed lists llvmpipe too.
+        vk = [d for d in devs if d.get("api") == "vulkan" and d.get("available")]
+        gpus = [d for d in vk if d.get("info", {}).get("arch") != "llvmpipe" and "llvmpipe" not in d.get("description", "")]
+        if not gpus:
+            why = "; ".join(f"{d.get('name')}: {d.get('description') or d.get('reason')}" for d in vk) or \
+                next((d.get("reason", "") for d in devs if d.get("api") == "vulkan"), "no Vulkan device listed")
+            print(f"no NVIDIA Vulkan device ({why})")
             return 1
-        arch = v[0].get("info", {}).get("arch", "")
-        if arch == "llvmpipe" or "llvmpipe" in v[0].get("description", ""):
-            print(f"vulkan:0 is {v[0].get('description')}, not the NVIDIA driver")
-            return 1
-        print(f"vulkan:0 is {v[0].get('description')}")
+        print(gpus[0]["name"])
+        print(f"{gpus[0]['name']} is {gpus[0].get('description')}")
         return 0
     print(", ".join(f"{d.get('name')}={'yes' if d.get('available') else 'no'}" for d in devs))
     return 0

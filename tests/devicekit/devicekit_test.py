@@ -254,6 +254,20 @@ class StepRecords(unittest.TestCase):
             with open(os.path.join(d, "summary.md")) as f:
                 self.assertIn("| two | skipped | 0.0 | skipped: no NVIDIA GPU |", f.read())
 
+    def test_nvidia_vulkan_device_is_found_past_llvmpipe(self):
+        dev = lambda name, desc, arch, ok=True: {"name": name, "api": "vulkan", "available": ok, "description": desc, "info": {"arch": arch}}  # noqa: E731
+        with tempfile.TemporaryDirectory() as d:
+            f = os.path.join(d, "devices.json")
+            with open(f, "w") as fh:
+                json.dump({"devices": [dev("vulkan:0", "llvmpipe (LLVM 15)", "llvmpipe"), dev("vulkan:1", "NVIDIA H200", "nvidia")]}, fh)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                rc = kit_report.main(["devices", f, "--nvidia-vulkan"])
+            self.assertEqual((rc, out.getvalue().splitlines()[0]), (0, "vulkan:1"))
+            with open(f, "w") as fh:
+                json.dump({"devices": [dev("vulkan:0", "llvmpipe (LLVM 15)", "llvmpipe")]}, fh)
+            self.assertEqual(quiet(kit_report.main, ["devices", f, "--nvidia-vulkan"]), 1)
+
     def test_gtest_counts_complete_and_cut_off(self):
         done = "[ RUN      ] a.b\n[       OK ] a.b (1 ms)\n[  PASSED  ] 7 tests.\n[  SKIPPED ] 2 tests, listed below:\n[  FAILED  ] 1 test, listed below:\n[  FAILED  ] matmul/x/y\n"
         c = kit_report.gtest_counts(done)
