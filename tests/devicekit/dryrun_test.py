@@ -11,9 +11,9 @@ import subprocess
 import sys
 import tempfile
 
-GPU_STEPS = ["machine.gpu", "harness.cuda", "harness.vulkan", "bench.xk", "peers",
+GPU_STEPS = ["machine.gpu", "harness.cuda", "harness.vulkan", "badinput.cuda", "bench.xk", "peers",
              "sanitizer.memcheck", "sanitizer.racecheck", "sanitizer.synccheck", "sanitizer.initcheck", "ncu"]
-HOST_STEPS = ["machine.host", "harness.cuda-sim", "harness.cpu-ref", "bench.cpu-ref", "peers.dry-run", "compare"]
+HOST_STEPS = ["machine.host", "harness.cuda-sim", "badinput.cuda-sim", "harness.cpu-ref", "bench.cpu-ref", "peers.dry-run", "compare"]
 
 
 def main() -> int:
@@ -40,9 +40,12 @@ def main() -> int:
             s = steps.get(name)
             if not s or s["status"] != "ok":
                 problems.append(f"host step {name} did not pass: {s}")
-        with open(os.path.join(out, "peers.json")) as f:
-            if not json.load(f)["benchmarks"]:
-                problems.append("peers.json has no entries")
+        try:
+            with open(os.path.join(out, "peers.json")) as f:
+                if not json.load(f)["benchmarks"]:
+                    problems.append("peers.json has no entries")
+        except (OSError, ValueError, KeyError) as e:
+            problems.append(f"peers.json missing or malformed: {e}")
         with open(os.path.join(out, "summary.md")) as f:
             summary = f.read()
         for name in GPU_STEPS + HOST_STEPS:
