@@ -116,6 +116,8 @@ class PeerGpuPathWithStandInTorch(unittest.TestCase):
         for b in timed_:
             self.assertAlmostEqual(b["real_time"], 0.5)
             self.assertIn("pct_roofline", b, "an H200 has known peaks")
+        # One spin kernel ahead of every timed call (3 reps per timed entry).
+        self.assertEqual(mods["torch"].cuda._sleep.call_count, 3 * len(timed_))
 
     def test_decode_attention_is_not_masked_top_left(self):
         mods = stand_in_torch()
