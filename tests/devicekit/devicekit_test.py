@@ -280,6 +280,36 @@ class StepRecords(unittest.TestCase):
         self.assertEqual((c["passed"], c["failed"], c["complete"]), (2, 1, False))
 
 
+DEVICE_KIT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "tools", "device-kit"))
+
+
+class BundleCheck(unittest.TestCase):
+    """tools/device-kit check: an executable needing a library a bare GPU machine lacks fails it."""
+
+    def check(self, exe):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "bin"))
+            with open(os.path.join(d, "run"), "w") as f:
+                f.write("#!/bin/sh\n")
+            os.chmod(os.path.join(d, "run"), 0o755)
+            subprocess.run(["cp", exe, os.path.join(d, "bin", "prog")], check=True)
+            return subprocess.run([DEVICE_KIT, "check", d], capture_output=True, text=True, timeout=60)
+
+    def test_glibc_only_passes(self):
+        r = self.check("/bin/true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_a_library_outside_the_allowed_set_fails(self):
+        # The Python running this links libraries beyond glibc (Debian's: libz, libexpat).
+        exe = os.path.realpath(sys.executable)
+        libs = subprocess.run(["ldd", exe], capture_output=True, text=True).stdout
+        if not any(x in libs for x in ("libz", "libexpat", "libpython")):
+            self.skipTest(f"{exe} links nothing beyond glibc: no executable to fail the check with")
+        r = self.check(exe)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertRegex(r.stderr, r"needs lib\S+, which a bare GPU machine lacks")
+
+
 @unittest.skipUnless(os.environ.get("XK_TOOL") and os.path.exists(os.environ.get("XK_TOOL", "")), "XK_TOOL (the built xk) not given")
 class XkReadsPeerJson(unittest.TestCase):
     def test_xk_compare_accepts_the_peers_file(self):
