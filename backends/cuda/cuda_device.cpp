@@ -93,11 +93,11 @@ CudaDevice::CudaDevice(int ordinal) : ordinal_(ordinal) {
   if (p.major == 12 && built_for(std::to_string(p.major * 10 + p.minor) + "a") && XK_CUDA_FP4_BUILT)
     info_.features.push_back("fp4_mma");
   table_ = std::make_unique<Variants>(*this);
-  variants_ = make_variants(table_->launcher);
+  DeviceAccess::variants(*this) = make_variants(table_->launcher);
 }
 
 CudaDevice::~CudaDevice() {
-  variants_.clear();
+  DeviceAccess::variants(*this).clear();
   table_.reset();
   if (stream_) {
     cudaStreamSynchronize(stream_);

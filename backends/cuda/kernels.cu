@@ -5,8 +5,10 @@
 
 namespace xk::cuda {
 
+static_assert(xk::Launcher<Launcher>, "the CUDA launcher satisfies the kernel files' launch contract");
+
 std::vector<Variant> make_variants(Launcher& launcher) { return cuda_table::cuda_variants(launcher); }
 
-void prepare_weights(Device&, Tensor& w) { cuda_table::prepare_weights(w); }
+void prepare_weights(Device&, Tensor& w) { cuda_kernels::prepare_weights(w); }
 
 }  // namespace xk::cuda

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "backends/core/variant_row.h"
 #include "xk/error.h"
 
 namespace xk::hip {
@@ -70,11 +71,11 @@ HipDevice::HipDevice(int index) : index_(index), info_(query_info(index)) {
   check(hipStreamCreateWithFlags(&stream_, hipStreamNonBlocking), "hipStreamCreate");
   VariantSet set = make_hip_variants(*this);
   launcher_ = std::move(set.launcher);
-  variants_ = std::move(set.variants);
+  DeviceAccess::variants(*this) = std::move(set.variants);
 }
 
 HipDevice::~HipDevice() {
-  variants_.clear();
+  DeviceAccess::variants(*this).clear();
   launcher_.reset();
   if (stream_) {
     (void)hipSetDevice(index_);

@@ -9,15 +9,16 @@ namespace xk::hip {
 
 namespace {
 
-// The Launcher of the table contract (backends/hip/table.h): a launch is
+// The Launcher (backends/core/launcher.h) the table is instantiated with: a launch is
 // kernel<<<grid, block, dyn_smem, stream>>> inside a roctx range named after the variant,
 // between two events when the device times launches. Several launches of one call (the Q8
 // quantizer and the GEMM; decode and combine) add their times into one record.
 class Launcher {
  public:
+  using dim_type = dim3;
   explicit Launcher(HipDevice& dev) : dev_(dev) {}
   const DeviceInfo& info() const { return dev_.info(); }
-  void* ptr(const Buffer& b) const { return b.impl<HipBuffer>()->ptr; }
+  void* ptr(const Buffer& b) const { return b.valid() ? b.impl<HipBuffer>()->ptr : nullptr; }
   Buffer scratch(size_t bytes) { return dev_.alloc(bytes); }
 
   template <class... P, class... A>
@@ -32,7 +33,7 @@ class Launcher {
     check(hipGetLastError(), variant);
     if (timer) {
       timer->stop();
-      rec.device_seconds = (rec.device_seconds < 0 ? 0.0 : rec.device_seconds) + timer->seconds();
+      add_device_time(rec, timer->seconds());
     }
   }
 
@@ -41,6 +42,8 @@ class Launcher {
 };
 
 }  // namespace
+
+static_assert(xk::Launcher<Launcher>, "the HIP launcher satisfies the kernel headers' launch contract");
 
 VariantSet make_hip_variants(HipDevice& dev) {
   auto launcher = std::make_shared<Launcher>(dev);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <thread>
 
+#include "backends/core/variant_row.h"
 #include "weights_pack.h"
 #include "xk/error.h"
 
@@ -64,8 +66,8 @@ VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDev
   ctx_ = std::make_unique<Context>(std::move(instance), pd);
   info_ = describe_device(pd, index, ctx_->unified(), validation);
   info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
-  add_matmul_variants(pd, variants_);
-  add_attention_variants(pd, variants_);
+  add_matmul_variants(pd, DeviceAccess::variants(*this));
+  add_attention_variants(pd, DeviceAccess::variants(*this));
 }
 
 VulkanDevice::~VulkanDevice() = default;
@@ -96,15 +98,12 @@ void VulkanDevice::prepare_weights(Tensor& w) {
 }
 
 const VkBuf& VulkanDevice::packed_weights(const Tensor& w) {
-  auto it = w.packed.find(kPackedKey);
-  if (it != w.packed.end()) return vkbuf(it->second);
-  const int64_t n = w.shape[0], k = w.shape[1];
-  std::vector<uint8_t> gguf(w.bytes());
-  read(w.buf, 0, gguf.data(), gguf.size());
-  const std::vector<uint32_t> words = pack_weights(w.dtype, gguf.data(), n, k);
-  Buffer b = alloc(words.size() * sizeof(uint32_t));
-  write(b, 0, words.data(), words.size() * sizeof(uint32_t));
-  return vkbuf(w.packed[kPackedKey] = std::move(b));
+  return vkbuf(packed(w, kPackedKey, [&](const std::vector<uint8_t>& gguf) {
+    const std::vector<uint32_t> words = pack_weights(w.dtype, gguf.data(), w.shape[0], w.shape[1]);
+    std::vector<uint8_t> bytes(words.size() * sizeof(uint32_t));
+    std::memcpy(bytes.data(), words.data(), bytes.size());
+    return bytes;
+  }));
 }
 
 }  // namespace xk::vk

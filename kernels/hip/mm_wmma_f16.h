@@ -142,3 +142,47 @@ XK_HIP_MMF16_FORMAT(mxfp4, xk::DType::MXFP4)
 XK_HIP_MMF16_FORMAT(nvfp4, xk::DType::NVFP4)
 #undef XK_HIP_MMF16_FORMAT
 #undef XK_HIP_MMF16_KERNEL
+
+// ==== launch section (host) ==================================================================
+// Entry points, grid and scratch, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches on hip:N and on hip-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::hipk {
+
+using MmF16Kernel = void (*)(const uint8_t*, int64_t, float, const void*, float*, int64_t, int64_t, int64_t);
+static const Entry<MmF16Kernel> kMmF16Entries[] = {
+    XK_HIP_ENTRY(DType::F32, DType::F32, mm_f32_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::F32, DType::F16, mm_f32_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::F32, DType::BF16, mm_f32_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::F16, DType::F32, mm_f16_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, mm_f16_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::F16, DType::BF16, mm_f16_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::BF16, DType::F32, mm_bf16_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::BF16, DType::F16, mm_bf16_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::BF16, DType::BF16, mm_bf16_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F32, mm_q8_0_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F16, mm_q8_0_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::Q8_0, DType::BF16, mm_q8_0_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::Q4_0, DType::F32, mm_q4_0_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::Q4_0, DType::F16, mm_q4_0_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::Q4_0, DType::BF16, mm_q4_0_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F32, mm_mxfp4_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F16, mm_mxfp4_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::MXFP4, DType::BF16, mm_mxfp4_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F32, mm_nvfp4_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F16, mm_nvfp4_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::NVFP4, DType::BF16, mm_nvfp4_f16_64x128x32_wmmaf16_gfx11_xbf16),
+};
+
+template <Launcher L>
+void run_mm_wmma_f16(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  const int64_t M = a.M(), N = a.N(), K = a.K();
+  const auto gp = mm_wmma_f16_plan(M, N);
+  l.launch(variant, pick(kMmF16Entries, a.W.dtype, a.X.dtype), dim3(gp.grid_x, gp.grid_y), dim3(gp.threads), 0, rec,
+           static_cast<const uint8_t*>(l.ptr(a.W.buf)), static_cast<int64_t>(row_bytes(a.W.dtype, K)),
+           a.W.tensor_scale, static_cast<const void*>(l.ptr(a.X.buf)), static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);
+}
+
+}  // namespace xk::hipk

@@ -136,3 +136,37 @@ __device__ inline float half_wave_sum(float v) {
 }
 
 }  // namespace xk::hipk
+
+// ---- entry-point tables (host) --------------------------------------------------------------
+// Each kernel header's launch section lists its __global__ entry points with the symbol a
+// profiler shows, both taken from one token (XK_HIP_ENTRY), so a row's kernel names cannot
+// disagree with the functions it launches.
+#include <string>
+#include <vector>
+
+namespace xk::hipk {
+
+template <class Fn>
+struct Entry {
+  DType w, x;          // weight format and activation (or Q / KV) dtype the entry point is built for
+  Fn fn;
+  const char* symbol;  // the entry point's name in the code object
+};
+#define XK_HIP_ENTRY(W, X, FN) {W, X, FN, #FN}
+
+template <class Fn, size_t N>
+Fn pick(const Entry<Fn> (&table)[N], DType w, DType x) {
+  for (const auto& e : table)
+    if (e.w == w && e.x == x) return e.fn;
+  return nullptr;
+}
+// Symbols of the entries for weight format w (every entry when w is unset).
+template <class Fn, size_t N>
+std::vector<std::string> symbols(const Entry<Fn> (&table)[N], const DType* w = nullptr) {
+  std::vector<std::string> out;
+  for (const auto& e : table)
+    if (!w || e.w == *w) out.push_back(e.symbol);
+  return out;
+}
+
+}  // namespace xk::hipk

@@ -130,13 +130,13 @@ TEST(HipSimVariants, TableHasEveryFamilyAndFormat) {
   for (const xk::Variant& v : dev->variants()) names.push_back(v.name);
   auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
   for (const char* f : {"q4_0", "q8_0", "mxfp4", "nvfp4"})
-    EXPECT_TRUE(has(std::string("mmq_") + f + "_q8_64x128x32_wmmai8_gfx11")) << f;
+    EXPECT_TRUE(has(std::string("mmq_") + f + "_q8_64x128_wmmai8_gfx11")) << f;
   for (const char* f : {"f32", "f16", "bf16", "q4_0", "q8_0", "mxfp4", "nvfp4"}) {
-    EXPECT_TRUE(has(std::string("mm_") + f + "_f16_64x128x32_wmmaf16_gfx11")) << f;
-    EXPECT_TRUE(has(std::string("mmvq_") + f + "_f32_32rows_valu_gfx11")) << f;
+    EXPECT_TRUE(has(std::string("mm_") + f + "_f16_64x128_wmmaf16_gfx11")) << f;
+    EXPECT_TRUE(has(std::string("mmvq_") + f + "_f32_8x32_valu_gfx11")) << f;
   }
-  EXPECT_TRUE(has("attn_fa2_64x32_wmmaf16_gfx11"));
-  EXPECT_TRUE(has("attn_decode_splitk256_valu_gfx11"));
+  EXPECT_TRUE(has("attn_all_f16_64x32_fa2_wmmaf16_gfx11"));
+  EXPECT_TRUE(has("attn_all_f32_1x256_splitk_valu_gfx11"));
 }
 
 // Attention shapes the harness's small list does not reach: decode over several 256-key chunks
@@ -152,11 +152,11 @@ struct AttnShape {
 TEST(HipSimAttention, SplitKDecodeAndMultiTilePrefillMatchTheOracle) {
   auto dev = open_hip_sim();
   const AttnShape shapes[] = {
-      {4, 2, 1, 600, 128, true, 599, "attn_decode_splitk256_valu_gfx11"},
-      {4, 1, 1, 700, 64, false, 0, "attn_decode_splitk256_valu_gfx11"},
-      {4, 1, 1, 700, 64, true, 300, "attn_decode_splitk256_valu_gfx11"},  // keys past 300 masked
-      {4, 2, 70, 100, 64, true, 30, "attn_fa2_64x32_wmmaf16_gfx11"},
-      {2, 1, 130, 97, 128, false, 0, "attn_fa2_64x32_wmmaf16_gfx11"},
+      {4, 2, 1, 600, 128, true, 599, "attn_all_f32_1x256_splitk_valu_gfx11"},
+      {4, 1, 1, 700, 64, false, 0, "attn_all_f32_1x256_splitk_valu_gfx11"},
+      {4, 1, 1, 700, 64, true, 300, "attn_all_f32_1x256_splitk_valu_gfx11"},  // keys past 300 masked
+      {4, 2, 70, 100, 64, true, 30, "attn_all_f16_64x32_fa2_wmmaf16_gfx11"},
+      {2, 1, 130, 97, 128, false, 0, "attn_all_f16_64x32_fa2_wmmaf16_gfx11"},
   };
   for (const AttnShape& a : shapes) {
     SCOPED_TRACE(std::string(a.variant) + " Hq=" + std::to_string(a.Hq) + " Hkv=" + std::to_string(a.Hkv) +
@@ -222,7 +222,7 @@ TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
   const int64_t M = 512, N = 1024, K = 1024;
   const uint64_t steps = (M / 64) * (N / 128) * (K / 32);  // workgroup K steps
   const double flops = 2.0 * M * N * K;
-  const auto q = run_matmul_counted(*dev, "mmq_q4_0_q8_64x128x32_wmmai8_gfx11", xk::DType::Q4_0, xk::ActPrecision::Q8, M, N, K);
+  const auto q = run_matmul_counted(*dev, "mmq_q4_0_q8_64x128_wmmai8_gfx11", xk::DType::Q4_0, xk::ActPrecision::Q8, M, N, K);
   ASSERT_TRUE(q.rec.has_counters);
   EXPECT_EQ(q.rec.mma_by_kind.at("wmma.i32.16x16x16.iu8"), steps * 64);
   EXPECT_EQ(q.rec.mma_by_kind.count("wmma.f32.16x16x16.f16"), 0u);
@@ -230,12 +230,12 @@ TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
   EXPECT_EQ(q.rec.global_bytes_written, static_cast<uint64_t>(M * N * 4 + M * K + M * K / 32 * 4));
   print_counters("mmq_q4_0 M512 N1024 K1024", q.rec, flops);
 
-  const auto f = run_matmul_counted(*dev, "mm_q4_0_f16_64x128x32_wmmaf16_gfx11", xk::DType::Q4_0, xk::ActPrecision::F16, M, N, K);
+  const auto f = run_matmul_counted(*dev, "mm_q4_0_f16_64x128_wmmaf16_gfx11", xk::DType::Q4_0, xk::ActPrecision::F16, M, N, K);
   EXPECT_EQ(f.rec.mma_by_kind.at("wmma.f32.16x16x16.f16"), steps * 64);
   EXPECT_EQ(f.rec.global_bytes_written, static_cast<uint64_t>(M * N * 4));
   print_counters("mm_q4_0_f16 M512 N1024 K1024", f.rec, flops);
 
-  const auto v = run_matmul_counted(*dev, "mmvq_q4_0_f32_32rows_valu_gfx11", xk::DType::Q4_0, xk::ActPrecision::F32, 1, N, 8 * K);
+  const auto v = run_matmul_counted(*dev, "mmvq_q4_0_f32_8x32_valu_gfx11", xk::DType::Q4_0, xk::ActPrecision::F32, 1, N, 8 * K);
   EXPECT_EQ(v.rec.mma_by_kind.size(), 0u);
   EXPECT_EQ(v.rec.global_bytes_written, static_cast<uint64_t>(N * 4));
   print_counters("mmvq_q4_0 M1 N1024 K8192", v.rec, 2.0 * N * 8 * K);
@@ -255,7 +255,7 @@ TEST(HipSimCounters, AttentionWmmaCountsMatchTheTiling) {
   xk::Tensor V = xk::upload(*dev, xk::DType::F16, {B, Hkv, T, D}, vh.data());
   xk::AttentionOptions opt;
   opt.causal = true;
-  opt.variant = "attn_fa2_64x32_wmmaf16_gfx11";
+  opt.variant = "attn_all_f16_64x32_fa2_wmmaf16_gfx11";
   xk::Tensor O = xk::attention(*dev, Q, K, V, opt);
   const auto& rec = dev->last_launch();
   // Query tile i (64 rows) visits keys [0, 64(i+1)): 2(i+1) steps of 32 keys, each step

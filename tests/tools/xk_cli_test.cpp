@@ -57,7 +57,7 @@ TEST(XkDevices, TextTablePrintsVariantTable) {
   const Output o = run(kXk + " devices");
   ASSERT_EQ(o.status, 0);
   EXPECT_TRUE(contains(o.text, "kernel variants:")) << o.text;
-  EXPECT_TRUE(contains(o.text, "mm_all_all_scalar_ref_cpu")) << o.text;
+  EXPECT_TRUE(contains(o.text, "mm_all_all_1x1_scalar_ref_cpu")) << o.text;
 }
 
 TEST(XkBench, JsonIsGoogleBenchmarkFormatWithRateCounters) {
@@ -82,7 +82,7 @@ TEST(XkBench, JsonIsGoogleBenchmarkFormatWithRateCounters) {
   // A rate is the per-iteration amount over the per-iteration time (time_unit us).
   const double secs = b.at("real_time").get<double>() * 1e-6;
   EXPECT_NEAR(b.at("FLOP/s").get<double>(), b.at("flops").get<double>() / secs, 1e-6 * b.at("FLOP/s").get<double>());
-  EXPECT_TRUE(contains(b.at("label").get<std::string>(), "variant=mm_all_all_scalar_ref_cpu"));
+  EXPECT_TRUE(contains(b.at("label").get<std::string>(), "variant=mm_all_all_1x1_scalar_ref_cpu"));
 }
 
 TEST(XkBench, UnknownDeviceFailsWithTheRegistryReason) {
@@ -139,7 +139,7 @@ TEST(XkProfile, CudaPrintsNcuAndNsysForTheKernelEvenWithoutTheDevice) {
 }
 
 TEST(XkProfile, HipPrintsRocprofv3WithWmmaCounter) {
-  const Kernel k = kernel_for("hip:0", {"mmq_q4_0_q8_64x128x32_wmmai8_gfx11", "q4_0", "q8"});
+  const Kernel k = kernel_for("hip:0", {"mmq_q4_0_q8_64x128_wmmai8_gfx11", "q4_0", "q8"});
   const Output o = run(profile_cmd("hip:0", k, "512,8192,8192"));
   ASSERT_EQ(o.status, 0) << o.text;
   EXPECT_TRUE(contains(o.text, "rocprofv3 --kernel-include-regex " + k.name + " --kernel-trace")) << o.text;
@@ -160,7 +160,7 @@ TEST(XkProfile, OpenableDeviceRejectsAKernelNotInItsTable) {
   const Output o = run(kXk + " profile --device cpu-ref --kernel no_such_kernel --shape 1,32,32", true);
   EXPECT_NE(o.status, 0);
   EXPECT_TRUE(contains(o.text, "is not a kernel variant of cpu-ref")) << o.text;
-  EXPECT_TRUE(contains(o.text, "mm_all_all_scalar_ref_cpu")) << "the message lists the real variants";
+  EXPECT_TRUE(contains(o.text, "mm_all_all_1x1_scalar_ref_cpu")) << "the message lists the real variants";
 }
 
 // The printed program line is runnable and its --benchmark_filter selects exactly the
@@ -183,13 +183,13 @@ void expect_printed_command_runs(const std::string& profile_args, const std::str
 }
 
 TEST(XkProfile, PrintedMatmulCommandRunsTheForcedVariant) {
-  expect_printed_command_runs("--kernel mm_all_all_scalar_ref_cpu --shape 3,64,64 --format mxfp4 --act fp4",
-                              "matmul/custom/M3_N64_K64/mxfp4/fp4/variant=mm_all_all_scalar_ref_cpu/cpu-ref");
+  expect_printed_command_runs("--kernel mm_all_all_1x1_scalar_ref_cpu --shape 3,64,64 --format mxfp4 --act fp4",
+                              "matmul/custom/M3_N64_K64/mxfp4/fp4/variant=mm_all_all_1x1_scalar_ref_cpu/cpu-ref");
 }
 
 TEST(XkProfile, PrintedAttentionCommandRunsTheForcedVariant) {
-  expect_printed_command_runs("--kernel attn_all_f64_scalar_ref_cpu --shape 1,4,2,8,8,64",
-                              "attention/custom/prefill_B1_Hq4_Hkv2_S8_T8_D64_causal/f16/variant=attn_all_f64_scalar_ref_cpu/cpu-ref");
+  expect_printed_command_runs("--kernel attn_all_all_1x1_scalar_ref_cpu --shape 1,4,2,8,8,64",
+                              "attention/custom/prefill_B1_Hq4_Hkv2_S8_T8_D64_causal/f16/variant=attn_all_all_1x1_scalar_ref_cpu/cpu-ref");
 }
 
 }  // namespace
