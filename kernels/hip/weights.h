@@ -23,15 +23,8 @@ using ::xk::wmma::st_global;
 
 template <class T> __device__ inline T ceil_div(T a, T b) { return (a + b - 1) / b; }
 
-// GGUF block size in bytes / elements (ggml-common.h), usable in device code.
-template <DType F> struct Fmt;
-template <> struct Fmt<DType::Q4_0> { static constexpr int elems = 32, bytes = 18; };
-template <> struct Fmt<DType::Q8_0> { static constexpr int elems = 32, bytes = 34; };
-template <> struct Fmt<DType::MXFP4> { static constexpr int elems = 32, bytes = 17; };
-template <> struct Fmt<DType::NVFP4> { static constexpr int elems = 64, bytes = 36; };
-template <> struct Fmt<DType::F32> { static constexpr int elems = 1, bytes = 4; };
-template <> struct Fmt<DType::F16> { static constexpr int elems = 1, bytes = 2; };
-template <> struct Fmt<DType::BF16> { static constexpr int elems = 1, bytes = 2; };
+// Block size in elements / bytes of a format (kernels/ref/formats.h), usable in device code.
+template <DType F> using Fmt = ::xk::ref::FormatBlock<F>;
 
 // Little-endian FP16 scale at p (GGUF stores ggml_half d first in Q4_0/Q8_0 blocks).
 __device__ inline float load_f16_scale(const uint8_t* p) {
