@@ -178,11 +178,8 @@ static const Entry<MmF16Kernel> kMmF16Entries[] = {
 
 template <Launcher L>
 void run_mm_wmma_f16(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
-  const int64_t M = a.M(), N = a.N(), K = a.K();
-  const auto gp = mm_wmma_f16_plan(M, N);
-  l.launch(variant, pick(kMmF16Entries, a.W.dtype, a.X.dtype), dim3(gp.grid_x, gp.grid_y), dim3(gp.threads), 0, rec,
-           static_cast<const uint8_t*>(l.ptr(a.W.buf)), static_cast<int64_t>(row_bytes(a.W.dtype, K)),
-           a.W.tensor_scale, static_cast<const void*>(l.ptr(a.X.buf)), static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);
+  const auto gp = mm_wmma_f16_plan(a.M(), a.N());
+  launch_w_x(l, variant, pick(kMmF16Entries, a.W.dtype, a.X.dtype), dim3(gp.grid_x, gp.grid_y), dim3(gp.threads), a, rec);
 }
 
 }  // namespace xk::hipk

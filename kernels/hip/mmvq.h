@@ -152,11 +152,8 @@ static const Entry<MmvqKernel> kMmvqEntries[] = {
 
 template <Launcher L>
 void run_mmvq(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
-  const int64_t M = a.M(), N = a.N(), K = a.K();
-  const auto plan = mmvq_plan(N);
-  l.launch(variant, pick(kMmvqEntries, a.W.dtype, a.X.dtype), dim3(plan.grid_x), dim3(plan.threads), 0, rec,
-           static_cast<const uint8_t*>(l.ptr(a.W.buf)), static_cast<int64_t>(row_bytes(a.W.dtype, K)),
-           a.W.tensor_scale, static_cast<const void*>(l.ptr(a.X.buf)), static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);
+  const auto plan = mmvq_plan(a.N());
+  launch_w_x(l, variant, pick(kMmvqEntries, a.W.dtype, a.X.dtype), dim3(plan.grid_x), dim3(plan.threads), a, rec);
 }
 
 }  // namespace xk::hipk

@@ -137,6 +137,8 @@ __device__ inline float half_wave_sum(float v) {
 #include <string>
 #include <vector>
 
+#include "xk/variant.h"
+
 namespace xk::hipk {
 
 template <class Fn>
@@ -160,6 +162,16 @@ std::vector<std::string> symbols(const Entry<Fn> (&table)[N], const DType* w = n
   for (const auto& e : table)
     if (!w || e.w == *w) out.push_back(e.symbol);
   return out;
+}
+
+// Launches a kernel of the (W, row bytes, tensor scale, X, Y, M, N, K) signature that the
+// f16 GEMM and the GEMV share: W in GGUF rows, X as stored, Y FP32.
+template <class L, class Kernel>
+void launch_w_x(L& l, const char* variant, Kernel kernel, dim3 grid, dim3 block, const MatmulArgs& a,
+                LaunchRecord& rec) {
+  l.launch(variant, kernel, grid, block, 0, rec, static_cast<const uint8_t*>(l.ptr(a.W.buf)),
+           static_cast<int64_t>(row_bytes(a.W.dtype, a.K())), a.W.tensor_scale, static_cast<const void*>(l.ptr(a.X.buf)),
+           static_cast<float*>(l.ptr(a.Y.buf)), a.M(), a.N(), a.K());
 }
 
 }  // namespace xk::hipk
