@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 #include "backends/core/variant_row.h"
+#include "spirv.h"
 #include "weights_pack.h"
 #include "xk/error.h"
 
@@ -66,8 +68,17 @@ VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDev
   ctx_ = std::make_unique<Context>(std::move(instance), pd);
   info_ = describe_device(pd, index, ctx_->unified(), validation);
   info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
-  add_matmul_variants(pd, DeviceAccess::variants(*this));
-  add_attention_variants(pd, DeviceAccess::variants(*this));
+  auto& rows = DeviceAccess::variants(*this);
+  add_matmul_variants(pd, rows);
+  add_attention_variants(pd, rows);
+  // The shader list is written in CMakeLists.txt (one SPIR-V module per format x activation);
+  // a row naming a module the build did not make is a table bug, caught when the device opens.
+  for (const Variant& v : rows)
+    for (const auto* names : {&v.kernels, &v.helpers})
+      for (const std::string& shader : *names)
+        if (!find_spirv(shader).words)
+          throw std::logic_error("vulkan variant " + v.name + " launches pipeline '" + shader +
+                                 "', which backends/vulkan/CMakeLists.txt does not compile");
 }
 
 VulkanDevice::~VulkanDevice() = default;
