@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends/cuda/launcher.h"
+#include "kernels/cuda/packing.h"
 #include "xk/error.h"
 
 namespace xk::cuda {
@@ -122,7 +123,7 @@ void CudaDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes)
 
 void CudaDevice::synchronize() { check(cudaStreamSynchronize(stream_), "synchronize", "cudaStreamSynchronize"); }
 
-void CudaDevice::prepare_weights(Tensor& w) { cuda::prepare_weights(*this, w); }
+void CudaDevice::prepare_weights(Tensor& w) { cuda_kernels::prepare_weights(w); }
 
 std::vector<DeviceEntry> enumerate() {
   int n = 0;

@@ -9,6 +9,4 @@ static_assert(xk::Launcher<Launcher>, "the CUDA launcher satisfies the kernel fi
 
 std::vector<Variant> make_variants(Launcher& launcher) { return cuda_table::cuda_variants(launcher); }
 
-void prepare_weights(Device&, Tensor& w) { cuda_kernels::prepare_weights(w); }
-
 }  // namespace xk::cuda

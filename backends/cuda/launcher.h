@@ -61,8 +61,7 @@ class Launcher {
   CudaDevice& dev_;
 };
 
-// Defined in kernels.cu (nvcc): the variant table over this launcher, and the weight repack.
+// Defined in kernels.cu (nvcc): the variant table over this launcher.
 std::vector<Variant> make_variants(Launcher& launcher);
-void prepare_weights(Device& dev, Tensor& w);
 
 }  // namespace xk::cuda
