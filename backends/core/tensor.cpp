@@ -103,7 +103,7 @@ Tensor upload_weights(Device& dev, DType dtype, int64_t n, int64_t k, const void
     throw Error("upload_weights", "tensor_scale", std::string("only NVFP4 carries a per-tensor scale, format is ") + name(dtype));
   Tensor t = upload(dev, dtype, {n, k}, data);
   t.tensor_scale = tensor_scale;
-  dev.prepare_weights(t);
+  DeviceAccess::prepare_weights(dev, t);
   return t;
 }
 

@@ -35,6 +35,7 @@ Variant make_row(Variant fields, VariantOps ops);
 struct DeviceAccess {
   static std::vector<Variant>& variants(Device& d) { return d.variants_; }
   static void set_last_launch(Device& d, LaunchRecord r) { d.last_ = std::move(r); }
+  static void prepare_weights(Device& d, Tensor& w) { d.prepare_weights(w); }
 };
 
 // Adds one launch's device time to a record that may hold earlier launches of the same call

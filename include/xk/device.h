@@ -31,8 +31,6 @@ class Device {
   virtual void write(Buffer& dst, size_t offset, const void* src, size_t bytes) = 0;
   virtual void read(const Buffer& src, size_t offset, void* dst, size_t bytes) = 0;
   virtual void synchronize() = 0;
-  // Optional repack of a freshly uploaded weight tensor into the backend's layouts.
-  virtual void prepare_weights(Tensor& /*w*/) {}
 
   // The kernel-variant table of this device (variant.h); filled once by the backend.
   const std::vector<Variant>& variants() const { return variants_; }
@@ -41,6 +39,11 @@ class Device {
   bool timing() const { return timing_; }
   // What the last matmul / attention call on this device ran.
   const LaunchRecord& last_launch() const { return last_; }
+
+ protected:
+  // Optional repack of a freshly uploaded weight tensor into the backend's layouts
+  // (upload_weights calls it).
+  virtual void prepare_weights(Tensor& /*w*/) {}
 
  private:
   friend struct DeviceAccess;  // backends and ops.cpp (backends/core/variant_row.h)
