@@ -207,6 +207,10 @@ __global__ void __launch_bounds__(kI8Threads)
 
 namespace xk::cuda_kernels {
 
+static_assert(int(ActType::F32) == int(DType::F32) && int(ActType::F16) == int(DType::F16) &&
+                  int(ActType::BF16) == int(DType::BF16),
+              "act_code() hands the quantizers DType values: ActType must keep them");
+
 // Y = X W^T: X quantized to int8 blocks of 32 (64-row padded tiles), then the GEMM over
 // 64x64 output tiles. Scratch: codes [m_pad][K] int8, then (256-byte aligned) scales [m_pad][K/32].
 template <I8Weights kW, Launcher L>
