@@ -1,7 +1,7 @@
 // hip:N — one AMD GPU through the HIP runtime (libamdhip64): buffers, one stream, events.
 //
 // Compiled by the host C++ compiler (g++) against the HIP runtime API only; the kernel
-// launches live in variants.hip (clang -x hip), reached through make_hip_variants().
+// launches live in variants.hip (clang -x hip), reached through make_variants() (launcher.h).
 #pragma once
 #include <hip/hip_runtime_api.h>
 

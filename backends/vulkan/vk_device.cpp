@@ -15,7 +15,7 @@ namespace xk::vk {
 
 namespace {
 
-const char* kPackedKey = "vk_soa";  // Tensor::packed key of the repacked weights
+const char* kPackedKey = "vk_soa";  // xk::packed key of the repacked weights
 
 std::string version_str(uint32_t v) {
   return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +

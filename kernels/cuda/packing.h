@@ -1,6 +1,6 @@
 // Weight and activation layouts of the CUDA GEMM/GEMV kernels, and the host-side repack of
-// GGUF-canonical weights into them (called at upload by Device::prepare_weights on cuda:N,
-// lazily on cuda-sim: both go through packed_weights() in backends/cuda/table.h).
+// GGUF-canonical weights into them, cached with the tensor (packed_i8 / packed_fp4 at the end
+// of this file: at upload on cuda:N, on first use on cuda-sim).
 //
 // Why repack: GGUF blocks are 17/18/34/36 bytes, so a warp reading them issues unaligned
 // scattered loads and scale bytes sit between the codes. Here codes and scales live in two

@@ -171,16 +171,9 @@ struct CounterRun {
 };
 CounterRun run_matmul_counted(xk::Device& dev, const std::string& variant, xk::DType w, xk::ActPrecision act,
                               int64_t M, int64_t N, int64_t K) {
-  std::vector<float> wf = xk::test::randn(static_cast<size_t>(N * K), 21, 0.05f);
-  std::vector<float> xf = xk::test::randn(static_cast<size_t>(M * K), 22);
-  float ts = 1.0f;
-  std::vector<uint8_t> wb = xk::quantize(w, wf.data(), N, K, &ts);
-  xk::Tensor W = xk::upload_weights(dev, w, N, K, wb.data(), w == xk::DType::NVFP4 ? ts : 1.0f);
-  xk::Tensor X = xk::upload(dev, xk::DType::F32, {M, K}, xf.data());
-  xk::MatmulOptions opt;
-  opt.variant = variant;
-  opt.act = act;
-  xk::Tensor Y = xk::matmul(dev, W, X, opt);
+  const std::vector<float> wf = xk::test::randn(static_cast<size_t>(N * K), 21, 0.05f);
+  const std::vector<float> xf = xk::test::randn(static_cast<size_t>(M * K), 22);
+  xk::test::run_matmul(dev, variant, w, act, wf, xf, M, N, K);
   return {dev.last_launch()};
 }
 
