@@ -6,6 +6,7 @@
 #include <concepts>
 #include <cstddef>
 
+#include "backends/core/variant_row.h"
 #include "xk/tensor.h"
 
 namespace xk {
@@ -20,5 +21,22 @@ concept Launcher = requires(L& l, const L& cl, const Buffer& b, std::size_t byte
   // after the variant, and adds its device time / counters to rec.
   l.launch("variant", kernel, dim, dim, bytes, rec, 0);
 };
+
+// A table row whose run() calls a launch section's function run(l, variant, args, rec) over
+// launcher l (which outlives the table: the device owns both).
+template <Launcher L, class Supports, class Run>
+Variant matmul_row(L& l, Variant fields, Supports supports, Run run) {
+  return make_row(std::move(fields), {.supports_matmul = supports,
+                                      .run_matmul = [&l, run](Device&, const MatmulArgs& a, LaunchRecord& rec) {
+                                        run(l, rec.variant.c_str(), a, rec);
+                                      }});
+}
+template <Launcher L, class Supports, class Run>
+Variant attention_row(L& l, Variant fields, Supports supports, Run run) {
+  return make_row(std::move(fields), {.supports_attention = supports,
+                                      .run_attention = [&l, run](Device&, const AttentionArgs& a, LaunchRecord& rec) {
+                                        run(l, rec.variant.c_str(), a, rec);
+                                      }});
+}
 
 }  // namespace xk

@@ -76,14 +76,8 @@ inline std::string supports_flash_attn(const AttentionArgs& a, const DeviceInfo&
 
 template <Launcher L>
 std::vector<Variant> cuda_variants(L& launcher) {
-  L* l = &launcher;  // the launcher outlives the table (owned by the device)
   std::vector<Variant> v;
-  auto matmul = [&](Variant row, auto supports, auto run) {
-    v.push_back(make_row(std::move(row), {.supports_matmul = supports,
-                                           .run_matmul = [l, run](Device&, const MatmulArgs& a, LaunchRecord& rec) {
-                                             run(*l, rec.variant.c_str(), a, rec);
-                                           }}));
-  };
+  auto matmul = [&](Variant row, auto supports, auto run) { v.push_back(matmul_row(launcher, std::move(row), supports, run)); };
   using ck::I8Weights;
 
   // mmq_i8: every block format x Q8 activations on the int8 tensor cores.
@@ -132,12 +126,10 @@ std::vector<Variant> cuda_variants(L& launcher) {
                 .tile = {ck::kFaRows, ck::kFaKeys, 0}, .technique = split ? "splitk_mma" : "mma",
                 .min_arch = "sm_80", .priority = split ? 20 : 10, .kernels = {"flash_attn_64xD_mma_sm80"}};
     if (split) row.helpers = {"flash_attn_combine"};
-    v.push_back(make_row(std::move(row),
-                         {.supports_attention = [split](const AttentionArgs& a,
-                                                        const DeviceInfo& info) { return supports_flash_attn(a, info, split); },
-                          .run_attention = [l, split](Device&, const AttentionArgs& a, LaunchRecord& rec) {
-                            ck::run_flash_attn(*l, rec.variant.c_str(), a, rec, split);
-                          }}));
+    v.push_back(attention_row(
+        launcher, std::move(row),
+        [split](const AttentionArgs& a, const DeviceInfo& info) { return supports_flash_attn(a, info, split); },
+        [split](L& l, const char* n, const AttentionArgs& a, LaunchRecord& r) { ck::run_flash_attn(l, n, a, r, split); }));
   }
   return v;
 }

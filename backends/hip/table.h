@@ -51,19 +51,10 @@ inline std::string supports_decode(const AttentionArgs& a, const DeviceInfo& d) 
 template <Launcher L>
 std::vector<Variant> hip_variants(L& launcher) {
   using hipk::symbols;
-  L* l = &launcher;  // the launcher outlives the table (owned by the device)
   std::vector<Variant> out;
-  auto matmul = [&](Variant row, auto supports, auto run) {
-    out.push_back(make_row(std::move(row), {.supports_matmul = supports,
-                                             .run_matmul = [l, run](Device&, const MatmulArgs& a, LaunchRecord& rec) {
-                                               run(*l, rec.variant.c_str(), a, rec);
-                                             }}));
-  };
+  auto matmul = [&](Variant row, auto supports, auto run) { out.push_back(matmul_row(launcher, std::move(row), supports, run)); };
   auto attention = [&](Variant row, auto supports, auto run) {
-    out.push_back(make_row(std::move(row), {.supports_attention = supports,
-                                             .run_attention = [l, run](Device&, const AttentionArgs& a, LaunchRecord& rec) {
-                                               run(*l, rec.variant.c_str(), a, rec);
-                                             }}));
+    out.push_back(attention_row(launcher, std::move(row), supports, run));
   };
   using hipk::MmF16Tile, hipk::MmqTile, hipk::MmvqTile;
 

@@ -112,15 +112,6 @@ __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row
     }
 }
 
-// Launch plan: grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
-struct MmF16Plan {
-  unsigned grid_x, grid_y, threads;
-};
-inline MmF16Plan mm_wmma_f16_plan(int64_t M, int64_t N) {
-  return {static_cast<unsigned>((N + MmF16Tile::kBN - 1) / MmF16Tile::kBN),
-          static_cast<unsigned>((M + MmF16Tile::kBM - 1) / MmF16Tile::kBM), static_cast<unsigned>(MmF16Tile::kThreads)};
-}
-
 }  // namespace xk::hipk
 
 // Entry points: one per (weight format, activation dtype); names start with the variant name.
@@ -178,8 +169,9 @@ static const Entry<MmF16Kernel> kMmF16Entries[] = {
 
 template <Launcher L>
 void run_mm_wmma_f16(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
-  const auto gp = mm_wmma_f16_plan(a.M(), a.N());
-  launch_w_x(l, variant, pick(kMmF16Entries, a.W.dtype, a.X.dtype), dim3(gp.grid_x, gp.grid_y), dim3(gp.threads), a, rec);
+  // Grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
+  launch_w_x(l, variant, pick(kMmF16Entries, a.W.dtype, a.X.dtype), tile_grid<MmF16Tile>(a.M(), a.N()),
+             dim3(MmF16Tile::kThreads), a, rec);
 }
 
 }  // namespace xk::hipk

@@ -200,15 +200,6 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
     }
 }
 
-// Launch plan: grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
-struct GemmPlan {
-  unsigned grid_x, grid_y, threads;
-};
-inline GemmPlan mmq_wmma_i8_plan(int64_t M, int64_t N) {
-  return {static_cast<unsigned>((N + MmqTile::kBN - 1) / MmqTile::kBN),
-          static_cast<unsigned>((M + MmqTile::kBM - 1) / MmqTile::kBM), static_cast<unsigned>(MmqTile::kThreads)};
-}
-
 }  // namespace xk::hipk
 
 // The __global__ entry points carry the variant names (rocprofv3 --kernel-include-regex).
@@ -272,8 +263,8 @@ void run_mmq_wmma_i8(L& l, const char* variant, const MatmulArgs& a, LaunchRecor
   if (qp.grid_x && qp.grid_y)
     l.launch(variant, pick(kQuantQ8Entries, DType::F32, a.X.dtype), dim3(qp.grid_x, qp.grid_y), dim3(qp.threads), 0,
              rec, static_cast<const void*>(l.ptr(a.X.buf)), xq_p, xd_p, M, K);
-  const auto gp = mmq_wmma_i8_plan(M, N);
-  l.launch(variant, pick(kMmqEntries, a.W.dtype, DType::F32), dim3(gp.grid_x, gp.grid_y), dim3(gp.threads), 0, rec,
+  // Grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
+  l.launch(variant, pick(kMmqEntries, a.W.dtype, DType::F32), tile_grid<MmqTile>(M, N), dim3(MmqTile::kThreads), 0, rec,
            static_cast<const uint8_t*>(l.ptr(a.W.buf)), static_cast<int64_t>(row_bytes(a.W.dtype, K)),
            a.W.tensor_scale, static_cast<const int8_t*>(xq_p), static_cast<const float*>(xd_p),
            static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);

@@ -164,6 +164,12 @@ std::vector<std::string> symbols(const Entry<Fn> (&table)[N], const DType* w = n
   return out;
 }
 
+// One workgroup per Tile::kBM x Tile::kBN block of Y: grid (ceil(N / kBN), ceil(M / kBM)).
+template <class Tile>
+dim3 tile_grid(int64_t M, int64_t N) {
+  return dim3(static_cast<unsigned>((N + Tile::kBN - 1) / Tile::kBN), static_cast<unsigned>((M + Tile::kBM - 1) / Tile::kBM));
+}
+
 // Launches a kernel of the (W, row bytes, tensor scale, X, Y, M, N, K) signature that the
 // f16 GEMM and the GEMV share: W in GGUF rows, X as stored, Y FP32.
 template <class L, class Kernel>
