@@ -1,7 +1,22 @@
 // One function per backend, called from exactly one place (registry.cpp). Explicit
 // registration: no static initialisers for a linker to drop.
 #pragma once
+#include <functional>
+
 #include "xk/registry.h"
+
+namespace xk {
+
+// What each backend provides to the registry (backends/<api>/register.cpp).
+struct Backend {
+  std::string api;
+  // Devices this backend sees now; an empty list or unavailable entries carry the reason.
+  std::function<std::vector<DeviceEntry>()> enumerate;
+  // Opens one of the names it enumerated; throws xk::Error otherwise.
+  std::function<std::unique_ptr<Device>(const std::string& name)> open;
+};
+
+}  // namespace xk
 
 namespace xk::backends {
 

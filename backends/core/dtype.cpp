@@ -1,16 +1,21 @@
 #include <string>
 
+#include "kernels/ref/formats.h"
 #include "xk/dtype.h"
 #include "xk/error.h"
 
 namespace xk {
 
 namespace {
-// GGUF block sizes: ggml/src/ggml-common.h (QK4_0 = QK8_0 = QK_MXFP4 = 32, QK_NVFP4 = 64).
+template <DType F>
+constexpr DTypeTraits row(const char* name, bool quantized) {
+  return {name, ref::FormatBlock<F>::elems, ref::FormatBlock<F>::bytes, quantized};
+}
+// Indexed by DType's value.
 constexpr DTypeTraits kTraits[] = {
-    {"f32", 1, 4, false},    {"f16", 1, 2, false},    {"bf16", 1, 2, false},
-    {"q8_0", 32, 34, true},  {"q4_0", 32, 18, true},  {"mxfp4", 32, 17, true},
-    {"nvfp4", 64, 36, true},
+    row<DType::F32>("f32", false),   row<DType::F16>("f16", false),     row<DType::BF16>("bf16", false),
+    row<DType::Q8_0>("q8_0", true),  row<DType::Q4_0>("q4_0", true),    row<DType::MXFP4>("mxfp4", true),
+    row<DType::NVFP4>("nvfp4", true),
 };
 constexpr const char* kActNames[] = {"auto", "f32", "f16", "q8", "fp4", "fp8"};
 }  // namespace

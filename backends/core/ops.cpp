@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "backends/core/variant_row.h"
 #include "xk/error.h"
 #include "xk/ops.h"
 
@@ -111,9 +112,9 @@ Selection choose(const Device& dev, Op op, DType fmt, ActPrecision act, const st
 Selection select_matmul(const Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) {
   validate_matmul(dev, W, X, Y, opt.act);
   return choose(dev, Op::Matmul, W.dtype, opt.act, opt.variant, W, [&](const Variant& v, ActPrecision use) {
-    if (!v.supports_matmul) return std::string();
+    if (!v.ops->supports_matmul) return std::string();
     MatmulArgs a{W, X, Y, use};
-    return v.supports_matmul(a, dev.info());
+    return v.ops->supports_matmul(a, dev.info());
   });
 }
 
@@ -124,8 +125,8 @@ void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const Matm
   rec.variant = sel.variant->name;
   rec.act = sel.act;
   MatmulArgs a{W, X, Y, sel.act};
-  if (Y.numel() > 0) sel.variant->run_matmul(dev, a, rec);
-  dev.set_last_launch(std::move(rec));
+  if (Y.numel() > 0) sel.variant->ops->run_matmul(dev, a, rec);
+  DeviceAccess::set_last_launch(dev, std::move(rec));
 }
 
 Tensor matmul(Device& dev, const Tensor& W, const Tensor& X, const MatmulOptions& opt) {
@@ -175,7 +176,7 @@ Selection select_attention(const Device& dev, const AttentionArgs& args, const s
   validate_attention(dev, args);
   return choose(dev, Op::Attention, args.K.dtype, ActPrecision::Auto, forced, args,
                 [&](const Variant& v, ActPrecision) {
-                  return v.supports_attention ? v.supports_attention(args, dev.info()) : std::string();
+                  return v.ops->supports_attention ? v.ops->supports_attention(args, dev.info()) : std::string();
                 });
 }
 
@@ -188,8 +189,8 @@ void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, T
   if (!sel.variant) throw Error("attention", opt.variant.empty() ? "K" : "variant", sel.reason);
   LaunchRecord rec;
   rec.variant = sel.variant->name;
-  if (O.numel() > 0) sel.variant->run_attention(dev, a, rec);
-  dev.set_last_launch(std::move(rec));
+  if (O.numel() > 0) sel.variant->ops->run_attention(dev, a, rec);
+  DeviceAccess::set_last_launch(dev, std::move(rec));
 }
 
 Tensor attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, const AttentionOptions& opt) {

@@ -1,12 +1,33 @@
 #include <cmath>
+#include <map>
 #include <cstring>
 #include <numeric>
 #include <sstream>
 
+#include "backends/core/variant_row.h"
 #include "xk/device.h"
 #include "xk/variant.h"
 
 namespace xk {
+
+// A weight tensor's repacked copies, by layout key.
+struct PackedCopies {
+  std::map<std::string, Buffer> by_key;
+};
+
+const Buffer& packed(const Tensor& w, const std::string& key,
+                     const std::function<std::vector<uint8_t>(const std::vector<uint8_t>& canonical)>& repack) {
+  if (!w.packed) w.packed = std::make_shared<PackedCopies>();
+  auto it = w.packed->by_key.find(key);
+  if (it != w.packed->by_key.end()) return it->second;
+  Device& dev = *w.device();
+  std::vector<uint8_t> canonical(w.bytes());
+  dev.read(w.buf, 0, canonical.data(), canonical.size());
+  const std::vector<uint8_t> bytes = repack(canonical);
+  Buffer b = dev.alloc(bytes.size());
+  dev.write(b, 0, bytes.data(), bytes.size());
+  return w.packed->by_key.emplace(key, std::move(b)).first->second;
+}
 
 bool DeviceInfo::has(const std::string& f) const {
   for (const auto& x : features)
@@ -82,7 +103,7 @@ Tensor upload_weights(Device& dev, DType dtype, int64_t n, int64_t k, const void
     throw Error("upload_weights", "tensor_scale", std::string("only NVFP4 carries a per-tensor scale, format is ") + name(dtype));
   Tensor t = upload(dev, dtype, {n, k}, data);
   t.tensor_scale = tensor_scale;
-  dev.prepare_weights(t);
+  DeviceAccess::prepare_weights(dev, t);
   return t;
 }
 

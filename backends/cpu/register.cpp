@@ -1,8 +1,10 @@
 // cpu-ref: the reference backend. One matmul variant covering every format and activation
 // precision, one attention variant; both call the scalar oracle in kernels/ref.
+// Names: mm_all_all_1x1_scalar_ref_cpu, attn_all_all_1x1_scalar_ref_cpu.
 #include <chrono>
 
 #include "backends/core/backend_list.h"
+#include "backends/core/variant_row.h"
 #include "host_device.h"
 #include "kernels/ref/ref.h"
 #include "xk/variant.h"
@@ -11,38 +13,46 @@ namespace xk::backends {
 
 namespace {
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 class CpuRefDevice : public host::HostDevice {
  public:
   CpuRefDevice() : HostDevice(make_info()) {
-    Variant mm;
-    mm.name = "mm_all_all_scalar_ref_cpu";
-    mm.op = Op::Matmul;
-    mm.formats.assign(std::begin(kAllDTypes), std::end(kAllDTypes));
-    mm.acts = {ActPrecision::F32, ActPrecision::F16, ActPrecision::Q8, ActPrecision::FP4, ActPrecision::FP8};
-    mm.min_arch = "any";
-    mm.tile = "1x1x1";
-    mm.run_matmul = [](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
-      const auto t0 = std::chrono::steady_clock::now();
-      ref::matmul({a.W.dtype, host::data(a.W.buf), a.W.tensor_scale, a.X.dtype, host::data(a.X.buf),
-                   host::data_as<float>(a.Y), a.M(), a.N(), a.K(), a.act});
-      if (dev.timing()) rec.device_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    variants_.push_back(std::move(mm));
-
-    Variant at;
-    at.name = "attn_all_f64_scalar_ref_cpu";
-    at.op = Op::Attention;
-    at.formats = {DType::F16, DType::F32};
-    at.min_arch = "any";
-    at.tile = "1x1";
-    at.run_attention = [](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
-      const auto t0 = std::chrono::steady_clock::now();
-      ref::attention({a.Q.dtype, host::data(a.Q.buf), a.K.dtype, host::data(a.K.buf), host::data(a.V.buf),
-                      host::data_as<float>(a.O), a.B(), a.Hq(), a.Hkv(), a.S(), a.T(), a.D(), a.scale, a.causal,
-                      a.q_offset});
-      if (dev.timing()) rec.device_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    variants_.push_back(std::move(at));
+    auto& table = DeviceAccess::variants(*this);
+    table.push_back(make_row(
+        {.op = Op::Matmul,
+         .family = "mm",
+         .formats = {std::begin(kAllDTypes), std::end(kAllDTypes)},
+         .acts = {ActPrecision::F32, ActPrecision::F16, ActPrecision::Q8, ActPrecision::FP4, ActPrecision::FP8},
+         .tile = {1, 1, 1},
+         .technique = "scalar_ref",
+         .min_arch = "any",
+         .kernels = {"xk::ref::matmul"}},
+        {.run_matmul = [](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+          const auto t0 = std::chrono::steady_clock::now();
+          ref::matmul({a.W.dtype, host::data(a.W.buf), a.W.tensor_scale, a.X.dtype, host::data(a.X.buf),
+                       host::data_as<float>(a.Y), a.M(), a.N(), a.K(), a.act});
+          if (dev.timing()) add_device_time(rec, seconds_since(t0));
+        }}));
+    // Softmax and both products in FP64: the oracle the FP32 kernels are held to.
+    table.push_back(make_row(
+        {.op = Op::Attention,
+         .family = "attn",
+         .formats = {DType::F16, DType::F32},
+         .acts = {ActPrecision::F32, ActPrecision::F16},
+         .tile = {1, 1, 0},
+         .technique = "scalar_ref",
+         .min_arch = "any",
+         .kernels = {"xk::ref::attention"}},
+        {.run_attention = [](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
+          const auto t0 = std::chrono::steady_clock::now();
+          ref::attention({a.Q.dtype, host::data(a.Q.buf), a.K.dtype, host::data(a.K.buf), host::data(a.V.buf),
+                          host::data_as<float>(a.O), a.B(), a.Hq(), a.Hkv(), a.S(), a.T(), a.D(), a.scale, a.causal,
+                          a.q_offset});
+          if (dev.timing()) add_device_time(rec, seconds_since(t0));
+        }}));
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends/cuda/launcher.h"
+#include "kernels/cuda/packing.h"
 #include "xk/error.h"
 
 namespace xk::cuda {
@@ -67,11 +68,6 @@ std::string CudaDevice::arch_string(int major, int minor) {
   return "sm_" + num + (built_for(num + "a") ? "a" : "");
 }
 
-struct CudaDevice::Variants {
-  explicit Variants(CudaDevice& d) : launcher(d) {}
-  Launcher launcher;
-};
-
 CudaDevice::CudaDevice(int ordinal) : ordinal_(ordinal) {
   check(cudaSetDevice(ordinal), "open_device", "cudaSetDevice");
   cudaDeviceProp p{};
@@ -92,13 +88,13 @@ CudaDevice::CudaDevice(int ordinal) : ordinal_(ordinal) {
   // arch-specific cubin is in the fatbin (XK_CUDA_ARCHS).
   if (p.major == 12 && built_for(std::to_string(p.major * 10 + p.minor) + "a") && XK_CUDA_FP4_BUILT)
     info_.features.push_back("fp4_mma");
-  table_ = std::make_unique<Variants>(*this);
-  variants_ = make_variants(table_->launcher);
+  launcher_ = std::make_unique<Launcher>(*this);
+  DeviceAccess::variants(*this) = make_variants(*launcher_);
 }
 
 CudaDevice::~CudaDevice() {
-  variants_.clear();
-  table_.reset();
+  DeviceAccess::variants(*this).clear();  // the rows refer to the launcher
+  launcher_.reset();
   if (stream_) {
     cudaStreamSynchronize(stream_);
     cudaStreamDestroy(stream_);
@@ -127,7 +123,7 @@ void CudaDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes)
 
 void CudaDevice::synchronize() { check(cudaStreamSynchronize(stream_), "synchronize", "cudaStreamSynchronize"); }
 
-void CudaDevice::prepare_weights(Tensor& w) { cuda::prepare_weights(*this, w); }
+void CudaDevice::prepare_weights(Tensor& w) { cuda_kernels::prepare_weights(w); }
 
 std::vector<DeviceEntry> enumerate() {
   int n = 0;

@@ -42,6 +42,8 @@ class Event {
   cudaEvent_t ev_ = nullptr;
 };
 
+class Launcher;  // launcher.h
+
 class CudaDevice : public Device {
  public:
   explicit CudaDevice(int ordinal);
@@ -64,8 +66,7 @@ class CudaDevice : public Device {
   int ordinal_;
   cudaStream_t stream_ = nullptr;
   DeviceInfo info_;
-  struct Variants;  // owns the Launcher the variant table captures
-  std::unique_ptr<Variants> table_;
+  std::unique_ptr<Launcher> launcher_;  // what the variant table launches through
 };
 
 // What the runtime sees: one entry per GPU, or one unavailable entry with the reason.

@@ -5,8 +5,8 @@
 
 namespace xk::cuda {
 
-std::vector<Variant> make_variants(Launcher& launcher) { return cuda_table::cuda_variants(launcher); }
+static_assert(xk::Launcher<Launcher>, "the CUDA launcher satisfies the kernel files' launch contract");
 
-void prepare_weights(Device&, Tensor& w) { cuda_table::prepare_weights(w); }
+std::vector<Variant> make_variants(Launcher& launcher) { return cuda_table::cuda_variants(launcher); }
 
 }  // namespace xk::cuda

@@ -1,13 +1,14 @@
-// The real Launcher the variant table (table.h) is instantiated with: device pointers,
-// stream-ordered scratch, and launches wrapped in an NVTX range named after the variant
-// (Nsight Systems shows the variant name; `ncu --kernel-name regex:<kernel>` filters, see
-// README.md for the variant -> __global__ name map), timed by events when dev.timing().
+// The real Launcher (backends/core/launcher.h) the variant table (table.h) is instantiated
+// with: device pointers, stream-ordered scratch, and launches wrapped in an NVTX range named
+// after the variant (Nsight Systems shows the variant name; ncu filters on the __global__
+// names each row lists), timed by events when dev.timing().
 // The class is visible to g++ (cuda_device.cpp owns it); launch() only exists under nvcc.
 #pragma once
 #include <cuda_runtime_api.h>
 
 #include <utility>
 
+#include "backends/core/variant_row.h"
 #include "backends/cuda/cuda_device.h"
 
 #ifdef __CUDACC__
@@ -18,6 +19,7 @@ namespace xk::cuda {
 
 class Launcher {
  public:
+  using dim_type = dim3;
   explicit Launcher(CudaDevice& dev) : dev_(dev) {}
   const DeviceInfo& info() const { return dev_.info(); }
   Device& device() { return dev_; }
@@ -50,7 +52,7 @@ class Launcher {
       check(cudaEventSynchronize(stop.get()), variant, "cudaEventSynchronize");
       float ms = 0;
       check(cudaEventElapsedTime(&ms, start.get(), stop.get()), variant, "cudaEventElapsedTime");
-      rec.device_seconds = (rec.device_seconds < 0 ? 0.0 : rec.device_seconds) + ms * 1e-3;
+      add_device_time(rec, ms * 1e-3);
     }
   }
 #endif
@@ -59,8 +61,7 @@ class Launcher {
   CudaDevice& dev_;
 };
 
-// Defined in kernels.cu (nvcc): the variant table over this launcher, and the weight repack.
+// Defined in kernels.cu (nvcc): the variant table over this launcher.
 std::vector<Variant> make_variants(Launcher& launcher);
-void prepare_weights(Device& dev, Tensor& w);
 
 }  // namespace xk::cuda

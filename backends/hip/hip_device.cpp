@@ -1,10 +1,13 @@
 #include "hip_device.h"
 
+#include "backends/hip/launcher.h"
+
 #include <dlfcn.h>
 
 #include <sstream>
 #include <string>
 
+#include "backends/core/variant_row.h"
 #include "xk/error.h"
 
 namespace xk::hip {
@@ -68,13 +71,12 @@ DeviceInfo query_info(int index) {
 HipDevice::HipDevice(int index) : index_(index), info_(query_info(index)) {
   make_current();
   check(hipStreamCreateWithFlags(&stream_, hipStreamNonBlocking), "hipStreamCreate");
-  VariantSet set = make_hip_variants(*this);
-  launcher_ = std::move(set.launcher);
-  variants_ = std::move(set.variants);
+  launcher_ = std::make_unique<Launcher>(*this);
+  DeviceAccess::variants(*this) = make_variants(*launcher_);
 }
 
 HipDevice::~HipDevice() {
-  variants_.clear();
+  DeviceAccess::variants(*this).clear();  // the rows refer to the launcher
   launcher_.reset();
   if (stream_) {
     (void)hipSetDevice(index_);

@@ -1,7 +1,7 @@
 // hip:N — one AMD GPU through the HIP runtime (libamdhip64): buffers, one stream, events.
 //
 // Compiled by the host C++ compiler (g++) against the HIP runtime API only; the kernel
-// launches live in variants.hip (clang -x hip), reached through make_hip_variants().
+// launches live in variants.hip (clang -x hip), reached through make_variants() (launcher.h).
 #pragma once
 #include <hip/hip_runtime_api.h>
 
@@ -29,6 +29,8 @@ class HipBuffer : public BufferImpl {
   int device_;
 };
 
+class Launcher;  // launcher.h
+
 class HipDevice : public Device {
  public:
   explicit HipDevice(int index);
@@ -47,7 +49,7 @@ class HipDevice : public Device {
   int index_;
   DeviceInfo info_;
   hipStream_t stream_ = nullptr;
-  std::shared_ptr<void> launcher_;  // owns the launcher the variant closures refer to
+  std::unique_ptr<Launcher> launcher_;  // what the variant table launches through
 };
 
 // DeviceInfo of GPU `index` from hipGetDeviceProperties (arch = gcnArchName without the
@@ -85,12 +87,5 @@ class EventTimer {
   hipStream_t stream_;
   hipEvent_t start_ = nullptr, stop_ = nullptr;
 };
-
-// Defined in variants.hip: the variant table instantiated with the real launcher.
-struct VariantSet {
-  std::shared_ptr<void> launcher;
-  std::vector<Variant> variants;
-};
-VariantSet make_hip_variants(HipDevice& dev);
 
 }  // namespace xk::hip

@@ -1,53 +1,12 @@
 // The HIP variant table instantiated with the real launcher: every kernel of kernels/hip/ is
 // compiled into this translation unit (clang -x hip, --offload-arch per XK_HIP_ARCHS).
-#include <optional>
-
-#include "backends/hip/hip_device.h"
+#include "backends/hip/launcher.h"
 #include "backends/hip/table.h"
 
 namespace xk::hip {
 
-namespace {
+static_assert(xk::Launcher<Launcher>, "the HIP launcher satisfies the kernel headers' launch contract");
 
-// The Launcher of the table contract (backends/hip/table.h): a launch is
-// kernel<<<grid, block, dyn_smem, stream>>> inside a roctx range named after the variant,
-// between two events when the device times launches. Several launches of one call (the Q8
-// quantizer and the GEMM; decode and combine) add their times into one record.
-class Launcher {
- public:
-  explicit Launcher(HipDevice& dev) : dev_(dev) {}
-  const DeviceInfo& info() const { return dev_.info(); }
-  void* ptr(const Buffer& b) const { return b.impl<HipBuffer>()->ptr; }
-  Buffer scratch(size_t bytes) { return dev_.alloc(bytes); }
-
-  template <class... P, class... A>
-  void launch(const char* variant, void (*kernel)(P...), dim3 grid, dim3 block, size_t dyn_smem,
-              LaunchRecord& rec, A&&... args) {
-    if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;  // empty problem: nothing to launch
-    dev_.make_current();
-    RoctxRange range(variant);
-    std::optional<EventTimer> timer;
-    if (dev_.timing()) timer.emplace(dev_.stream());
-    kernel<<<grid, block, dyn_smem, dev_.stream()>>>(static_cast<P>(std::forward<A>(args))...);
-    check(hipGetLastError(), variant);
-    if (timer) {
-      timer->stop();
-      rec.device_seconds = (rec.device_seconds < 0 ? 0.0 : rec.device_seconds) + timer->seconds();
-    }
-  }
-
- private:
-  HipDevice& dev_;
-};
-
-}  // namespace
-
-VariantSet make_hip_variants(HipDevice& dev) {
-  auto launcher = std::make_shared<Launcher>(dev);
-  VariantSet set;
-  set.variants = hip_variants(*launcher);
-  set.launcher = launcher;
-  return set;
-}
+std::vector<Variant> make_variants(Launcher& launcher) { return hip_table::hip_variants(launcher); }
 
 }  // namespace xk::hip

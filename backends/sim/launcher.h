@@ -1,7 +1,7 @@
-// The simulated Launcher the variant tables (backends/cuda/table.h, backends/hip/table.h and
-// the sim's demo variants) are instantiated with: same contract as the real launchers
-// (info / ptr / scratch / launch), but launch() runs the kernel on the fiber engine, adds
-// the counters to the LaunchRecord and checks the guard regions of every buffer.
+// The simulated Launcher (backends/core/launcher.h) the variant tables (backends/cuda/table.h,
+// backends/hip/table.h) are instantiated with: the same contract as the real launchers, but
+// launch() runs the kernel on the fiber engine, adds the counters to the LaunchRecord and
+// checks the guard regions of every buffer.
 #pragma once
 #include <chrono>
 #include <string>
@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/core/variant_row.h"
 #include "backends/sim/engine.h"
 #include "backends/sim/sim_device.h"
 #include "backends/sim/simt_dialect.h"
@@ -22,6 +23,7 @@ class Launcher {
   // Compute Capability" (12.x: 99 KB per block with opt-in); RDNA3 ISA: 64 KB LDS per workgroup.
   static constexpr size_t kSmemBytesSm12x = 99 * 1024, kLdsBytesGfx11 = 64 * 1024;
 
+  using dim_type = dim3;
   explicit Launcher(SimDevice& dev) : dev_(dev) {}
   const DeviceInfo& info() const { return dev_.info(); }
   Device& device() { return dev_; }
@@ -54,7 +56,7 @@ class Launcher {
     rec.global_bytes_written += c.global_bytes_written;
     rec.shared_bytes += c.shared_bytes;
     rec.barriers += c.barriers;
-    if (dev_.timing()) rec.device_seconds = (rec.device_seconds < 0 ? 0.0 : rec.device_seconds) + secs;
+    if (dev_.timing()) add_device_time(rec, secs);
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "backends/core/backend_list.h"
+#include "backends/core/variant_row.h"
 #include "backends/cpu/host_device.h"
 #include "backends/sim/launcher.h"
 #include "backends/sim/variants.h"
@@ -34,7 +35,7 @@ DeviceInfo sim_info(bool cuda) {
 class SimDeviceWithTable : public sim::SimDevice {
  public:
   explicit SimDeviceWithTable(bool cuda) : SimDevice(sim_info(cuda)), launcher_(*this) {
-    set_variants(cuda ? sim::cuda_sim_variants(launcher_) : sim::hip_sim_variants(launcher_));
+    DeviceAccess::variants(*this) = cuda ? sim::cuda_sim_variants(launcher_) : sim::hip_sim_variants(launcher_);
   }
 
  private:

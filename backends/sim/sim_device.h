@@ -43,7 +43,6 @@ class SimDevice : public Device {
   // launch's pointer arguments, to name the kernel argument that points into the buffer.
   void check_guards(const std::string& kernel, const std::vector<const void*>& args);
   void forget(SimBuffer* b);
-  void set_variants(std::vector<Variant> v) { variants_ = std::move(v); }
 
  private:
   DeviceInfo info_;

@@ -1,6 +1,6 @@
 // The Vulkan attention variants (kernels/vulkan/flash_attn.comp):
-//   attn_<kv>_f32_br16_fa2_vk     FlashAttention-2 forward, prefill and decode, any S
-//   attn_<kv>_f32_br16_splitk_vk  the same kernel with the keys split over workgroups plus
+//   attn_<kv>_f32_16x32_fa2_vk     FlashAttention-2 forward, prefill and decode, any S
+//   attn_<kv>_f32_16x32_splitk_vk  the same kernel with the keys split over workgroups plus
 //                                 flash_attn_combine.comp: decode (S = 1)
 // <kv> is the K/V storage type (f16, f32); softmax and accumulation are FP32.
 #include <algorithm>
@@ -8,6 +8,7 @@
 
 #include "vk_device.h"
 #include "xk/error.h"
+#include "backends/core/variant_row.h"
 #include "xk/variant.h"
 
 namespace xk::vk {
@@ -95,19 +96,17 @@ void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::str
 }
 
 Variant attn_variant(const PhysicalDevice& pd, DType kv, bool split) {
-  Variant v;
-  v.name = std::string("attn_") + name(kv) + "_f32_br16_" + (split ? "splitk" : "fa2") + "_vk";
-  v.op = Op::Attention;
-  v.formats = {kv};
-  v.min_arch = "vk1.2";
-  v.tile = split ? "16xBCxsplit" : "16xBC";  // BC = 32 (D <= 64) or 16 (D = 128) on 32 KB shared
-  v.priority = split ? 20 : 10;
-  v.supports_attention = [pd, split](const AttentionArgs& a, const DeviceInfo&) { return check(pd, a, split); };
   const std::string shader = std::string("flash_attn_") + name(kv);
-  v.run_attention = [shader, split](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
-    run(dev, a, rec, shader, split);
-  };
-  return v;
+  // Tile: 16 query rows x up to 32 keys per step (16 when D = 128 on 32 KB of shared memory).
+  return make_row(
+      {.op = Op::Attention, .family = "attn", .formats = {kv}, .acts = {ActPrecision::F32},
+       .tile = {static_cast<int>(kRows), 32, 0}, .technique = split ? "splitk" : "fa2", .min_arch = "vk1.2",
+       .priority = split ? 20 : 10, .kernels = {shader},
+       .helpers = split ? std::vector<std::string>{"flash_attn_combine"} : std::vector<std::string>{}},
+      {.supports_attention = [pd, split](const AttentionArgs& a, const DeviceInfo&) { return check(pd, a, split); },
+       .run_attention = [shader, split](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, split);
+       }});
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// The Vulkan matmul variants: rows of data over two shader families.
+// The Vulkan matmul variants: rows of data over three shader families.
 //   mm_<w>_<act>_<BMxBN>_<simt|i8>_vk   tiled GEMM, kernels/vulkan/mul_mm.comp (any M)
-//   mv_<w>_<act>_r<ROWS>_subgroup_vk    skinny GEMV, kernels/vulkan/mul_mv.comp (M <= 8)
+//   mv_<w>_<act>_8x<ROWS>_subgroup_vk   skinny GEMV, kernels/vulkan/mul_mv.comp (M <= 8)
+//   mm_<w>_<act>_<MxN>_direct_vk        shared-memory-free GEMM, kernels/vulkan/mul_mm_direct.comp
 // with <w> in q4_0 q8_0 mxfp4 nvfp4 and <act> the activation precision the variant runs
 // (f32, f16, q8: semantics in kernels/ref/ref.h). Selection (ops.cpp) takes the highest
 // priority among variants whose supports() returns "".
@@ -10,6 +11,7 @@
 #include "vk_device.h"
 #include "weights_pack.h"
 #include "xk/error.h"
+#include "backends/core/variant_row.h"
 #include "xk/variant.h"
 
 namespace xk::vk {
@@ -48,6 +50,12 @@ const char* act_tag(ActPrecision a) { return a == ActPrecision::Q8 ? "q8" : a ==
 
 std::string shader_name(const char* family, DType w, ActPrecision a) {
   return std::string(family) + "_" + name(w) + "_" + act_tag(a);
+}
+
+// The quantizer a Q8 variant dispatches before its GEMM (none for float activations).
+std::vector<std::string> helpers(ActPrecision act, bool q8_as_f32) {
+  if (act != ActPrecision::Q8) return {};
+  return {q8_as_f32 ? "quantize_q8_f32" : "quantize_q8"};
 }
 
 // Runs quantize_q8 (when the act is Q8) then the GEMM/GEMV in one batch.
@@ -100,51 +108,41 @@ std::string check_limits(const PhysicalDevice& pd, const MatmulArgs& a, uint32_t
 }
 
 Variant mm_variant(const PhysicalDevice& pd, DType w, ActPrecision act, const MmTile& t) {
-  Variant v;
-  const std::string tile = std::to_string(t.bm) + "x" + std::to_string(t.bn);
-  v.name = std::string("mm_") + name(w) + "_" + act_tag(act) + "_" + tile + "_" +
-           (act == ActPrecision::Q8 ? "i8" : "simt") + "_vk";
-  v.op = Op::Matmul;
-  v.formats = {w};
-  v.acts = {act};
-  v.min_arch = "vk1.2";
-  v.tile = tile + "x32";
+  const std::string shader = shader_name("mul_mm", w, act);
   // FP32 is exact-est and, without packed int8 dot hardware, as fast as the integer path;
   // where the device accelerates 4x8-bit dot products the Q8 path is preferred.
-  v.priority = act == ActPrecision::F32 ? 10 : act == ActPrecision::Q8 ? (pd.int_dot_accelerated ? 12 : 8) : 5;
-  v.supports_matmul = [pd, t](const MatmulArgs& a, const DeviceInfo&) -> std::string {
-    return check_limits(pd, a, ceil_div(a.N(), t.bn), ceil_div(a.M(), t.bm));
-  };
-  const std::string shader = shader_name("mul_mm", w, act);
-  v.run_matmul = [shader, t](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
-    run(dev, a, rec, shader, {t.threads(), t.bm, t.bn, t.tm, t.tn}, {ceil_div(a.N(), t.bn), ceil_div(a.M(), t.bm), 1});
-  };
-  return v;
+  const int priority = act == ActPrecision::F32 ? 10 : act == ActPrecision::Q8 ? (pd.int_dot_accelerated ? 12 : 8) : 5;
+  return make_row(
+      {.op = Op::Matmul, .family = "mm", .formats = {w}, .acts = {act},
+       .tile = {static_cast<int>(t.bm), static_cast<int>(t.bn), 32}, .technique = act == ActPrecision::Q8 ? "i8" : "simt",
+       .min_arch = "vk1.2", .priority = priority, .kernels = {shader}, .helpers = helpers(act, false)},
+      {.supports_matmul = [pd, t](const MatmulArgs& a, const DeviceInfo&) -> std::string {
+         return check_limits(pd, a, ceil_div(a.N(), t.bn), ceil_div(a.M(), t.bm));
+       },
+       .run_matmul = [shader, t](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, {t.threads(), t.bm, t.bn, t.tm, t.tn}, {ceil_div(a.N(), t.bn), ceil_div(a.M(), t.bm), 1});
+       }});
 }
 
 Variant mv_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
-  Variant v;
-  v.name = std::string("mv_") + name(w) + "_" + act_tag(act) + "_r" + std::to_string(kMvRows) + "_subgroup_vk";
-  v.op = Op::Matmul;
-  v.formats = {w};
-  v.acts = {act};
-  v.min_arch = "vk1.2";
-  v.tile = "8x" + std::to_string(kMvRows);
-  // Above every GEMM: for M <= 8 the GEMM would waste most of its 64-row tile.
-  v.priority = act == ActPrecision::F32 ? 20 : act == ActPrecision::Q8 ? (pd.int_dot_accelerated ? 22 : 18) : 15;
-  v.supports_matmul = [pd](const MatmulArgs& a, const DeviceInfo&) -> std::string {
-    if (a.M() > kMvMaxM) return "GEMV variant handles M <= " + std::to_string(kMvMaxM) + ", M is " + std::to_string(a.M());
-    const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
-    if ((pd.subgroup_ops & need) != need) return "device lacks subgroup arithmetic in compute shaders";
-    if (pd.subgroup_size > kMvThreads || kMvThreads % pd.subgroup_size != 0)
-      return "subgroup size " + std::to_string(pd.subgroup_size) + " does not divide the 64-thread workgroup";
-    return check_limits(pd, a, ceil_div(a.N(), kMvRows), 1);
-  };
   const std::string shader = shader_name("mul_mv", w, act);
-  v.run_matmul = [shader](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
-    run(dev, a, rec, shader, {kMvThreads, kMvRows}, {ceil_div(a.N(), kMvRows), 1, 1});
-  };
-  return v;
+  // Above every GEMM: for M <= 8 the GEMM would waste most of its 64-row tile.
+  const int priority = act == ActPrecision::F32 ? 20 : act == ActPrecision::Q8 ? (pd.int_dot_accelerated ? 22 : 18) : 15;
+  return make_row(
+      {.op = Op::Matmul, .family = "mv", .formats = {w}, .acts = {act},
+       .tile = {static_cast<int>(kMvMaxM), static_cast<int>(kMvRows), 0}, .technique = "subgroup", .min_arch = "vk1.2",
+       .priority = priority, .kernels = {shader}, .helpers = helpers(act, false)},
+      {.supports_matmul = [pd](const MatmulArgs& a, const DeviceInfo&) -> std::string {
+         if (a.M() > kMvMaxM) return "GEMV variant handles M <= " + std::to_string(kMvMaxM) + ", M is " + std::to_string(a.M());
+         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+         if ((pd.subgroup_ops & need) != need) return "device lacks subgroup arithmetic in compute shaders";
+         if (pd.subgroup_size > kMvThreads || kMvThreads % pd.subgroup_size != 0)
+           return "subgroup size " + std::to_string(pd.subgroup_size) + " does not divide the 64-thread workgroup";
+         return check_limits(pd, a, ceil_div(a.N(), kMvRows), 1);
+       },
+       .run_matmul = [shader](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, {kMvThreads, kMvRows}, {ceil_div(a.N(), kMvRows), 1, 1});
+       }});
 }
 
 // Direct (shared-memory-free) GEMM: X rows per subgroup, W rows per lane (mul_mm_direct.comp).
@@ -155,38 +153,33 @@ constexpr uint32_t kDirectThreads = 64;
 constexpr uint32_t kDirectRows = 16, kDirectCols = 8;
 
 Variant direct_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
-  Variant v;
   const uint32_t lanes = pd.subgroup_size, tile_m = kDirectThreads / std::max(1u, lanes) * kDirectRows,
                  tile_n = lanes * kDirectCols;
-  const std::string tile = std::to_string(tile_m) + "x" + std::to_string(tile_n);
-  v.name = std::string("mm_") + name(w) + "_" + act_tag(act) + "_" + tile + "_direct_vk";
-  v.op = Op::Matmul;
-  v.formats = {w};
-  v.acts = {act};
-  v.min_arch = "vk1.3";
-  v.tile = tile + "x32";
+  const std::string shader = shader_name("mul_mm_direct", w, act);
   // The kernel shaped for SIMD-CPU implementations ranks first there; on GPUs the tiled
   // shared-memory kernel reuses operands on chip and ranks above it.
   const bool cpu = pd.props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
-  v.priority = (cpu ? 10 : -10) + (act == ActPrecision::F32 ? 4 : act == ActPrecision::Q8 ? 3 : -4);
-  v.supports_matmul = [pd, tile_m, tile_n](const MatmulArgs& a, const DeviceInfo&) -> std::string {
-    if (a.act != ActPrecision::Q8 && a.X.dtype != DType::F32)
-      return std::string("direct variant reads F32 activations (or Q8 ones it quantizes); X is ") + name(a.X.dtype);
-    if (!pd.subgroup_size_fixed || kDirectThreads % pd.subgroup_size != 0 || pd.subgroup_size % 8 != 0)
-      return "needs a fixed subgroup size, a multiple of 8 dividing 64 (the grid is sized with it)";
-    const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
-    if ((pd.subgroup_ops & need) != need) return "device lacks subgroup shuffle in compute shaders";
-    const uint64_t q8_f32_bytes = static_cast<uint64_t>(a.M()) * static_cast<uint64_t>(a.K()) * sizeof(float);
-    if (a.act == ActPrecision::Q8 && q8_f32_bytes > pd.max_storage_range)
-      return "the " + std::to_string(q8_f32_bytes) + "-byte FP32 copy of the Q8 activations exceeds maxStorageBufferRange";
-    return check_limits(pd, a, ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m));
-  };
-  const std::string shader = shader_name("mul_mm_direct", w, act);
-  v.run_matmul = [shader, tile_m, tile_n, lanes](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
-    run(dev, a, rec, shader, {kDirectThreads, lanes}, {ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m), 1},
-        /*q8_as_f32=*/true);
-  };
-  return v;
+  const int priority = (cpu ? 10 : -10) + (act == ActPrecision::F32 ? 4 : act == ActPrecision::Q8 ? 3 : -4);
+  return make_row(
+      {.op = Op::Matmul, .family = "mm", .formats = {w}, .acts = {act},
+       .tile = {static_cast<int>(tile_m), static_cast<int>(tile_n), 32}, .technique = "direct", .min_arch = "vk1.3",
+       .priority = priority, .kernels = {shader}, .helpers = helpers(act, true)},
+      {.supports_matmul = [pd, tile_m, tile_n](const MatmulArgs& a, const DeviceInfo&) -> std::string {
+         if (a.act != ActPrecision::Q8 && a.X.dtype != DType::F32)
+           return std::string("direct variant reads F32 activations (or Q8 ones it quantizes); X is ") + name(a.X.dtype);
+         if (!pd.subgroup_size_fixed || kDirectThreads % pd.subgroup_size != 0 || pd.subgroup_size % 8 != 0)
+           return "needs a fixed subgroup size, a multiple of 8 dividing 64 (the grid is sized with it)";
+         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+         if ((pd.subgroup_ops & need) != need) return "device lacks subgroup shuffle in compute shaders";
+         const uint64_t q8_f32_bytes = static_cast<uint64_t>(a.M()) * static_cast<uint64_t>(a.K()) * sizeof(float);
+         if (a.act == ActPrecision::Q8 && q8_f32_bytes > pd.max_storage_range)
+           return "the " + std::to_string(q8_f32_bytes) + "-byte FP32 copy of the Q8 activations exceeds maxStorageBufferRange";
+         return check_limits(pd, a, ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m));
+       },
+       .run_matmul = [shader, tile_m, tile_n, lanes](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, {kDirectThreads, lanes}, {ceil_div(a.N(), tile_n), ceil_div(a.M(), tile_m), 1},
+             /*q8_as_f32=*/true);
+       }});
 }
 
 }  // namespace

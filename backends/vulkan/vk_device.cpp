@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <stdexcept>
 #include <thread>
 
+#include "backends/core/variant_row.h"
+#include "spirv.h"
 #include "weights_pack.h"
 #include "xk/error.h"
 
@@ -11,7 +15,7 @@ namespace xk::vk {
 
 namespace {
 
-const char* kPackedKey = "vk_soa";  // Tensor::packed key of the repacked weights
+const char* kPackedKey = "vk_soa";  // xk::packed key of the repacked weights
 
 std::string version_str(uint32_t v) {
   return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +
@@ -64,8 +68,17 @@ VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDev
   ctx_ = std::make_unique<Context>(std::move(instance), pd);
   info_ = describe_device(pd, index, ctx_->unified(), validation);
   info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
-  add_matmul_variants(pd, variants_);
-  add_attention_variants(pd, variants_);
+  auto& rows = DeviceAccess::variants(*this);
+  add_matmul_variants(pd, rows);
+  add_attention_variants(pd, rows);
+  // The shader list is written in CMakeLists.txt (one SPIR-V module per format x activation);
+  // a row naming a module the build did not make is a table bug, caught when the device opens.
+  for (const Variant& v : rows)
+    for (const auto* names : {&v.kernels, &v.helpers})
+      for (const std::string& shader : *names)
+        if (!find_spirv(shader).words)
+          throw std::logic_error("vulkan variant " + v.name + " launches pipeline '" + shader +
+                                 "', which backends/vulkan/CMakeLists.txt does not compile");
 }
 
 VulkanDevice::~VulkanDevice() = default;
@@ -96,15 +109,12 @@ void VulkanDevice::prepare_weights(Tensor& w) {
 }
 
 const VkBuf& VulkanDevice::packed_weights(const Tensor& w) {
-  auto it = w.packed.find(kPackedKey);
-  if (it != w.packed.end()) return vkbuf(it->second);
-  const int64_t n = w.shape[0], k = w.shape[1];
-  std::vector<uint8_t> gguf(w.bytes());
-  read(w.buf, 0, gguf.data(), gguf.size());
-  const std::vector<uint32_t> words = pack_weights(w.dtype, gguf.data(), n, k);
-  Buffer b = alloc(words.size() * sizeof(uint32_t));
-  write(b, 0, words.data(), words.size() * sizeof(uint32_t));
-  return vkbuf(w.packed[kPackedKey] = std::move(b));
+  return vkbuf(packed(w, kPackedKey, [&](const std::vector<uint8_t>& gguf) {
+    const std::vector<uint32_t> words = pack_weights(w.dtype, gguf.data(), w.shape[0], w.shape[1]);
+    std::vector<uint8_t> bytes(words.size() * sizeof(uint32_t));
+    std::memcpy(bytes.data(), words.data(), bytes.size());
+    return bytes;
+  }));
 }
 
 }  // namespace xk::vk

@@ -19,6 +19,8 @@
 
 namespace xk {
 
+struct DeviceAccess;
+
 class Device {
  public:
   virtual ~Device() = default;
@@ -29,21 +31,23 @@ class Device {
   virtual void write(Buffer& dst, size_t offset, const void* src, size_t bytes) = 0;
   virtual void read(const Buffer& src, size_t offset, void* dst, size_t bytes) = 0;
   virtual void synchronize() = 0;
-  // Optional repack of a freshly uploaded weight tensor into backend layouts (Tensor::packed).
-  virtual void prepare_weights(Tensor& /*w*/) {}
 
   // The kernel-variant table of this device (variant.h); filled once by the backend.
   const std::vector<Variant>& variants() const { return variants_; }
   // Device timers: when on, launches record device_seconds (events / timestamp queries).
   void set_timing(bool on) { timing_ = on; }
   bool timing() const { return timing_; }
+  // What the last matmul / attention call on this device ran.
   const LaunchRecord& last_launch() const { return last_; }
-  void set_last_launch(LaunchRecord r) { last_ = std::move(r); }
 
  protected:
-  std::vector<Variant> variants_;
+  // Optional repack of a freshly uploaded weight tensor into the backend's layouts
+  // (upload_weights calls it).
+  virtual void prepare_weights(Tensor& /*w*/) {}
 
  private:
+  friend struct DeviceAccess;  // backends and ops.cpp (backends/core/variant_row.h)
+  std::vector<Variant> variants_;
   bool timing_ = false;
   LaunchRecord last_;
 };

@@ -1,6 +1,5 @@
 // Device registry: what backends were built, what devices they see, and opening one by name.
 #pragma once
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,14 +21,5 @@ struct DeviceEntry {
 std::vector<DeviceEntry> list_devices();
 // Opens a device by name; throws xk::Error("open_device", "name", reason) when unknown or absent.
 std::unique_ptr<Device> open_device(std::string_view name);
-
-// What each backend provides to the registry (backends/<api>/register.cpp).
-struct Backend {
-  std::string api;
-  // Devices this backend sees now; an empty list or unavailable entries carry the reason.
-  std::function<std::vector<DeviceEntry>()> enumerate;
-  // Opens one of the names it enumerated; throws xk::Error otherwise.
-  std::function<std::unique_ptr<Device>(const std::string& name)> open;
-};
 
 }  // namespace xk

@@ -12,6 +12,7 @@
 namespace xk {
 
 class Device;
+struct PackedCopies;  // backends/core/tensor.cpp
 
 struct DeviceInfo {
   std::string name;           // "cpu-ref", "vulkan:0", "cuda:0", "cuda-sim", ...
@@ -69,9 +70,9 @@ struct Tensor {
   std::vector<int64_t> shape;
   Buffer buf;
   float tensor_scale = 1.0f;  // NVFP4 per-tensor FP32 scale (1 for every other format)
-  // Backend-owned repacked copies of a weight tensor, keyed by layout name
-  // (filled by Device::prepare_weights at upload or lazily by a variant).
-  mutable std::map<std::string, Buffer> packed;
+  // The backend's repacked copies of a weight tensor (made by xk::packed at upload or on
+  // first use; opaque here).
+  mutable std::shared_ptr<PackedCopies> packed;
 
   int64_t numel() const;
   size_t bytes() const;  // bytes the shape needs in this dtype

@@ -1,18 +1,18 @@
-// Kernel variants: each backend's table of kernels, chosen in one place (ops.cpp).
+// Kernel variants as a user sees them: what each backend's kernels are, under stable names.
 //
-// Stable names: <op>_<weights>_<acts>_<tile>_<technique>_<minarch>, e.g.
-//   "mm_q4_0_q8_64x64_i8dot_vk", "mmq_nvfp4_fp4_128x128_mma_sm120a".
-// The names are what `ncu --kernel-name`, rocprof filters and `--variant` take.
+// Stable names: <family>_<weights>_<acts>_<tile>_<technique>_<minarch>, e.g.
+//   "mmq_nvfp4_fp4_128x128_mma_sm120a", "mm_q4_0_q8_64x64_i8_vk".
+// A name is derived from the fields of its row, never typed by hand (backends/core/variant_row.h),
+// so it cannot drift from them. A profiler filters on the device functions a variant launches
+// (`kernels`), which `xk profile` prints; `--variant` and benchmarks take the stable name.
 #pragma once
-#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "xk/tensor.h"
 
 namespace xk {
-
-class Device;
 
 enum class Op { Matmul, Attention };
 const char* name(Op op);
@@ -43,20 +43,32 @@ struct AttentionArgs {
   int64_t T() const { return K.shape[2]; }
 };
 
+// The work one thread block / workgroup owns. Matmul: m rows of Y x n columns of Y, stepping
+// k along the reduction. Attention: m query rows x n keys per step (k = 0). The name shows m x n.
+struct Tile {
+  int m = 0, n = 0, k = 0;
+  std::string str() const;  // "64x64x32", or "64x32" when k is 0
+};
+
+struct VariantOps;  // a variant's supports() and run(): backends/core/variant_row.h
+
 struct Variant {
-  std::string name;                  // stable kernel-variant name
+  std::string name;                  // stable, derived from the fields below
   Op op = Op::Matmul;
+  std::string family;                // the name's first word: mm, mmq, mmvq, mv, attn
   std::vector<DType> formats;        // matmul: weight formats; attention: K/V formats
-  std::vector<ActPrecision> acts;    // matmul: activation precisions (first = preferred)
-  std::string min_arch;              // "sm_80", "sm_120a", "gfx11", "vk1.3", "any"
-  std::string tile;                  // "64x64x32" block tile, for tables and profiles
+  std::vector<ActPrecision> acts;    // matmul: activation precisions (first = preferred);
+                                     // attention: the precision of the QK^T and PV products
+  Tile tile;
+  std::string technique;             // how it computes: "mma", "dp4a", "wmmai8", "splitk_mma", ...
+  std::string min_arch;              // "sm_80", "sm_120a", "gfx11", "vk1.2", "any"
   int priority = 0;                  // higher wins among variants that support the call
-  // "" when this variant can run the call on this device; otherwise why not.
-  std::function<std::string(const MatmulArgs&, const DeviceInfo&)> supports_matmul;
-  std::function<std::string(const AttentionArgs&, const DeviceInfo&)> supports_attention;
-  // Runs the call; fills rec.device_seconds when dev.timing() and counters when it can.
-  std::function<void(Device&, const MatmulArgs&, LaunchRecord& rec)> run_matmul;
-  std::function<void(Device&, const AttentionArgs&, LaunchRecord& rec)> run_attention;
+  // Device functions it launches, as a profiler names them (ncu's function base name, the
+  // HIP symbol, the Vulkan pipeline label), the one doing the variant's work first; then
+  // `helpers`, the small kernels it launches around it (activation quantizer, split combine).
+  std::vector<std::string> kernels;
+  std::vector<std::string> helpers;
+  std::shared_ptr<const VariantOps> ops;
 
   bool handles(DType f) const;
   bool handles(ActPrecision a) const;

@@ -240,3 +240,60 @@ __global__ void __launch_bounds__(128) flash_attn_combine(const float* part_o, c
 
 }  // namespace
 }  // namespace xk::cuda_kernels
+
+// ==== launch section (host) ==================================================================
+// Grid (query-row blocks of 64, B*Hkv, key splits). split_keys spreads the keys over enough
+// blocks to fill the GPU (decode), each writing partials [splits][rows][D] and (m, l) pairs
+// that flash_attn_combine merges; scratch holds them.
+#include <algorithm>
+
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::cuda_kernels {
+
+template <Launcher L>
+void run_flash_attn(L& l, const char* variant, const AttentionArgs& a, LaunchRecord& rec, bool split_keys) {
+  const auto cdiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+  FaParams p{};
+  p.q = l.ptr(a.Q.buf);
+  p.q_f16 = a.Q.dtype == DType::F16;
+  p.k = static_cast<const uint16_t*>(l.ptr(a.K.buf));
+  p.v = static_cast<const uint16_t*>(l.ptr(a.V.buf));
+  p.o = static_cast<float*>(l.ptr(a.O.buf));
+  p.B = static_cast<int>(a.B());
+  p.Hq = static_cast<int>(a.Hq());
+  p.Hkv = static_cast<int>(a.Hkv());
+  p.S = static_cast<int>(a.S());
+  p.T = static_cast<int>(a.T());
+  p.causal = a.causal;
+  p.q_offset = static_cast<int>(a.q_offset);
+  p.scale_log2 = a.scale * 1.4426950408889634f;
+  const int64_t row_blocks = cdiv((a.Hq() / a.Hkv()) * a.S(), kFaRows), heads = a.B() * a.Hkv();
+  const int64_t key_tiles = cdiv(a.T(), kFaKeys);
+  int64_t splits = 1;
+  if (split_keys) {  // ~2 blocks per SM, each at least one key tile
+    const int64_t want = 2 * std::max(l.info().compute_units, 1);
+    splits = std::clamp<int64_t>(cdiv(want, row_blocks * heads), 1, std::max<int64_t>(key_tiles, 1));
+  }
+  const int64_t keys_per_split = cdiv(key_tiles, splits) * kFaKeys;
+  splits = std::max<int64_t>(cdiv(a.T(), keys_per_split), 1);
+  p.keys_per_split = static_cast<int>(keys_per_split);
+  p.splits = static_cast<int>(splits);
+  const int64_t rows = a.B() * a.Hq() * a.S();
+  Buffer part;
+  if (splits > 1) {
+    part = l.scratch(static_cast<size_t>(splits * rows) * (a.D() + 2) * sizeof(float));
+    p.part_o = static_cast<float*>(l.ptr(part));
+    p.part_ml = p.part_o + splits * rows * a.D();
+  }
+  const dim3 grid(static_cast<unsigned>(row_blocks), static_cast<unsigned>(heads), static_cast<unsigned>(splits));
+  if (a.D() == 64) l.launch(variant, flash_attn_64xD_mma_sm80<64>, grid, dim3(kFaThreads), 0, rec, p);
+  else l.launch(variant, flash_attn_64xD_mma_sm80<128>, grid, dim3(kFaThreads), 0, rec, p);
+  if (splits > 1)
+    l.launch(variant, flash_attn_combine, dim3(static_cast<unsigned>(rows)), dim3(static_cast<unsigned>(a.D())), 0, rec,
+             static_cast<const float*>(p.part_o), static_cast<const float*>(p.part_ml), p.o, rows,
+             static_cast<int>(a.D()), static_cast<int>(splits));
+}
+
+}  // namespace xk::cuda_kernels

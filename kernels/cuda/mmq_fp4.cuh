@@ -198,3 +198,39 @@ __global__ void __launch_bounds__(kFp4Threads)
 
 }  // namespace
 }  // namespace xk::cuda_kernels
+
+// ==== launch section (host) ==================================================================
+// Grid, scratch and packing for the kernels above, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches them on cuda:N and on cuda-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::cuda_kernels {
+
+
+// Y = X W^T on the block-scaled FP4 MMA: X quantized to the weight's FP4 format in the "fp4"
+// layout (128-row tiles), then 128x128 output tiles. Scratch: the X tiles, then (256-byte
+// aligned) one FP32 row scale per padded row.
+template <bool kNvfp4, Launcher L>
+void run_mmq_fp4(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  const int64_t M = a.M(), N = a.N(), K = a.K();
+  const Fp4Layout wl = fp4_layout(N, K), xl = fp4_layout(M, K, kFp4TileM);
+  const auto* wbase = static_cast<const uint8_t*>(l.ptr(packed_fp4(a.W)));
+  const int64_t m_pad = xl.n_tiles * kFp4TileM;
+  const size_t row_scale_at = (xl.total_bytes() + 255) / 256 * 256;
+  Buffer xq = l.scratch(row_scale_at + static_cast<size_t>(m_pad) * sizeof(float));
+  auto* xbase = static_cast<uint8_t*>(l.ptr(xq));
+  auto* xscales = reinterpret_cast<uint32_t*>(xbase + xl.scales_offset());
+  auto* xrow = reinterpret_cast<float*>(xbase + row_scale_at);
+  l.launch(variant, quantize_act_fp4, dim3(static_cast<unsigned>(m_pad / 4)), dim3(128), 0, rec, l.ptr(a.X.buf),
+           act_code(a.X.dtype), kNvfp4 ? 1 : 0, xbase, xscales, xrow, static_cast<int>(M), static_cast<int>(K),
+           static_cast<int>(m_pad), static_cast<int>(xl.k_tiles));
+  l.launch(variant, mmq_fp4_128x128_mma_sm120a<kNvfp4>,
+           dim3(static_cast<unsigned>(xl.n_tiles), static_cast<unsigned>(wl.n_tiles)), dim3(kFp4Threads),
+           static_cast<size_t>(kFp4SmemBytes), rec, static_cast<const uint8_t*>(xbase),
+           static_cast<const uint32_t*>(xscales), static_cast<const float*>(xrow), wbase,
+           reinterpret_cast<const uint32_t*>(wbase + wl.scales_offset()), a.W.tensor_scale,
+           static_cast<float*>(l.ptr(a.Y.buf)), static_cast<int>(M), static_cast<int>(N), static_cast<int>(wl.k_tiles));
+}
+
+}  // namespace xk::cuda_kernels

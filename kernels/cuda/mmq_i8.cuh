@@ -198,3 +198,37 @@ __global__ void __launch_bounds__(kI8Threads)
 
 }  // namespace
 }  // namespace xk::cuda_kernels
+
+// ==== launch section (host) ==================================================================
+// Grid, scratch and packing for the kernels above, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches them on cuda:N and on cuda-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::cuda_kernels {
+
+static_assert(int(ActType::F32) == int(DType::F32) && int(ActType::F16) == int(DType::F16) &&
+                  int(ActType::BF16) == int(DType::BF16),
+              "act_code() hands the quantizers DType values: ActType must keep them");
+
+// Y = X W^T: X quantized to int8 blocks of 32 (64-row padded tiles), then the GEMM over
+// 64x64 output tiles. Scratch: codes [m_pad][K] int8, then (256-byte aligned) scales [m_pad][K/32].
+template <I8Weights kW, Launcher L>
+void run_mmq_i8(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  const int64_t M = a.M(), N = a.N(), K = a.K();
+  const I8Layout wl = i8_layout(a.W.dtype, N, K);
+  const auto* wbase = static_cast<const uint8_t*>(l.ptr(packed_i8(a.W)));
+  const int64_t m_tiles = ceil_div(M, kI8TileM), m_pad = m_tiles * kI8TileM, k_blocks = K / 32;
+  const size_t codes_bytes = static_cast<size_t>(m_pad * K), scales_at = (codes_bytes + 255) / 256 * 256;
+  Buffer xq = l.scratch(scales_at + static_cast<size_t>(m_pad * k_blocks) * sizeof(float));
+  auto* xcodes = static_cast<int8_t*>(l.ptr(xq));
+  auto* xscales = reinterpret_cast<float*>(static_cast<uint8_t*>(l.ptr(xq)) + scales_at);
+  l.launch(variant, quantize_act_q8, dim3(static_cast<unsigned>(ceil_div(m_pad * k_blocks, 128))), dim3(128), 0, rec,
+           l.ptr(a.X.buf), act_code(a.X.dtype), xcodes, xscales, static_cast<int>(M), static_cast<int>(K), kI8TileM,
+           static_cast<int>(m_pad));
+  l.launch(variant, mmq_i8_64x64_mma_sm80<kW>, dim3(static_cast<unsigned>(m_tiles), static_cast<unsigned>(wl.n_tiles)),
+           dim3(kI8Threads), 0, rec, xcodes, xscales, wbase, reinterpret_cast<const float*>(wbase + wl.scales_offset()),
+           static_cast<float*>(l.ptr(a.Y.buf)), static_cast<int>(M), static_cast<int>(N), static_cast<int>(k_blocks));
+}
+
+}  // namespace xk::cuda_kernels

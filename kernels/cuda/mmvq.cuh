@@ -123,3 +123,28 @@ __global__ void __launch_bounds__(kMmvqThreads)
 
 }  // namespace
 }  // namespace xk::cuda_kernels
+
+// ==== launch section (host) ==================================================================
+// X rows quantized into one 8-row Q8 tile, then one block per 64 weight rows.
+namespace xk::cuda_kernels {
+
+template <I8Weights kW, Launcher L>
+void run_mmvq(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  const int64_t M = a.M(), N = a.N(), K = a.K(), k_blocks = K / 32;
+  const I8Layout wl = i8_layout(a.W.dtype, N, K);
+  const auto* wbase = static_cast<const uint8_t*>(l.ptr(packed_i8(a.W)));
+  constexpr int64_t rows = kMmvqMaxM;
+  const size_t scales_at = (static_cast<size_t>(rows * K) + 255) / 256 * 256;
+  Buffer xq = l.scratch(scales_at + static_cast<size_t>(rows * k_blocks) * sizeof(float));
+  auto* xcodes = static_cast<int8_t*>(l.ptr(xq));
+  auto* xscales = reinterpret_cast<float*>(static_cast<uint8_t*>(l.ptr(xq)) + scales_at);
+  l.launch(variant, quantize_act_q8, dim3(static_cast<unsigned>(ceil_div(rows * k_blocks, 128))), dim3(128), 0, rec,
+           l.ptr(a.X.buf), act_code(a.X.dtype), xcodes, xscales, static_cast<int>(M), static_cast<int>(K),
+           static_cast<int>(rows), static_cast<int>(rows));
+  l.launch(variant, mmvq_8x64_dp4a_sm61<kW>, dim3(static_cast<unsigned>(wl.n_tiles)), dim3(kMmvqThreads), 0, rec,
+           static_cast<const int8_t*>(xcodes), static_cast<const float*>(xscales), wbase,
+           reinterpret_cast<const float*>(wbase + wl.scales_offset()), static_cast<float*>(l.ptr(a.Y.buf)),
+           static_cast<int>(M), static_cast<int>(N), static_cast<int>(k_blocks));
+}
+
+}  // namespace xk::cuda_kernels

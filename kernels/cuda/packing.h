@@ -1,6 +1,6 @@
 // Weight and activation layouts of the CUDA GEMM/GEMV kernels, and the host-side repack of
-// GGUF-canonical weights into them (called at upload by Device::prepare_weights on cuda:N,
-// lazily on cuda-sim: both go through packed_weights() in backends/cuda/table.h).
+// GGUF-canonical weights into them, cached with the tensor (packed_i8 / packed_fp4 at the end
+// of this file: at upload on cuda:N, on first use on cuda-sim).
 //
 // Why repack: GGUF blocks are 17/18/34/36 bytes, so a warp reading them issues unaligned
 // scattered loads and scale bytes sit between the codes. Here codes and scales live in two
@@ -157,6 +157,37 @@ inline std::vector<uint8_t> repack_fp4(DType w, const void* gguf, int64_t n, int
     }
   }
   return out;
+}
+
+}  // namespace xk::cuda_kernels
+
+// ---- cached copies (host) -------------------------------------------------------------------
+// The repacked weights live with the tensor (xk::packed), made once per layout.
+#include "backends/core/variant_row.h"
+
+namespace xk::cuda_kernels {
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+// The activation dtype reaches the quantizer kernels as its xk::DType value: F32 = 0,
+// F16 = 1, BF16 = 2, the values common.cuh's ActType keeps.
+inline int act_code(DType x) { return static_cast<int>(x); }
+
+inline const Buffer& packed_i8(const Tensor& w) {
+  return xk::packed(w, "cuda.i8", [&](const std::vector<uint8_t>& gguf) {
+    return repack_i8(w.dtype, gguf.data(), w.shape[0], w.shape[1], w.tensor_scale);
+  });
+}
+inline const Buffer& packed_fp4(const Tensor& w) {
+  return xk::packed(w, "cuda.fp4", [&](const std::vector<uint8_t>& gguf) {
+    return repack_fp4(w.dtype, gguf.data(), w.shape[0], w.shape[1]);
+  });
+}
+// At upload: every layout a variant may read the format in.
+inline void prepare_weights(const Tensor& w) {
+  if (w.shape.size() != 2) return;
+  const bool fp4 = w.dtype == DType::MXFP4 || w.dtype == DType::NVFP4;
+  if (fp4 || w.dtype == DType::Q4_0 || w.dtype == DType::Q8_0) packed_i8(w);
+  if (fp4) packed_fp4(w);
 }
 
 }  // namespace xk::cuda_kernels

@@ -304,3 +304,85 @@ XK_HIP_FA2_D(64)
 XK_HIP_FA2_D(128)
 #undef XK_HIP_FA2_D
 #undef XK_HIP_FA2_KERNEL
+
+// ==== launch section (host) ==================================================================
+// Entry points, grid and scratch, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches on hip:N and on hip-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::hipk {
+
+using Fa2Kernel = void (*)(AttnParams);
+using DecodeKernel = void (*)(AttnParams, float*, float*, float*, int64_t);
+using CombineKernel = void (*)(AttnParams, const float*, const float*, const float*, int64_t);
+// Entries by (KV dtype, Q dtype); the first four are D = 64, the last four D = 128.
+static const Entry<Fa2Kernel> kFa2Entries[] = {
+    XK_HIP_ENTRY(DType::F16, DType::F32, attn_fa2_64x32_wmmaf16_gfx11_d64_qf32_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F32, attn_fa2_64x32_wmmaf16_gfx11_d64_qf32_kvf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, attn_fa2_64x32_wmmaf16_gfx11_d64_qf16_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F16, attn_fa2_64x32_wmmaf16_gfx11_d64_qf16_kvf32),
+    XK_HIP_ENTRY(DType::F16, DType::F32, attn_fa2_64x32_wmmaf16_gfx11_d128_qf32_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F32, attn_fa2_64x32_wmmaf16_gfx11_d128_qf32_kvf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, attn_fa2_64x32_wmmaf16_gfx11_d128_qf16_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F16, attn_fa2_64x32_wmmaf16_gfx11_d128_qf16_kvf32),
+};
+static const Entry<DecodeKernel> kDecodeEntries[] = {
+    XK_HIP_ENTRY(DType::F16, DType::F32, attn_decode_splitk256_valu_gfx11_d64_qf32_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F32, attn_decode_splitk256_valu_gfx11_d64_qf32_kvf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, attn_decode_splitk256_valu_gfx11_d64_qf16_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F16, attn_decode_splitk256_valu_gfx11_d64_qf16_kvf32),
+    XK_HIP_ENTRY(DType::F16, DType::F32, attn_decode_splitk256_valu_gfx11_d128_qf32_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F32, attn_decode_splitk256_valu_gfx11_d128_qf32_kvf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, attn_decode_splitk256_valu_gfx11_d128_qf16_kvf16),
+    XK_HIP_ENTRY(DType::F32, DType::F16, attn_decode_splitk256_valu_gfx11_d128_qf16_kvf32),
+};
+static const Entry<CombineKernel> kCombineEntries[] = {
+    XK_HIP_ENTRY(DType::F32, DType::F32, attn_decode_splitk256_valu_gfx11_combine_d64),
+    XK_HIP_ENTRY(DType::F32, DType::F32, attn_decode_splitk256_valu_gfx11_combine_d128),
+};
+
+template <class Fn, size_t N>
+Fn pick_attn(const Entry<Fn> (&table)[N], const AttentionArgs& a) {
+  const Entry<Fn>* half = a.D() == 64 ? table : table + N / 2;
+  for (size_t i = 0; i < N / 2; ++i)
+    if (half[i].w == a.K.dtype && half[i].x == a.Q.dtype) return half[i].fn;
+  return nullptr;
+}
+
+inline AttnParams attn_params(const AttentionArgs& a, const void* q, const void* k, const void* v, float* o) {
+  return {q, k, v, o, a.B(), a.Hq(), a.Hkv(), a.S(), a.T(), a.scale, a.causal ? 1 : 0, a.q_offset};
+}
+
+// FA2 prefill: grid (query tiles of 64, Hq, B).
+template <Launcher L>
+void run_fa2(L& l, const char* variant, const AttentionArgs& a, LaunchRecord& rec) {
+  const auto p = attn_params(a, l.ptr(a.Q.buf), l.ptr(a.K.buf), l.ptr(a.V.buf), static_cast<float*>(l.ptr(a.O.buf)));
+  const unsigned q_tiles = static_cast<unsigned>((a.S() + Fa2Tile::kBQ - 1) / Fa2Tile::kBQ);
+  l.launch(variant, pick_attn(kFa2Entries, a), dim3(q_tiles, static_cast<unsigned>(a.Hq()), static_cast<unsigned>(a.B())),
+           dim3(Fa2Tile::kThreads), 0, rec, p);
+}
+
+// Split-K decode: grid (chunks of 256 visible keys, Hq, B), partial (m, l, o) per chunk in
+// scratch, then one combine workgroup per (b, h).
+template <Launcher L>
+void run_decode(L& l, const char* variant, const AttentionArgs& a, LaunchRecord& rec) {
+  const auto p = attn_params(a, l.ptr(a.Q.buf), l.ptr(a.K.buf), l.ptr(a.V.buf), static_cast<float*>(l.ptr(a.O.buf)));
+  const int64_t visible = a.causal && a.q_offset + 1 < a.T() ? a.q_offset + 1 : a.T();
+  const int64_t chunks = (visible + DecodeTile::kChunk - 1) / DecodeTile::kChunk;
+  const int64_t heads = a.B() * a.Hq();
+  Buffer m = l.scratch(static_cast<size_t>(heads * chunks) * sizeof(float));
+  Buffer s = l.scratch(static_cast<size_t>(heads * chunks) * sizeof(float));
+  Buffer o = l.scratch(static_cast<size_t>(heads * chunks * a.D()) * sizeof(float));
+  auto* mp = static_cast<float*>(l.ptr(m));
+  auto* sp = static_cast<float*>(l.ptr(s));
+  auto* op = static_cast<float*>(l.ptr(o));
+  l.launch(variant, pick_attn(kDecodeEntries, a),
+           dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(a.Hq()), static_cast<unsigned>(a.B())),
+           dim3(DecodeTile::kThreads), 0, rec, p, mp, sp, op, chunks);
+  l.launch(variant, kCombineEntries[a.D() == 64 ? 0 : 1].fn,
+           dim3(static_cast<unsigned>(a.Hq()), static_cast<unsigned>(a.B())), dim3(128), 0, rec, p,
+           static_cast<const float*>(mp), static_cast<const float*>(sp), static_cast<const float*>(op), chunks);
+}
+
+}  // namespace xk::hipk

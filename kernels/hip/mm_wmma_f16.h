@@ -112,15 +112,6 @@ __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row
     }
 }
 
-// Launch plan: grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
-struct MmF16Plan {
-  unsigned grid_x, grid_y, threads;
-};
-inline MmF16Plan mm_wmma_f16_plan(int64_t M, int64_t N) {
-  return {static_cast<unsigned>((N + MmF16Tile::kBN - 1) / MmF16Tile::kBN),
-          static_cast<unsigned>((M + MmF16Tile::kBM - 1) / MmF16Tile::kBM), static_cast<unsigned>(MmF16Tile::kThreads)};
-}
-
 }  // namespace xk::hipk
 
 // Entry points: one per (weight format, activation dtype); names start with the variant name.
@@ -142,3 +133,45 @@ XK_HIP_MMF16_FORMAT(mxfp4, xk::DType::MXFP4)
 XK_HIP_MMF16_FORMAT(nvfp4, xk::DType::NVFP4)
 #undef XK_HIP_MMF16_FORMAT
 #undef XK_HIP_MMF16_KERNEL
+
+// ==== launch section (host) ==================================================================
+// Entry points, grid and scratch, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches on hip:N and on hip-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::hipk {
+
+using MmF16Kernel = void (*)(const uint8_t*, int64_t, float, const void*, float*, int64_t, int64_t, int64_t);
+static const Entry<MmF16Kernel> kMmF16Entries[] = {
+    XK_HIP_ENTRY(DType::F32, DType::F32, mm_f32_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::F32, DType::F16, mm_f32_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::F32, DType::BF16, mm_f32_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::F16, DType::F32, mm_f16_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, mm_f16_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::F16, DType::BF16, mm_f16_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::BF16, DType::F32, mm_bf16_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::BF16, DType::F16, mm_bf16_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::BF16, DType::BF16, mm_bf16_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F32, mm_q8_0_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F16, mm_q8_0_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::Q8_0, DType::BF16, mm_q8_0_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::Q4_0, DType::F32, mm_q4_0_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::Q4_0, DType::F16, mm_q4_0_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::Q4_0, DType::BF16, mm_q4_0_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F32, mm_mxfp4_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F16, mm_mxfp4_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::MXFP4, DType::BF16, mm_mxfp4_f16_64x128x32_wmmaf16_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F32, mm_nvfp4_f16_64x128x32_wmmaf16_gfx11_xf32),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F16, mm_nvfp4_f16_64x128x32_wmmaf16_gfx11_xf16),
+    XK_HIP_ENTRY(DType::NVFP4, DType::BF16, mm_nvfp4_f16_64x128x32_wmmaf16_gfx11_xbf16),
+};
+
+template <Launcher L>
+void run_mm_wmma_f16(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  // Grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
+  launch_w_x(l, variant, pick(kMmF16Entries, a.W.dtype, a.X.dtype), tile_grid<MmF16Tile>(a.M(), a.N()),
+             dim3(MmF16Tile::kThreads), a, rec);
+}
+
+}  // namespace xk::hipk

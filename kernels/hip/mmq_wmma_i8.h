@@ -200,15 +200,6 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
     }
 }
 
-// Launch plan: grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
-struct GemmPlan {
-  unsigned grid_x, grid_y, threads;
-};
-inline GemmPlan mmq_wmma_i8_plan(int64_t M, int64_t N) {
-  return {static_cast<unsigned>((N + MmqTile::kBN - 1) / MmqTile::kBN),
-          static_cast<unsigned>((M + MmqTile::kBM - 1) / MmqTile::kBM), static_cast<unsigned>(MmqTile::kThreads)};
-}
-
 }  // namespace xk::hipk
 
 // The __global__ entry points carry the variant names (rocprofv3 --kernel-include-regex).
@@ -236,3 +227,47 @@ XK_HIP_MMQ_KERNEL(mmq_q8_0_q8_64x128x32_wmmai8_gfx11, xk::DType::Q8_0)
 XK_HIP_MMQ_KERNEL(mmq_mxfp4_q8_64x128x32_wmmai8_gfx11, xk::DType::MXFP4)
 XK_HIP_MMQ_KERNEL(mmq_nvfp4_q8_64x128x32_wmmai8_gfx11, xk::DType::NVFP4)
 #undef XK_HIP_MMQ_KERNEL
+
+// ==== launch section (host) ==================================================================
+// Entry points, grid and scratch, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches on hip:N and on hip-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::hipk {
+
+using QuantQ8Kernel = void (*)(const void*, int8_t*, float*, int64_t, int64_t);
+using MmqKernel = void (*)(const uint8_t*, int64_t, float, const int8_t*, const float*, float*, int64_t, int64_t,
+                           int64_t);
+static const Entry<QuantQ8Kernel> kQuantQ8Entries[] = {
+    XK_HIP_ENTRY(DType::F32, DType::F32, mmq_actq8_xf32_gfx11),
+    XK_HIP_ENTRY(DType::F32, DType::F16, mmq_actq8_xf16_gfx11),
+    XK_HIP_ENTRY(DType::F32, DType::BF16, mmq_actq8_xbf16_gfx11),
+};
+static const Entry<MmqKernel> kMmqEntries[] = {
+    XK_HIP_ENTRY(DType::Q4_0, DType::F32, mmq_q4_0_q8_64x128x32_wmmai8_gfx11),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F32, mmq_q8_0_q8_64x128x32_wmmai8_gfx11),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F32, mmq_mxfp4_q8_64x128x32_wmmai8_gfx11),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F32, mmq_nvfp4_q8_64x128x32_wmmai8_gfx11),
+};
+
+// X quantized once per call to int8 [M, K] + FP32 scales [M, K/32] (scratch), then the GEMM.
+template <Launcher L>
+void run_mmq_wmma_i8(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  const int64_t M = a.M(), N = a.N(), K = a.K();
+  Buffer xq = l.scratch(static_cast<size_t>(M * K));
+  Buffer xd = l.scratch(static_cast<size_t>(M * (K / 32)) * sizeof(float));
+  auto* xq_p = static_cast<int8_t*>(l.ptr(xq));
+  auto* xd_p = static_cast<float*>(l.ptr(xd));
+  const auto qp = quantize_q8_plan(M, K);
+  if (qp.grid_x && qp.grid_y)
+    l.launch(variant, pick(kQuantQ8Entries, DType::F32, a.X.dtype), dim3(qp.grid_x, qp.grid_y), dim3(qp.threads), 0,
+             rec, static_cast<const void*>(l.ptr(a.X.buf)), xq_p, xd_p, M, K);
+  // Grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
+  l.launch(variant, pick(kMmqEntries, a.W.dtype, DType::F32), tile_grid<MmqTile>(M, N), dim3(MmqTile::kThreads), 0, rec,
+           static_cast<const uint8_t*>(l.ptr(a.W.buf)), static_cast<int64_t>(row_bytes(a.W.dtype, K)),
+           a.W.tensor_scale, static_cast<const int8_t*>(xq_p), static_cast<const float*>(xd_p),
+           static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);
+}
+
+}  // namespace xk::hipk

@@ -116,3 +116,44 @@ XK_HIP_MMVQ_FORMAT(mxfp4, xk::DType::MXFP4)
 XK_HIP_MMVQ_FORMAT(nvfp4, xk::DType::NVFP4)
 #undef XK_HIP_MMVQ_FORMAT
 #undef XK_HIP_MMVQ_KERNEL
+
+// ==== launch section (host) ==================================================================
+// Entry points, grid and scratch, written against the Launcher contract
+// (backends/core/launcher.h): the same code launches on hip:N and on hip-sim.
+#include "backends/core/launcher.h"
+#include "xk/variant.h"
+
+namespace xk::hipk {
+
+using MmvqKernel = void (*)(const uint8_t*, int64_t, float, const void*, float*, int64_t, int64_t, int64_t);
+static const Entry<MmvqKernel> kMmvqEntries[] = {
+    XK_HIP_ENTRY(DType::F32, DType::F32, mmvq_f32_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::F32, DType::F16, mmvq_f32_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::F32, DType::BF16, mmvq_f32_f32_32rows_valu_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::F16, DType::F32, mmvq_f16_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::F16, DType::F16, mmvq_f16_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::F16, DType::BF16, mmvq_f16_f32_32rows_valu_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::BF16, DType::F32, mmvq_bf16_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::BF16, DType::F16, mmvq_bf16_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::BF16, DType::BF16, mmvq_bf16_f32_32rows_valu_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F32, mmvq_q8_0_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::Q8_0, DType::F16, mmvq_q8_0_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::Q8_0, DType::BF16, mmvq_q8_0_f32_32rows_valu_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::Q4_0, DType::F32, mmvq_q4_0_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::Q4_0, DType::F16, mmvq_q4_0_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::Q4_0, DType::BF16, mmvq_q4_0_f32_32rows_valu_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F32, mmvq_mxfp4_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::MXFP4, DType::F16, mmvq_mxfp4_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::MXFP4, DType::BF16, mmvq_mxfp4_f32_32rows_valu_gfx11_xbf16),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F32, mmvq_nvfp4_f32_32rows_valu_gfx11_xf32),
+    XK_HIP_ENTRY(DType::NVFP4, DType::F16, mmvq_nvfp4_f32_32rows_valu_gfx11_xf16),
+    XK_HIP_ENTRY(DType::NVFP4, DType::BF16, mmvq_nvfp4_f32_32rows_valu_gfx11_xbf16),
+};
+
+template <Launcher L>
+void run_mmvq(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
+  const auto plan = mmvq_plan(a.N());
+  launch_w_x(l, variant, pick(kMmvqEntries, a.W.dtype, a.X.dtype), dim3(plan.grid_x), dim3(plan.threads), a, rec);
+}
+
+}  // namespace xk::hipk

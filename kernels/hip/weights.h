@@ -23,15 +23,8 @@ using ::xk::wmma::st_global;
 
 template <class T> __device__ inline T ceil_div(T a, T b) { return (a + b - 1) / b; }
 
-// GGUF block size in bytes / elements (ggml-common.h), usable in device code.
-template <DType F> struct Fmt;
-template <> struct Fmt<DType::Q4_0> { static constexpr int elems = 32, bytes = 18; };
-template <> struct Fmt<DType::Q8_0> { static constexpr int elems = 32, bytes = 34; };
-template <> struct Fmt<DType::MXFP4> { static constexpr int elems = 32, bytes = 17; };
-template <> struct Fmt<DType::NVFP4> { static constexpr int elems = 64, bytes = 36; };
-template <> struct Fmt<DType::F32> { static constexpr int elems = 1, bytes = 4; };
-template <> struct Fmt<DType::F16> { static constexpr int elems = 1, bytes = 2; };
-template <> struct Fmt<DType::BF16> { static constexpr int elems = 1, bytes = 2; };
+// Block size in elements / bytes of a format (kernels/ref/formats.h), usable in device code.
+template <DType F> using Fmt = ::xk::ref::FormatBlock<F>;
 
 // Little-endian FP16 scale at p (GGUF stores ggml_half d first in Q4_0/Q8_0 blocks).
 __device__ inline float load_f16_scale(const uint8_t* p) {
@@ -133,6 +126,58 @@ __device__ inline float half_wave_max(float v) {
 __device__ inline float half_wave_sum(float v) {
   for (int o = 8; o > 0; o >>= 1) v += __shfl_xor(v, o, 32);
   return v;
+}
+
+}  // namespace xk::hipk
+
+// ---- entry-point tables (host) --------------------------------------------------------------
+// Each kernel header's launch section lists its __global__ entry points with the symbol a
+// profiler shows, both taken from one token (XK_HIP_ENTRY), so a row's kernel names cannot
+// disagree with the functions it launches.
+#include <string>
+#include <vector>
+
+#include "xk/variant.h"
+
+namespace xk::hipk {
+
+template <class Fn>
+struct Entry {
+  DType w, x;          // weight format and activation (or Q / KV) dtype the entry point is built for
+  Fn fn;
+  const char* symbol;  // the entry point's name in the code object
+};
+#define XK_HIP_ENTRY(W, X, FN) {W, X, FN, #FN}
+
+template <class Fn, size_t N>
+Fn pick(const Entry<Fn> (&table)[N], DType w, DType x) {
+  for (const auto& e : table)
+    if (e.w == w && e.x == x) return e.fn;
+  return nullptr;
+}
+// Symbols of the entries for weight format w (every entry when w is unset).
+template <class Fn, size_t N>
+std::vector<std::string> symbols(const Entry<Fn> (&table)[N], const DType* w = nullptr) {
+  std::vector<std::string> out;
+  for (const auto& e : table)
+    if (!w || e.w == *w) out.push_back(e.symbol);
+  return out;
+}
+
+// One workgroup per Tile::kBM x Tile::kBN block of Y: grid (ceil(N / kBN), ceil(M / kBM)).
+template <class Tile>
+dim3 tile_grid(int64_t M, int64_t N) {
+  return dim3(static_cast<unsigned>((N + Tile::kBN - 1) / Tile::kBN), static_cast<unsigned>((M + Tile::kBM - 1) / Tile::kBM));
+}
+
+// Launches a kernel of the (W, row bytes, tensor scale, X, Y, M, N, K) signature that the
+// f16 GEMM and the GEMV share: W in GGUF rows, X as stored, Y FP32.
+template <class L, class Kernel>
+void launch_w_x(L& l, const char* variant, Kernel kernel, dim3 grid, dim3 block, const MatmulArgs& a,
+                LaunchRecord& rec) {
+  l.launch(variant, kernel, grid, block, 0, rec, static_cast<const uint8_t*>(l.ptr(a.W.buf)),
+           static_cast<int64_t>(row_bytes(a.W.dtype, a.K())), a.W.tensor_scale, static_cast<const void*>(l.ptr(a.X.buf)),
+           static_cast<float*>(l.ptr(a.Y.buf)), a.M(), a.N(), a.K());
 }
 
 }  // namespace xk::hipk

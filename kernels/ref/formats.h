@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "kernels/ref/numerics.h"
+#include "xk/dtype.h"
 
 namespace xk::ref {
 
@@ -52,6 +53,17 @@ static_assert(sizeof(block_q4_0) == 18, "block_q4_0: fp16 + 16 bytes");
 static_assert(sizeof(block_q8_0) == 34, "block_q8_0: fp16 + 32 bytes");
 static_assert(sizeof(block_mxfp4) == 17, "block_mxfp4: 1 + 16 bytes");
 static_assert(sizeof(block_nvfp4) == 36, "block_nvfp4: 4 + 32 bytes");
+
+// Elements and bytes per block of every storage format: the one definition, read by
+// xk::traits() on the host and by the kernels (HIP Fmt<>), so they cannot disagree.
+template <DType F> struct FormatBlock;
+template <> struct FormatBlock<DType::Q4_0> { static constexpr int elems = kQK4_0, bytes = sizeof(block_q4_0); };
+template <> struct FormatBlock<DType::Q8_0> { static constexpr int elems = kQK8_0, bytes = sizeof(block_q8_0); };
+template <> struct FormatBlock<DType::MXFP4> { static constexpr int elems = kQKMxfp4, bytes = sizeof(block_mxfp4); };
+template <> struct FormatBlock<DType::NVFP4> { static constexpr int elems = kQKNvfp4, bytes = sizeof(block_nvfp4); };
+template <> struct FormatBlock<DType::F32> { static constexpr int elems = 1, bytes = 4; };
+template <> struct FormatBlock<DType::F16> { static constexpr int elems = 1, bytes = 2; };
+template <> struct FormatBlock<DType::BF16> { static constexpr int elems = 1, bytes = 2; };
 
 // Twice the E2M1 value of each 4-bit code: ggml's kvalues_mxfp4 (ggml-common.h). An integer
 // in [-12, 12], so FP4 weights enter int8 dot products exactly.

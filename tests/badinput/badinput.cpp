@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/core/variant_row.h"
 #include "backends/cpu/host_device.h"
 #include "xk/xk.h"
 
@@ -327,11 +328,13 @@ class RefusingDevice : public host::HostDevice {
     v.formats = {DType::Q4_0};
     v.acts = {ActPrecision::F32};
     v.min_arch = "any";
-    v.supports_matmul = [](const MatmulArgs& a, const DeviceInfo&) {
-      return a.M() % 8 ? "M=" + std::to_string(a.M()) + " is not a multiple of the 8-row tile" : std::string();
-    };
-    v.run_matmul = [](Device&, const MatmulArgs&, LaunchRecord&) { ADD_FAILURE() << "a refused variant ran"; };
-    variants_.push_back(std::move(v));
+    v.ops = std::make_shared<const VariantOps>(VariantOps{
+        .supports_matmul =
+            [](const MatmulArgs& a, const DeviceInfo&) {
+              return a.M() % 8 ? "M=" + std::to_string(a.M()) + " is not a multiple of the 8-row tile" : std::string();
+            },
+        .run_matmul = [](Device&, const MatmulArgs&, LaunchRecord&) { ADD_FAILURE() << "a refused variant ran"; }});
+    DeviceAccess::variants(*this).push_back(std::move(v));
   }
 
  private:

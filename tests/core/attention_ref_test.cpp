@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/ref/ref.h"
+#include "tests/common/test_util.h"
 #include "xk/formats.h"
 
 namespace {
@@ -31,26 +32,8 @@ struct Shape {
   }
 };
 
-// Values stored in dtype t, and the FP32 values that storage holds.
-struct Stored {
-  std::vector<uint8_t> bytes;
-  std::vector<float> values;
-};
-Stored store(DType t, const std::vector<float>& v) {
-  Stored s{{}, v};
-  if (t == DType::F32) {
-    s.bytes.resize(v.size() * 4);
-    if (!v.empty()) std::memcpy(s.bytes.data(), v.data(), v.size() * 4);
-    return s;
-  }
-  s.bytes.resize(v.size() * 2);
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint16_t h = xk::f32_to_f16(v[i]);
-    std::memcpy(s.bytes.data() + 2 * i, &h, 2);
-    s.values[i] = xk::f16_to_f32(h);
-  }
-  return s;
-}
+using xk::test::store;
+using xk::test::Stored;
 
 std::vector<float> run(const Shape& sh, const Stored& Q, const Stored& K, const Stored& V, float scale) {
   std::vector<float> O(static_cast<size_t>(sh.B * sh.Hq * sh.S * sh.D), NAN);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/ref/ref.h"
+#include "tests/common/test_util.h"
 #include "xk/error.h"
 #include "xk/formats.h"
 
@@ -29,26 +30,8 @@ bool act_allowed(DType w, ActPrecision a, int64_t K) {
 }
 
 // X stored in its activation dtype, and the FP32 values that storage holds.
-struct Acts {
-  DType dtype;
-  std::vector<uint8_t> bytes;
-  std::vector<float> values;
-};
-Acts make_acts(DType dt, const std::vector<float>& x) {
-  Acts a{dt, {}, x};
-  if (dt == DType::F32) {
-    a.bytes.resize(x.size() * 4);
-    if (!x.empty()) std::memcpy(a.bytes.data(), x.data(), x.size() * 4);
-    return a;
-  }
-  a.bytes.resize(x.size() * 2);
-  for (size_t i = 0; i < x.size(); ++i) {
-    const uint16_t h = dt == DType::F16 ? xk::f32_to_f16(x[i]) : xk::f32_to_bf16(x[i]);
-    std::memcpy(a.bytes.data() + 2 * i, &h, 2);
-    a.values[i] = dt == DType::F16 ? xk::f16_to_f32(h) : xk::bf16_to_f32(h);
-  }
-  return a;
-}
+using Acts = xk::test::Stored;
+inline Acts make_acts(DType dt, const std::vector<float>& x) { return xk::test::store(dt, x); }
 
 // The activation values each precision feeds the product, computed without kernels/ref:
 // the public quantize/dequantize round trip, std::ilogb/std::ldexp for the FP8 scales.

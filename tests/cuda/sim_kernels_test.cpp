@@ -14,11 +14,13 @@
 #include <vector>
 
 #include "kernels/ref/ref.h"
+#include "tests/common/test_util.h"
 #include "xk/xk.h"
 
 namespace {
 
 using namespace xk;
+using test::randn;
 
 std::unique_ptr<Device> g_dev;
 
@@ -27,34 +29,9 @@ Device& dev() {
   return *g_dev;
 }
 
-std::vector<float> randn(size_t n, uint64_t seed, float scale) {
-  std::vector<float> v(n);
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& x : v) {  // sum of 4 uniforms: bell-shaped, reproducible everywhere
-    float acc = 0;
-    for (int i = 0; i < 4; ++i) {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      acc += static_cast<float>((s >> 40) & 0xFFFFFF) / 16777216.0f - 0.5f;
-    }
-    x = acc * scale;
-  }
-  return v;
-}
 
-// NMSE with the worst element named, as the harness reports it.
 void expect_close(const std::string& what, const std::vector<float>& y, const std::vector<float>& ref, double max_nmse) {
-  ASSERT_EQ(y.size(), ref.size());
-  double num = 0, den = 0, worst = -1;
-  size_t at = 0;
-  for (size_t i = 0; i < y.size(); ++i) {
-    const double d = static_cast<double>(y[i]) - ref[i];
-    num += d * d;
-    den += static_cast<double>(ref[i]) * ref[i];
-    if (!(std::fabs(d) <= worst)) worst = std::fabs(d), at = i;
-  }
-  const double nmse = den > 0 ? num / den : num;
-  EXPECT_LE(nmse, max_nmse) << "device cuda-sim, " << what << ": NMSE " << nmse << ", worst element " << at
-                            << " expected " << ref[at] << " actual " << y[at];
+  test::expect_close("cuda-sim", what, y, ref, max_nmse);
 }
 
 uint64_t mma_count(const LaunchRecord& r) {

@@ -10,20 +10,13 @@
 #include <random>
 
 #include "kernels/ref/numerics.h"
+#include "tests/common/test_util.h"
 #include "xk/formats.h"
 
 namespace {
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
+using xk::test::bits;
+using xk::test::from_bits;
 // Same value and same sign of zero.
 bool same(float a, float b) { return bits(a) == bits(b); }
 

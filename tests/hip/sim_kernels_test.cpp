@@ -15,26 +15,20 @@
 #include "backends/hip/table.h"
 #include "backends/sim/launcher.h"
 #include "kernels/ref/ref.h"
+#include "tests/common/test_util.h"
 #include "xk/xk.h"
 
 namespace {
 
 std::unique_ptr<xk::Device> open_hip_sim() { return xk::open_device("hip-sim"); }
 
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 TEST(HipSimMmqActQ8, WritesTheOracleQ8BytesExactly) {
   auto dev = open_hip_sim();
   auto& sim_dev = dynamic_cast<xk::sim::SimDevice&>(*dev);
   xk::sim::Launcher launcher(sim_dev);
   const int64_t M = 3, K = 160;  // 5 blocks per row, more than one 8-block workgroup column
-  std::vector<float> x = random_floats(static_cast<size_t>(M * K), 7);
+  std::vector<float> x = xk::test::randn(static_cast<size_t>(M * K), 7);
   for (int j = 0; j < 32; ++j) x[static_cast<size_t>(32 + j)] = 0.0f;            // all-zero block: d = 0
   for (int j = 0; j < 32; ++j) x[static_cast<size_t>(K + j)] = 0.5f * (j - 16);   // exact halves: ties
   xk::Tensor X = xk::upload(*dev, xk::DType::F32, {M, K}, x.data());
@@ -71,15 +65,6 @@ std::vector<float> oracle(xk::DType w, const std::vector<uint8_t>& wb, float ts,
   return y;
 }
 
-double nmse(const std::vector<float>& y, const std::vector<float>& ref) {
-  double e = 0, r = 0;
-  for (size_t i = 0; i < y.size(); ++i) {
-    if (!std::isfinite(y[i])) return INFINITY;
-    e += (double(y[i]) - ref[i]) * (double(y[i]) - ref[i]);
-    r += double(ref[i]) * ref[i];
-  }
-  return r > 0 ? e / r : e;
-}
 
 struct Shape {
   int64_t M, N, K;
@@ -89,8 +74,7 @@ TEST(HipSimVariants, EveryMatmulVariantIsRightOnTileBoundariesAndZeroK) {
   auto dev = open_hip_sim();
   int ran = 0;
   for (const xk::Variant& v : dev->variants()) {
-    if (v.op != xk::Op::Matmul || v.name.find("_gfx11") == std::string::npos || v.name.find("demo") != std::string::npos)
-      continue;
+    if (v.op != xk::Op::Matmul) continue;
     const xk::DType w = v.formats.at(0);
     const xk::ActPrecision act = v.acts.at(0);
     const int64_t kb = xk::traits(w).block_elems == 64 ? 64 : 32;
@@ -101,22 +85,15 @@ TEST(HipSimVariants, EveryMatmulVariantIsRightOnTileBoundariesAndZeroK) {
     if (xk::traits(w).block_elems == 1 && act != xk::ActPrecision::Q8) shapes.push_back({gemv ? 2 : 17, 19, 37});  // K tail
     for (const Shape& s : shapes) {
       SCOPED_TRACE(v.name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) + " K=" + std::to_string(s.K));
-      std::vector<float> wf = random_floats(static_cast<size_t>(s.N * s.K), 11);
-      std::vector<float> xf = random_floats(static_cast<size_t>(s.M * s.K), 12);
-      float ts = 1.0f;
-      std::vector<uint8_t> wb = xk::quantize(w, wf.data(), s.N, s.K, &ts);
-      xk::Tensor W = xk::upload_weights(*dev, w, s.N, s.K, wb.data(), w == xk::DType::NVFP4 ? ts : 1.0f);
-      xk::Tensor X = xk::upload(*dev, xk::DType::F32, {s.M, s.K}, xf.data());
-      xk::MatmulOptions opt;
-      opt.variant = v.name;
-      opt.act = act;
-      xk::Tensor Y = xk::matmul(*dev, W, X, opt);
-      const auto y = xk::download_f32(Y);
-      const auto ref = oracle(w, wb, W.tensor_scale, xk::DType::F32, xf.data(), s.M, s.N, s.K, act);
+      std::vector<float> wf = xk::test::randn(static_cast<size_t>(s.N * s.K), 11);
+      std::vector<float> xf = xk::test::randn(static_cast<size_t>(s.M * s.K), 12);
+      const auto run = xk::test::run_matmul(*dev, v.name, w, act, wf, xf, s.M, s.N, s.K);
+      const auto& y = run.y;
+      const auto ref = oracle(w, run.w_bytes, run.tensor_scale, xk::DType::F32, xf.data(), s.M, s.N, s.K, act);
       if (s.K == 0) {
         for (float e : y) ASSERT_EQ(e, 0.0f) << "K = 0 must give zeros";
       } else {
-        EXPECT_LT(nmse(y, ref), 1e-6) << "device hip-sim variant " << v.name;
+        EXPECT_LT(xk::test::nmse(y, ref), 1e-6) << "device hip-sim variant " << v.name;
       }
       ++ran;
     }
@@ -130,13 +107,13 @@ TEST(HipSimVariants, TableHasEveryFamilyAndFormat) {
   for (const xk::Variant& v : dev->variants()) names.push_back(v.name);
   auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
   for (const char* f : {"q4_0", "q8_0", "mxfp4", "nvfp4"})
-    EXPECT_TRUE(has(std::string("mmq_") + f + "_q8_64x128x32_wmmai8_gfx11")) << f;
+    EXPECT_TRUE(has(std::string("mmq_") + f + "_q8_64x128_wmmai8_gfx11")) << f;
   for (const char* f : {"f32", "f16", "bf16", "q4_0", "q8_0", "mxfp4", "nvfp4"}) {
-    EXPECT_TRUE(has(std::string("mm_") + f + "_f16_64x128x32_wmmaf16_gfx11")) << f;
-    EXPECT_TRUE(has(std::string("mmvq_") + f + "_f32_32rows_valu_gfx11")) << f;
+    EXPECT_TRUE(has(std::string("mm_") + f + "_f16_64x128_wmmaf16_gfx11")) << f;
+    EXPECT_TRUE(has(std::string("mmvq_") + f + "_f32_8x32_valu_gfx11")) << f;
   }
-  EXPECT_TRUE(has("attn_fa2_64x32_wmmaf16_gfx11"));
-  EXPECT_TRUE(has("attn_decode_splitk256_valu_gfx11"));
+  EXPECT_TRUE(has("attn_all_f16_64x32_fa2_wmmaf16_gfx11"));
+  EXPECT_TRUE(has("attn_all_f32_1x256_splitk_valu_gfx11"));
 }
 
 // Attention shapes the harness's small list does not reach: decode over several 256-key chunks
@@ -152,20 +129,20 @@ struct AttnShape {
 TEST(HipSimAttention, SplitKDecodeAndMultiTilePrefillMatchTheOracle) {
   auto dev = open_hip_sim();
   const AttnShape shapes[] = {
-      {4, 2, 1, 600, 128, true, 599, "attn_decode_splitk256_valu_gfx11"},
-      {4, 1, 1, 700, 64, false, 0, "attn_decode_splitk256_valu_gfx11"},
-      {4, 1, 1, 700, 64, true, 300, "attn_decode_splitk256_valu_gfx11"},  // keys past 300 masked
-      {4, 2, 70, 100, 64, true, 30, "attn_fa2_64x32_wmmaf16_gfx11"},
-      {2, 1, 130, 97, 128, false, 0, "attn_fa2_64x32_wmmaf16_gfx11"},
+      {4, 2, 1, 600, 128, true, 599, "attn_all_f32_1x256_splitk_valu_gfx11"},
+      {4, 1, 1, 700, 64, false, 0, "attn_all_f32_1x256_splitk_valu_gfx11"},
+      {4, 1, 1, 700, 64, true, 300, "attn_all_f32_1x256_splitk_valu_gfx11"},  // keys past 300 masked
+      {4, 2, 70, 100, 64, true, 30, "attn_all_f16_64x32_fa2_wmmaf16_gfx11"},
+      {2, 1, 130, 97, 128, false, 0, "attn_all_f16_64x32_fa2_wmmaf16_gfx11"},
   };
   for (const AttnShape& a : shapes) {
     SCOPED_TRACE(std::string(a.variant) + " Hq=" + std::to_string(a.Hq) + " Hkv=" + std::to_string(a.Hkv) +
                  " S=" + std::to_string(a.S) + " T=" + std::to_string(a.T) + " D=" + std::to_string(a.D) +
                  (a.causal ? " causal off=" + std::to_string(a.q_offset) : ""));
     const int64_t B = 1;
-    std::vector<float> q = random_floats(static_cast<size_t>(B * a.Hq * a.S * a.D), 41);
-    std::vector<float> k = random_floats(static_cast<size_t>(B * a.Hkv * a.T * a.D), 42);
-    std::vector<float> v = random_floats(static_cast<size_t>(B * a.Hkv * a.T * a.D), 43);
+    std::vector<float> q = xk::test::randn(static_cast<size_t>(B * a.Hq * a.S * a.D), 41);
+    std::vector<float> k = xk::test::randn(static_cast<size_t>(B * a.Hkv * a.T * a.D), 42);
+    std::vector<float> v = xk::test::randn(static_cast<size_t>(B * a.Hkv * a.T * a.D), 43);
     std::vector<uint16_t> kh(k.size()), vh(v.size());
     for (size_t i = 0; i < k.size(); ++i) kh[i] = xk::f32_to_f16(k[i]), vh[i] = xk::f32_to_f16(v[i]);
     xk::Tensor Q = xk::upload(*dev, xk::DType::F32, {B, a.Hq, a.S, a.D}, q.data());
@@ -181,7 +158,7 @@ TEST(HipSimAttention, SplitKDecodeAndMultiTilePrefillMatchTheOracle) {
                         a.T, a.D, 1.0f / std::sqrt(static_cast<float>(a.D)), a.causal, a.q_offset});
     EXPECT_EQ(dev->last_launch().variant, a.variant);
     // FP16 Q/P rounding against the FP64 oracle: the harness's attention bound.
-    EXPECT_LT(nmse(o, ref), 1e-5);
+    EXPECT_LT(xk::test::nmse(o, ref), 1e-5);
   }
 }
 
@@ -194,16 +171,9 @@ struct CounterRun {
 };
 CounterRun run_matmul_counted(xk::Device& dev, const std::string& variant, xk::DType w, xk::ActPrecision act,
                               int64_t M, int64_t N, int64_t K) {
-  std::vector<float> wf = random_floats(static_cast<size_t>(N * K), 21, 0.05f);
-  std::vector<float> xf = random_floats(static_cast<size_t>(M * K), 22);
-  float ts = 1.0f;
-  std::vector<uint8_t> wb = xk::quantize(w, wf.data(), N, K, &ts);
-  xk::Tensor W = xk::upload_weights(dev, w, N, K, wb.data(), w == xk::DType::NVFP4 ? ts : 1.0f);
-  xk::Tensor X = xk::upload(dev, xk::DType::F32, {M, K}, xf.data());
-  xk::MatmulOptions opt;
-  opt.variant = variant;
-  opt.act = act;
-  xk::Tensor Y = xk::matmul(dev, W, X, opt);
+  const std::vector<float> wf = xk::test::randn(static_cast<size_t>(N * K), 21, 0.05f);
+  const std::vector<float> xf = xk::test::randn(static_cast<size_t>(M * K), 22);
+  xk::test::run_matmul(dev, variant, w, act, wf, xf, M, N, K);
   return {dev.last_launch()};
 }
 
@@ -222,7 +192,7 @@ TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
   const int64_t M = 512, N = 1024, K = 1024;
   const uint64_t steps = (M / 64) * (N / 128) * (K / 32);  // workgroup K steps
   const double flops = 2.0 * M * N * K;
-  const auto q = run_matmul_counted(*dev, "mmq_q4_0_q8_64x128x32_wmmai8_gfx11", xk::DType::Q4_0, xk::ActPrecision::Q8, M, N, K);
+  const auto q = run_matmul_counted(*dev, "mmq_q4_0_q8_64x128_wmmai8_gfx11", xk::DType::Q4_0, xk::ActPrecision::Q8, M, N, K);
   ASSERT_TRUE(q.rec.has_counters);
   EXPECT_EQ(q.rec.mma_by_kind.at("wmma.i32.16x16x16.iu8"), steps * 64);
   EXPECT_EQ(q.rec.mma_by_kind.count("wmma.f32.16x16x16.f16"), 0u);
@@ -230,12 +200,12 @@ TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
   EXPECT_EQ(q.rec.global_bytes_written, static_cast<uint64_t>(M * N * 4 + M * K + M * K / 32 * 4));
   print_counters("mmq_q4_0 M512 N1024 K1024", q.rec, flops);
 
-  const auto f = run_matmul_counted(*dev, "mm_q4_0_f16_64x128x32_wmmaf16_gfx11", xk::DType::Q4_0, xk::ActPrecision::F16, M, N, K);
+  const auto f = run_matmul_counted(*dev, "mm_q4_0_f16_64x128_wmmaf16_gfx11", xk::DType::Q4_0, xk::ActPrecision::F16, M, N, K);
   EXPECT_EQ(f.rec.mma_by_kind.at("wmma.f32.16x16x16.f16"), steps * 64);
   EXPECT_EQ(f.rec.global_bytes_written, static_cast<uint64_t>(M * N * 4));
   print_counters("mm_q4_0_f16 M512 N1024 K1024", f.rec, flops);
 
-  const auto v = run_matmul_counted(*dev, "mmvq_q4_0_f32_32rows_valu_gfx11", xk::DType::Q4_0, xk::ActPrecision::F32, 1, N, 8 * K);
+  const auto v = run_matmul_counted(*dev, "mmvq_q4_0_f32_8x32_valu_gfx11", xk::DType::Q4_0, xk::ActPrecision::F32, 1, N, 8 * K);
   EXPECT_EQ(v.rec.mma_by_kind.size(), 0u);
   EXPECT_EQ(v.rec.global_bytes_written, static_cast<uint64_t>(N * 4));
   print_counters("mmvq_q4_0 M1 N1024 K8192", v.rec, 2.0 * N * 8 * K);
@@ -245,9 +215,9 @@ TEST(HipSimCounters, AttentionWmmaCountsMatchTheTiling) {
   auto dev = open_hip_sim();
   // One KV group of Llama-3-70B (Hq/Hkv = 8) at pp512, causal, D = 128.
   const int64_t B = 1, Hq = 8, Hkv = 1, S = 512, T = 512, D = 128;
-  std::vector<float> q = random_floats(static_cast<size_t>(B * Hq * S * D), 31);
-  std::vector<float> k = random_floats(static_cast<size_t>(B * Hkv * T * D), 32);
-  std::vector<float> vv = random_floats(static_cast<size_t>(B * Hkv * T * D), 33);
+  std::vector<float> q = xk::test::randn(static_cast<size_t>(B * Hq * S * D), 31);
+  std::vector<float> k = xk::test::randn(static_cast<size_t>(B * Hkv * T * D), 32);
+  std::vector<float> vv = xk::test::randn(static_cast<size_t>(B * Hkv * T * D), 33);
   std::vector<uint16_t> kh(k.size()), vh(vv.size());
   for (size_t i = 0; i < k.size(); ++i) kh[i] = xk::f32_to_f16(k[i]), vh[i] = xk::f32_to_f16(vv[i]);
   xk::Tensor Q = xk::upload(*dev, xk::DType::F32, {B, Hq, S, D}, q.data());
@@ -255,7 +225,7 @@ TEST(HipSimCounters, AttentionWmmaCountsMatchTheTiling) {
   xk::Tensor V = xk::upload(*dev, xk::DType::F16, {B, Hkv, T, D}, vh.data());
   xk::AttentionOptions opt;
   opt.causal = true;
-  opt.variant = "attn_fa2_64x32_wmmaf16_gfx11";
+  opt.variant = "attn_all_f16_64x32_fa2_wmmaf16_gfx11";
   xk::Tensor O = xk::attention(*dev, Q, K, V, opt);
   const auto& rec = dev->last_launch();
   // Query tile i (64 rows) visits keys [0, 64(i+1)): 2(i+1) steps of 32 keys, each step

@@ -73,8 +73,8 @@ TEST(BenchCases, ForcedVariantAppearsInTheName) {
   opt.all_variants = true;
   const auto mm = matmul_cases(*dev, opt);
   ASSERT_FALSE(mm.empty());
-  EXPECT_EQ(mm[0].name, "matmul/custom/M3_N64_K64/q8_0/f32/variant=mm_all_all_scalar_ref_cpu/cpu-ref");
-  EXPECT_EQ(mm[0].variant, "mm_all_all_scalar_ref_cpu");
+  EXPECT_EQ(mm[0].name, "matmul/custom/M3_N64_K64/q8_0/f32/variant=mm_all_all_1x1_scalar_ref_cpu/cpu-ref");
+  EXPECT_EQ(mm[0].variant, "mm_all_all_1x1_scalar_ref_cpu");
 }
 
 TEST(BenchCases, BadSetOptionsNameTheArgument) {

@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <gtest/gtest.h>
 
+#include "backends/core/variant_row.h"
 #include "backends/cpu/host_device.h"
 #include "bench/bench.h"
 #include "xk/registry.h"
@@ -21,20 +22,22 @@ class FakeDevice : public host::HostDevice {
     mm.op = Op::Matmul;
     mm.formats = {DType::Q4_0};
     mm.acts = {ActPrecision::Q8};
-    mm.run_matmul = [](Device& dev, const MatmulArgs&, LaunchRecord& rec) {
-      if (dev.timing()) rec.device_seconds = 1e-3;
-      rec.has_counters = true;
-      rec.mma_by_kind["mma.m16n8k32.s8"] = 7;
-      rec.global_bytes_read = 100;
-      rec.global_bytes_written = 10;
-    };
-    variants_.push_back(mm);
+    mm.ops = std::make_shared<const VariantOps>(
+        VariantOps{.run_matmul = [](Device& dev, const MatmulArgs&, LaunchRecord& rec) {
+          if (dev.timing()) rec.device_seconds = 1e-3;
+          rec.has_counters = true;
+          rec.mma_by_kind["mma.m16n8k32.s8"] = 7;
+          rec.global_bytes_read = 100;
+          rec.global_bytes_written = 10;
+        }});
+    DeviceAccess::variants(*this).push_back(mm);
     Variant at;
     at.name = "attn_f16_untimed_fake";
     at.op = Op::Attention;
     at.formats = {DType::F16};
-    at.run_attention = [](Device&, const AttentionArgs&, LaunchRecord&) {};
-    variants_.push_back(at);
+    at.ops = std::make_shared<const VariantOps>(
+        VariantOps{.run_attention = [](Device&, const AttentionArgs&, LaunchRecord&) {}});
+    DeviceAccess::variants(*this).push_back(at);
   }
 
  private:

@@ -99,8 +99,8 @@ TEST(VulkanDevice, VariantTableHasStableNamesForEveryFormat) {
   std::vector<std::string> names;
   for (const auto& v : dev->variants()) names.push_back(v.name);
   for (const char* want : {"mm_q4_0_f32_64x64_simt_vk", "mm_q4_0_q8_64x64_i8_vk", "mm_nvfp4_f16_64x64_simt_vk",
-                           "mv_mxfp4_q8_r8_subgroup_vk", "mv_q8_0_f32_r8_subgroup_vk", "attn_f16_f32_br16_fa2_vk",
-                           "attn_f16_f32_br16_splitk_vk", "attn_f32_f32_br16_fa2_vk"})
+                           "mv_mxfp4_q8_8x8_subgroup_vk", "mv_q8_0_f32_8x8_subgroup_vk", "attn_f16_f32_16x32_fa2_vk",
+                           "attn_f16_f32_16x32_splitk_vk", "attn_f32_f32_16x32_fa2_vk"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want << " missing";
 }
 
@@ -315,7 +315,7 @@ TEST(VulkanAttention, SplitKIsChosenForDecode) {
   xk::Tensor K = xk::upload(*dev, DType::F16, {1, 2, 300, 64}, to_f16(kv).data());
   xk::Tensor V = xk::upload(*dev, DType::F16, {1, 2, 300, 64}, to_f16(kv).data());
   xk::attention(*dev, Q, K, V);
-  EXPECT_EQ(dev->last_launch().variant, "attn_f16_f32_br16_splitk_vk");
+  EXPECT_EQ(dev->last_launch().variant, "attn_f16_f32_16x32_splitk_vk");
 }
 
 // ------------------------------------------------------------------ bad input
@@ -356,7 +356,7 @@ TEST(VulkanMissingFeature, GemvRefusedGemmStillRuns) {
   xk::Tensor W = xk::upload_weights(*dev, DType::Q4_0, 32, 64, wq.data());
   xk::Tensor X = xk::upload(*dev, DType::F32, {1, 64}, random_floats(64, 12).data());
   xk::MatmulOptions opt;
-  opt.variant = "mv_q4_0_f32_r8_subgroup_vk";
+  opt.variant = "mv_q4_0_f32_8x8_subgroup_vk";
   try {
     xk::matmul(*dev, W, X, opt);
     FAIL() << "the GEMV must be refused without subgroup arithmetic";

@@ -33,7 +33,8 @@ nlohmann::ordered_json variants_json(const Device& dev) {
                    {"formats", format_names(v.formats)},
                    {"acts", act_names(v.acts)},
                    {"min_arch", v.min_arch},
-                   {"tile", v.tile},
+                   {"tile", v.tile.str()},
+                   {"kernels", v.kernels},
                    {"priority", v.priority}});
   return out;
 }
@@ -99,7 +100,7 @@ void print_text(const std::vector<DeviceEntry>& entries) {
     Table t({"NAME", "OP", "FORMATS", "ACTS", "MIN_ARCH", "TILE", "PRIORITY"});
     for (const Variant& v : o.dev->variants())
       t.add({v.name, name(v.op), join(format_names(v.formats), ","), v.acts.empty() ? "-" : join(act_names(v.acts), ","),
-             v.min_arch, v.tile, std::to_string(v.priority)});
+             v.min_arch, v.tile.str(), std::to_string(v.priority)});
     if (t.empty()) std::cout << "    none\n";
     else t.print(std::cout, "    ");
   }

@@ -9,6 +9,7 @@
 #include "bench/bench.h"
 #include "bench/program.h"
 #include "tools/xk/commands.h"
+#include "tools/xk/kernel_filters.h"
 #include "tools/xk/text.h"
 #include "xk/error.h"
 #include "xk/registry.h"
@@ -30,6 +31,8 @@ struct Plan {
   bool causal = true;
   std::string program;
   std::string unavailable;   // why the device could not be opened here ("" = it was)
+  std::string table_from;    // the device whose table named the kernels ("" = none)
+  std::vector<std::string> kernels, helpers;  // device functions the variant launches
 };
 
 std::string quote(const std::string& s) {
@@ -37,15 +40,6 @@ std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
-}
-
-std::string regex_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (std::string(".[]()*+?{}|^$\\").find(c) != std::string::npos) out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 // The benchmark programs sit in <build>/bench, beside <build>/tools where xk lives.
@@ -79,17 +73,30 @@ Plan make_plan(const ProfileArgs& a) {
   } catch (const Error& e) {
     p.unavailable = e.reason();
   }
-  if (dev) {
+  // Without the GPU here, its simulator twin holds the same table (the same rows over
+  // another launcher), so the kernel names are still the compiled ones.
+  std::unique_ptr<Device> twin;
+  const std::string twin_name = p.api == "cuda" ? "cuda-sim" : p.api == "hip" ? "hip-sim" : "";
+  if (!dev && !twin_name.empty()) {
+    try {
+      twin = open_device(twin_name);
+    } catch (const Error&) {
+    }
+  }
+  if (Device* table = dev ? dev.get() : twin.get()) {
     const Variant* v = nullptr;
     std::vector<std::string> names;
-    for (const Variant& x : dev->variants()) {
+    for (const Variant& x : table->variants()) {
       names.push_back(x.name);
       if (x.name == a.kernel) v = &x;
     }
     if (!v)
-      throw Error("profile", "kernel", "'" + a.kernel + "' is not a kernel variant of " + a.device +
+      throw Error("profile", "kernel", "'" + a.kernel + "' is not a kernel variant of " + table->info().name +
                                            " (variants: " + (names.empty() ? "none" : join(names, ", ")) + ")");
     p.op = v->op;
+    p.table_from = table->info().name;
+    p.kernels = v->kernels;
+    p.helpers = v->helpers;
   } else {
     // Without the device's table the op comes from the stable name: attention variants
     // carry "attn" (variant.h naming rule <op>_...).
@@ -160,12 +167,21 @@ void print_plan(std::ostream& os, const Plan& p) {
      << "\n";
   if (!p.unavailable.empty())
     os << "# NOTE: " << p.device << " is unavailable here (" << p.unavailable << ").\n"
-       << "#       The kernel name was not checked against its variant table; run these on the machine with the device.\n";
+       << (p.table_from.empty()
+               ? "#       The kernel name was not checked against its variant table; run these on the machine with the device.\n"
+               : "#       Kernel names from the same variant table on " + p.table_from + "; run these on the machine with the device.\n");
+  // Without a table (a backend not built here) the variant name is the best guess at a filter.
+  const std::vector<std::string> kernels = p.kernels.empty() ? std::vector<std::string>{p.kernel} : p.kernels;
+  if (!p.kernels.empty()) {
+    os << "# Device functions of " << p.kernel << ": " << join(p.kernels, ", ");
+    if (!p.helpers.empty()) os << " (around them: " << join(p.helpers, ", ") << ")";
+    os << "\n";
+  }
   os << "# The program makes one untimed warm-up launch, then the timed launches (--iterations).\n\n";
 
   if (p.api == "cuda") {
     os << "# Nsight Compute: the first timed launch of the kernel (the warm-up is skipped)\n"
-       << "ncu --kernel-name-base function --kernel-name regex:" << quote(p.kernel) << " --launch-skip 1 --launch-count 1 \\\n"
+       << "ncu --kernel-name-base function --kernel-name regex:" << quote(ncu_kernel_regex(kernels)) << " --launch-skip 1 --launch-count 1 \\\n"
        << "    --section SpeedOfLight --section SpeedOfLight_RooflineChart --section MemoryWorkloadAnalysis \\\n"
        << "    --section ComputeWorkloadAnalysis --section InstructionStats --section LaunchStats --section Occupancy \\\n"
        << "    --section WarpStateStats --export " << tag << " --force-overwrite \\\n"
@@ -175,16 +191,18 @@ void print_plan(std::ostream& os, const Plan& p) {
        << "    -- " << program_cmd(p, 50) << "\n"
        << "nsys stats --report cuda_gpu_kern_sum --report nvtx_sum " << tag << ".nsys-rep\n";
   } else if (p.api == "hip") {
+    std::vector<std::string> all = kernels;
+    all.insert(all.end(), p.helpers.begin(), p.helpers.end());
     os << "# rocprofv3 kernel trace + statistics of 50 launches (roctx ranges named after the variant)\n"
-       << "rocprofv3 --kernel-include-regex " << quote(p.kernel) << " --kernel-trace --marker-trace --stats \\\n"
+       << "rocprofv3 --kernel-include-regex " << quote(rocprof_kernel_regex(all)) << " --kernel-trace --marker-trace --stats \\\n"
        << "    --output-format csv -d " << tag << " -o trace \\\n"
        << "    -- " << program_cmd(p, 50) << "\n\n"
        << "# rocprofv3 hardware counters: WMMA issue, VALU/LDS work, memory traffic (one pass per --pmc group)\n"
-       << "rocprofv3 --kernel-include-regex " << quote(p.kernel)
+       << "rocprofv3 --kernel-include-regex " << quote(rocprof_kernel_regex(kernels))
        << " --pmc SQ_WAVES SQ_INSTS_WMMA SQ_INSTS_VALU SQ_INSTS_LDS --kernel-trace \\\n"
        << "    --output-format csv -d " << tag << " -o pmc_instructions \\\n"
        << "    -- " << program_cmd(p, 2) << "\n"
-       << "rocprofv3 --kernel-include-regex " << quote(p.kernel) << " --pmc FETCH_SIZE WRITE_SIZE --kernel-trace \\\n"
+       << "rocprofv3 --kernel-include-regex " << quote(rocprof_kernel_regex(kernels)) << " --pmc FETCH_SIZE WRITE_SIZE --kernel-trace \\\n"
        << "    --output-format csv -d " << tag << " -o pmc_memory \\\n"
        << "    -- " << program_cmd(p, 2) << "\n"
        << "# Counter names differ between ROCm releases: list this GPU's with `rocprofv3-avail list --pmc`\n"
@@ -193,7 +211,9 @@ void print_plan(std::ostream& os, const Plan& p) {
   } else if (p.api == "vulkan") {
     os << "# Vulkan: the benchmark's own timestamp queries give the GPU time of each dispatch:\n"
        << program_cmd(p, 50) << " --benchmark_format=json\n\n"
-       << "# Every dispatch carries a VK_EXT_debug_utils label named " << p.kernel << ", so external tools show it:\n"
+       << "# Every dispatch carries a VK_EXT_debug_utils label named " << p.kernel << ":<pipeline>, so external\n"
+       << "# tools show it; the labels of this variant's dispatches match " << quote(vulkan_label_regex(p.kernel, kernels))
+       << "\n"
        << "#  NVIDIA (Nsight Systems, Vulkan GPU workload trace):\n"
        << "nsys profile --trace=vulkan,nvtx --vulkan-gpu-workload=individual --output " << tag << " --force-overwrite true \\\n"
        << "    -- " << program_cmd(p, 50) << "\n"
