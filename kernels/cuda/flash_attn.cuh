@@ -152,7 +152,9 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
         const int key = kt + 8 * j + cd.col[q & 1];
-        const bool masked = key >= k_end || (p.causal && key > p.q_offset + sq[q >> 1]);
+        // sq[q >> 1] selected by value: indexing the array here costs ptxas 4 more registers.
+        const int s = q < 2 ? sq[0] : sq[1];
+        const bool masked = key >= k_end || (p.causal && key > p.q_offset + s);
         sc[j][q] = masked ? -INFINITY : sc[j][q] * p.scale_log2;
         mx[q >> 1] = fmaxf(mx[q >> 1], sc[j][q]);
       }
