@@ -60,6 +60,18 @@ struct AttnParams {
   int64_t q_offset;
 };
 
+// One online-softmax step of a row (natural-log domain): the running max m takes in this
+// tile's max. Returns alpha = e^(m_old - base), the factor that rescales the row's running
+// sum and O, and sets base, the exponent base of this tile's probabilities. A row with no
+// visible key yet keeps m = -inf; base 0 then gives e^-inf = 0 instead of NaN.
+__device__ inline float online_softmax_step(float& m, float tile_max, float& base) {
+  const float m_new = fmaxf(m, tile_max);
+  base = m_new == -__builtin_inff() ? 0.0f : m_new;
+  const float alpha = expf(m - base);
+  m = m_new;
+  return alpha;
+}
+
 template <int D, DType QT, DType KVT>
 __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   using F = Fa2Tile;
@@ -139,11 +151,8 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
         const bool visible = key < p.T && (!p.causal || key <= p.q_offset + q);
         v[t] = visible ? s[t][e] * p.scale : -__builtin_inff();
       }
-      const float m_new = fmaxf(m_run[e], half_wave_max(fmaxf(v[0], v[1])));
-      // A row with no visible key yet keeps m = -inf; subtracting 0 then gives e^-inf = 0.
-      const float m_use = m_new == -__builtin_inff() ? 0.0f : m_new;
-      alpha[e] = expf(m_run[e] - m_use);
-      m_run[e] = m_new;
+      float m_use;
+      alpha[e] = online_softmax_step(m_run[e], half_wave_max(fmaxf(v[0], v[1])), m_use);
       float psum = 0.0f;
       #pragma GCC unroll 16
       for (int t = 0; t < 2; ++t) {
