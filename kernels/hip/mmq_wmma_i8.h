@@ -17,7 +17,7 @@
 //   LDS        A 64 x 48 B + B 128 x 48 B (rows padded 32 -> 48 bytes so the 16 lanes of a
 //              fragment read, 16 bytes each, start on different banks) + scales
 //              = 9.2 KB + 1.3 KB: LDS does not limit occupancy (6 workgroups fit 64 KB).
-//   VGPRs      139-144 with the prefetch stage (build/.../hip_resource_usage_gfx1151.txt) -> 10
+//   VGPRs      129-146 with the prefetch stage (build/.../hip_resource_usage_gfx1151.txt) -> 10-11
 //              waves per SIMD out of 1536 VGPRs, so two to three workgroups share a SIMD pair and
 //              hide each other's barriers.
 //   pipeline   register prefetch: the global loads (and int8 expansion) of K step k+1 are issued
