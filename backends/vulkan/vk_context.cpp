@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 
-#include "spirv.h"
 #include "xk/error.h"
 
 namespace xk::vk {
@@ -23,8 +22,9 @@ bool force_staging() {
 // ---------------------------------------------------------------------------------------
 // Buffers
 
-VkBuf::VkBuf(Context& ctx, size_t n, bool host_visible) : ctx_(ctx) {
+VkBuf::VkBuf(Context& ctx, size_t n, bool host_visible) {
   const Api& a = api();
+  const VkDevice dev = ctx.device();
   bytes = n;
   capacity = std::max<VkDeviceSize>(16, (n + 15) / 16 * 16);
   const PhysicalDevice& pd = ctx.physical();
@@ -32,42 +32,34 @@ VkBuf::VkBuf(Context& ctx, size_t n, bool host_visible) : ctx_(ctx) {
   if (capacity > pd.max_allocation)
     throw Error("alloc", "bytes", "out of device memory: " + need + ", the device's largest allocation is " +
                                       std::to_string(pd.max_allocation) + " bytes (maxMemoryAllocationSize)");
+  auto out_of_memory = [&](VkResult r, const char* call) {
+    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
+      throw Error("alloc", "bytes", "out of device memory: " + need + " (" + call + ": " + result_name(r) + ")");
+    return r;
+  };
   auto bi = make<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   bi.size = capacity;
   bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-  VkResult r = a.vkCreateBuffer(ctx.device(), &bi, nullptr, &buffer);
-  if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-    throw Error("alloc", "bytes", "out of device memory: " + need + " (vkCreateBuffer: " + result_name(r) + ")");
-  check(r, "alloc", "vkCreateBuffer");
+  buffer_ = create<UniqueBuffer>(dev, "alloc", "vkCreateBuffer", [&](VkBuffer* h) {
+    return out_of_memory(a.vkCreateBuffer(dev, &bi, nullptr, h), "vkCreateBuffer");
+  });
 
+  // From here on a throw destroys buffer_ (and memory_, once made) with this object.
   VkMemoryRequirements req;
-  a.vkGetBufferMemoryRequirements(ctx.device(), buffer, &req);
+  a.vkGetBufferMemoryRequirements(dev, buffer_.get(), &req);
   auto ai = make<VkMemoryAllocateInfo>(VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
   ai.allocationSize = req.size;
   ai.memoryTypeIndex = ctx.memory_type(req.memoryTypeBits, host_visible);
   const uint32_t heap = pd.memory.memoryTypes[ai.memoryTypeIndex].heapIndex;
-  if (req.size > pd.memory.memoryHeaps[heap].size) {
-    a.vkDestroyBuffer(ctx.device(), buffer, nullptr);
+  if (req.size > pd.memory.memoryHeaps[heap].size)
     throw Error("alloc", "bytes", "out of device memory: " + need + ", memory heap " + std::to_string(heap) +
                                       " has " + std::to_string(pd.memory.memoryHeaps[heap].size) + " bytes");
-  }
-  r = a.vkAllocateMemory(ctx.device(), &ai, nullptr, &memory);
-  if (r != VK_SUCCESS) {
-    a.vkDestroyBuffer(ctx.device(), buffer, nullptr);
-    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-      throw Error("alloc", "bytes", "out of device memory: " + need + " (vkAllocateMemory: " + result_name(r) + ")");
-    check(r, "alloc", "vkAllocateMemory");
-  }
-  check(a.vkBindBufferMemory(ctx.device(), buffer, memory, 0), "alloc", "vkBindBufferMemory");
-  if (host_visible) check(a.vkMapMemory(ctx.device(), memory, 0, VK_WHOLE_SIZE, 0, &mapped), "alloc", "vkMapMemory");
-}
-
-VkBuf::~VkBuf() {
-  const Api& a = api();
-  if (mapped) a.vkUnmapMemory(ctx_.device(), memory);
-  if (buffer) a.vkDestroyBuffer(ctx_.device(), buffer, nullptr);
-  if (memory) a.vkFreeMemory(ctx_.device(), memory, nullptr);
+  memory_ = create<UniqueMemory>(dev, "alloc", "vkAllocateMemory", [&](VkDeviceMemory* h) {
+    return out_of_memory(a.vkAllocateMemory(dev, &ai, nullptr, h), "vkAllocateMemory");
+  });
+  check(a.vkBindBufferMemory(dev, buffer_.get(), memory_.get(), 0), "alloc", "vkBindBufferMemory");
+  if (host_visible) check(a.vkMapMemory(dev, memory_.get(), 0, VK_WHOLE_SIZE, 0, &mapped), "alloc", "vkMapMemory");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -98,29 +90,36 @@ Context::Context(std::shared_ptr<Instance> instance, const PhysicalDevice& pd)
   di.pNext = &f2;
   di.queueCreateInfoCount = 1;
   di.pQueueCreateInfos = &qi;
-  check(a.vkCreateDevice(pd_.handle, &di, nullptr, &device_), "open_device", "vkCreateDevice");
-  a.vkGetDeviceQueue(device_, pd_.compute_queue_family, 0, &queue_);
+  device_ = create<UniqueDevice>({}, "open_device", "vkCreateDevice",
+                                 [&](VkDevice* h) { return a.vkCreateDevice(pd_.handle, &di, nullptr, h); });
+  const VkDevice dev = device_.get();
+  a.vkGetDeviceQueue(dev, pd_.compute_queue_family, 0, &queue_);
 
   auto cpi = make<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
   cpi.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
   cpi.queueFamilyIndex = pd_.compute_queue_family;
-  check(a.vkCreateCommandPool(device_, &cpi, nullptr, &cmd_pool_), "open_device", "vkCreateCommandPool");
+  cmd_pool_ = create<UniqueCommandPool>(dev, "open_device", "vkCreateCommandPool",
+                                        [&](VkCommandPool* h) { return a.vkCreateCommandPool(dev, &cpi, nullptr, h); });
 
   VkDescriptorPoolSize ps{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerBatch * kMaxBindings};
   auto dpi = make<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
   dpi.maxSets = kSetsPerBatch;
   dpi.poolSizeCount = 1;
   dpi.pPoolSizes = &ps;
-  check(a.vkCreateDescriptorPool(device_, &dpi, nullptr, &desc_pool_), "open_device", "vkCreateDescriptorPool");
+  desc_pool_ = create<UniqueDescriptorPool>(dev, "open_device", "vkCreateDescriptorPool", [&](VkDescriptorPool* h) {
+    return a.vkCreateDescriptorPool(dev, &dpi, nullptr, h);
+  });
 
   if (pd_.timestamp_valid_bits > 0) {
     auto qpi = make<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
     qpi.queryType = VK_QUERY_TYPE_TIMESTAMP;
     qpi.queryCount = 2;
-    check(a.vkCreateQueryPool(device_, &qpi, nullptr, &query_pool_), "open_device", "vkCreateQueryPool");
+    query_pool_ = create<UniqueQueryPool>(dev, "open_device", "vkCreateQueryPool",
+                                          [&](VkQueryPool* h) { return a.vkCreateQueryPool(dev, &qpi, nullptr, h); });
   }
   auto fi = make<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
-  check(a.vkCreateFence(device_, &fi, nullptr, &fence_), "open_device", "vkCreateFence");
+  fence_ = create<UniqueFence>(dev, "open_device", "vkCreateFence",
+                               [&](VkFence* h) { return a.vkCreateFence(dev, &fi, nullptr, h); });
 
   // Unified memory: one memory type is both device-local and host-visible and the device is
   // not discrete (a discrete GPU's small host-visible BAR window is for staging, not tensors).
@@ -137,21 +136,10 @@ Context::Context(std::shared_ptr<Instance> instance, const PhysicalDevice& pd)
       device_local_bytes_ += pd_.memory.memoryHeaps[i].size;
 }
 
+// Work in flight must finish before its objects go; the members then destroy themselves,
+// children before the device.
 Context::~Context() {
-  const Api& a = api();
-  if (!device_) return;
-  a.vkDeviceWaitIdle(device_);
-  scratch_.clear();
-  for (auto& [key, p] : pipelines_) a.vkDestroyPipeline(device_, p.pipeline, nullptr);
-  for (auto& [n, l] : layouts_) {
-    a.vkDestroyPipelineLayout(device_, l.second, nullptr);
-    a.vkDestroyDescriptorSetLayout(device_, l.first, nullptr);
-  }
-  if (fence_) a.vkDestroyFence(device_, fence_, nullptr);
-  if (query_pool_) a.vkDestroyQueryPool(device_, query_pool_, nullptr);
-  if (desc_pool_) a.vkDestroyDescriptorPool(device_, desc_pool_, nullptr);
-  if (cmd_pool_) a.vkDestroyCommandPool(device_, cmd_pool_, nullptr);
-  a.vkDestroyDevice(device_, nullptr);
+  if (device_) api().vkDeviceWaitIdle(device_.get());
 }
 
 uint32_t Context::memory_type(uint32_t type_bits, bool host_visible) const {
@@ -205,51 +193,65 @@ VkBuf& Context::scratch(const std::string& slot, size_t bytes) {
   return *s;
 }
 
-VkDescriptorSetLayout Context::set_layout(uint32_t bindings) {
+const Context::Layouts& Context::layouts(uint32_t bindings) {
   auto it = layouts_.find(bindings);
-  if (it != layouts_.end()) return it->second.first;
+  if (it != layouts_.end()) return it->second;
   const Api& a = api();
+  const VkDevice dev = device_.get();
   std::vector<VkDescriptorSetLayoutBinding> b(bindings);
   for (uint32_t i = 0; i < bindings; ++i)
     b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
   auto li = make<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
   li.bindingCount = bindings;
   li.pBindings = b.data();
-  VkDescriptorSetLayout sl;
-  check(a.vkCreateDescriptorSetLayout(device_, &li, nullptr, &sl), "vulkan", "vkCreateDescriptorSetLayout");
+  Layouts l;
+  l.set = create<UniqueSetLayout>(dev, "vulkan", "vkCreateDescriptorSetLayout", [&](VkDescriptorSetLayout* h) {
+    return a.vkCreateDescriptorSetLayout(dev, &li, nullptr, h);
+  });
   VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushBytes};
   auto pli = make<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
   pli.setLayoutCount = 1;
-  pli.pSetLayouts = &sl;
+  pli.pSetLayouts = l.set.address();
   pli.pushConstantRangeCount = 1;
   pli.pPushConstantRanges = &range;
-  VkPipelineLayout pl;
-  check(a.vkCreatePipelineLayout(device_, &pli, nullptr, &pl), "vulkan", "vkCreatePipelineLayout");
-  layouts_[bindings] = {sl, pl};
-  return sl;
+  l.pipeline = create<UniquePipelineLayout>(dev, "vulkan", "vkCreatePipelineLayout", [&](VkPipelineLayout* h) {
+    return a.vkCreatePipelineLayout(dev, &pli, nullptr, h);
+  });
+  return layouts_[bindings] = std::move(l);
 }
 
 const Pipeline& Context::pipeline(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings) {
-  std::string key = shader;
+  const Spirv code = find_spirv(shader);
+  if (!code.words) throw Error("vulkan", std::string("no SPIR-V module named '") + shader + "' was built");
+  return pipeline(shader, code, spec, bindings);
+}
+
+const Pipeline& Context::pipeline(const char* name, Spirv code, const std::vector<uint32_t>& spec,
+                                  uint32_t bindings) {
+  std::string key = name;
   for (uint32_t s : spec) key.append(",").append(std::to_string(s));
   key.append("/").append(std::to_string(bindings));
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second;
 
   const Api& a = api();
-  const Spirv code = find_spirv(shader);
-  if (!code.words) throw Error("vulkan", std::string("no SPIR-V module named '") + shader + "' was built");
+  const VkDevice dev = device_.get();
+  if (!code.words || code.count == 0) throw Error("vulkan", std::string("empty SPIR-V for '") + name + "'");
   if (bindings > kMaxBindings) throw Error("vulkan", "too many buffer bindings for one dispatch");
+  const Layouts& l = layouts(bindings);
   Pipeline p;
-  p.set_layout = set_layout(bindings);
-  p.layout = layouts_[bindings].second;
+  p.name = name;
+  p.set_layout = l.set.get();
+  p.layout = l.pipeline.get();
   p.bindings = bindings;
 
   auto mi = make<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
   mi.codeSize = code.count * sizeof(uint32_t);
   mi.pCode = code.words;
-  VkShaderModule module;
-  check(a.vkCreateShaderModule(device_, &mi, nullptr, &module), "vulkan", "vkCreateShaderModule");
+  // Only needed until the pipeline exists: destroyed on leaving, whether or not that succeeded.
+  const auto module = create<UniqueShaderModule>(dev, "vulkan", "vkCreateShaderModule", [&](VkShaderModule* h) {
+    return a.vkCreateShaderModule(dev, &mi, nullptr, h);
+  });
 
   std::vector<VkSpecializationMapEntry> entries(spec.size());
   for (uint32_t i = 0; i < spec.size(); ++i) entries[i] = {i, i * 4u, 4};
@@ -257,15 +259,16 @@ const Pipeline& Context::pipeline(const char* shader, const std::vector<uint32_t
   auto ci = make<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
   ci.stage = make<VkPipelineShaderStageCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-  ci.stage.module = module;
+  ci.stage.module = module.get();
   ci.stage.pName = "main";
   ci.stage.pSpecializationInfo = spec.empty() ? nullptr : &si;
   ci.layout = p.layout;
-  VkResult r = a.vkCreateComputePipelines(device_, VK_NULL_HANDLE, 1, &ci, nullptr, &p.pipeline);
-  a.vkDestroyShaderModule(device_, module, nullptr);
-  check(r, "vulkan", (std::string("vkCreateComputePipelines(") + shader + ")").c_str());
-  instance_->throw_if_validation_failed(std::string("pipeline creation for ") + shader);
-  return pipelines_[key] = p;
+  p.pipeline = create<UniquePipeline>(dev, "vulkan", (std::string("vkCreateComputePipelines(") + name + ")").c_str(),
+                                      [&](VkPipeline* h) {
+                                        return a.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, h);
+                                      });
+  instance_->throw_if_validation_failed(std::string("pipeline creation for ") + name);
+  return pipelines_[key] = std::move(p);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -273,14 +276,17 @@ const Pipeline& Context::pipeline(const char* shader, const std::vector<uint32_t
 
 Batch::Batch(Context& ctx, std::string label, bool timing) : ctx_(ctx), label_(std::move(label)) {
   const Api& a = api();
-  timing_ = timing && ctx.query_pool_ != VK_NULL_HANDLE;
-  check(a.vkResetCommandPool(ctx.device_, ctx.cmd_pool_, 0), "vulkan", "vkResetCommandPool");
-  check(a.vkResetDescriptorPool(ctx.device_, ctx.desc_pool_, 0), "vulkan", "vkResetDescriptorPool");
+  timing_ = timing && ctx.query_pool_;
+  const VkDevice dev = ctx.device();
+  // The command buffer and descriptor sets belong to the pools: resetting them recycles the
+  // previous batch's, and the pools' destruction frees them.
+  check(a.vkResetCommandPool(dev, ctx.cmd_pool_.get(), 0), "vulkan", "vkResetCommandPool");
+  check(a.vkResetDescriptorPool(dev, ctx.desc_pool_.get(), 0), "vulkan", "vkResetDescriptorPool");
   auto ai = make<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
-  ai.commandPool = ctx.cmd_pool_;
+  ai.commandPool = ctx.cmd_pool_.get();
   ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   ai.commandBufferCount = 1;
-  check(a.vkAllocateCommandBuffers(ctx.device_, &ai, &cmd_), "vulkan", "vkAllocateCommandBuffers");
+  check(a.vkAllocateCommandBuffers(dev, &ai, &cmd_), "vulkan", "vkAllocateCommandBuffers");
   auto bi = make<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   check(a.vkBeginCommandBuffer(cmd_, &bi), "vulkan", "vkBeginCommandBuffer");
@@ -290,15 +296,14 @@ Batch::Batch(Context& ctx, std::string label, bool timing) : ctx_(ctx), label_(s
     a.vkCmdBeginDebugUtilsLabelEXT(cmd_, &l);
   }
   if (timing_) {
-    a.vkCmdResetQueryPool(cmd_, ctx.query_pool_, 0, 2);
-    a.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ctx.query_pool_, 0);
+    a.vkCmdResetQueryPool(cmd_, ctx.query_pool_.get(), 0, 2);
+    a.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ctx.query_pool_.get(), 0);
   }
 }
 
-Batch::~Batch() {
-  // A batch abandoned by an exception is never submitted; its command buffer returns to
-  // the pool at the next reset.
-}
+// A batch abandoned by an exception is never submitted; its command buffer returns to the
+// pool at the next reset.
+Batch::~Batch() = default;
 
 void Batch::barrier() {
   if (!recorded_any_) {
@@ -313,21 +318,28 @@ void Batch::barrier() {
   api().vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
 }
 
-void Batch::dispatch_raw(const char* shader, std::vector<uint32_t> spec, std::vector<const VkBuf*> buffers,
-                         const void* push, size_t push_bytes, std::array<uint32_t, 3> groups) {
+const Pipeline& Batch::pipeline_for(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings) {
+  return ctx_.pipeline(shader, spec, bindings);
+}
+
+void Batch::dispatch_raw(const Pipeline& p, const std::vector<const VkBuf*>& buffers, const void* push,
+                         size_t push_bytes, std::array<uint32_t, 3> groups) {
   const Api& a = api();
+  const VkDevice dev = ctx_.device();
   const auto nb = static_cast<uint32_t>(buffers.size());
-  const Pipeline& p = ctx_.pipeline(shader, spec, nb);
+  if (nb != p.bindings)
+    throw Error("vulkan", "pipeline " + p.name + " has " + std::to_string(p.bindings) + " bindings, dispatch gave " +
+                              std::to_string(nb) + " buffers");
   auto ai = make<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
-  ai.descriptorPool = ctx_.desc_pool_;
+  ai.descriptorPool = ctx_.desc_pool_.get();
   ai.descriptorSetCount = 1;
   ai.pSetLayouts = &p.set_layout;
-  VkDescriptorSet set;
-  check(a.vkAllocateDescriptorSets(ctx_.device_, &ai, &set), "vulkan", "vkAllocateDescriptorSets");
+  VkDescriptorSet set;  // freed with the pool's next reset
+  check(a.vkAllocateDescriptorSets(dev, &ai, &set), "vulkan", "vkAllocateDescriptorSets");
   std::vector<VkDescriptorBufferInfo> infos(nb);
   std::vector<VkWriteDescriptorSet> writes(nb);
   for (uint32_t i = 0; i < nb; ++i) {
-    infos[i] = {buffers[i]->buffer, 0, VK_WHOLE_SIZE};
+    infos[i] = {buffers[i]->buffer(), 0, VK_WHOLE_SIZE};
     writes[i] = make<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
@@ -335,16 +347,16 @@ void Batch::dispatch_raw(const char* shader, std::vector<uint32_t> spec, std::ve
     writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     writes[i].pBufferInfo = &infos[i];
   }
-  a.vkUpdateDescriptorSets(ctx_.device_, nb, writes.data(), 0, nullptr);
+  a.vkUpdateDescriptorSets(dev, nb, writes.data(), 0, nullptr);
 
   barrier();
   if (a.vkCmdBeginDebugUtilsLabelEXT) {
     auto l = make<VkDebugUtilsLabelEXT>(VK_STRUCTURE_TYPE_DEBUG_UTILS_LABEL_EXT);
-    const std::string name = label_ + ":" + shader;
+    const std::string name = label_ + ":" + p.name;
     l.pLabelName = name.c_str();
     a.vkCmdBeginDebugUtilsLabelEXT(cmd_, &l);
   }
-  a.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
+  a.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline.get());
   a.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0, nullptr);
   // The layout's range is 128 bytes; push the whole struct, which is at most that.
   a.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<uint32_t>(push_bytes), push);
@@ -355,26 +367,36 @@ void Batch::dispatch_raw(const char* shader, std::vector<uint32_t> spec, std::ve
 void Batch::copy(const VkBuf& src, size_t src_off, const VkBuf& dst, size_t dst_off, size_t bytes) {
   barrier();
   VkBufferCopy region{src_off, dst_off, bytes};
-  api().vkCmdCopyBuffer(cmd_, src.buffer, dst.buffer, 1, &region);
+  api().vkCmdCopyBuffer(cmd_, src.buffer(), dst.buffer(), 1, &region);
 }
 
 double Batch::run() {
   const Api& a = api();
-  if (timing_) a.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx_.query_pool_, 1);
+  const VkDevice dev = ctx_.device();
+  // The host reads results through mapped memory once the fence signals: make the batch's
+  // writes available to it (Vulkan spec, "Host Write Ordering Guarantees" and the host
+  // access scope of pipeline barriers).
+  auto mb = make<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  a.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  if (timing_) a.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx_.query_pool_.get(), 1);
   if (a.vkCmdEndDebugUtilsLabelEXT) a.vkCmdEndDebugUtilsLabelEXT(cmd_);
   check(a.vkEndCommandBuffer(cmd_), "vulkan", "vkEndCommandBuffer");
-  check(a.vkResetFences(ctx_.device_, 1, &ctx_.fence_), "vulkan", "vkResetFences");
+  check(a.vkResetFences(dev, 1, ctx_.fence_.address()), "vulkan", "vkResetFences");
   auto si = make<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
   si.commandBufferCount = 1;
   si.pCommandBuffers = &cmd_;
-  check(a.vkQueueSubmit(ctx_.queue_, 1, &si, ctx_.fence_), "vulkan", (std::string("vkQueueSubmit(") + label_ + ")").c_str());
+  check(a.vkQueueSubmit(ctx_.queue_, 1, &si, ctx_.fence_.get()), "vulkan",
+        (std::string("vkQueueSubmit(") + label_ + ")").c_str());
   submitted_ = true;
-  check(a.vkWaitForFences(ctx_.device_, 1, &ctx_.fence_, VK_TRUE, UINT64_MAX), "vulkan",
+  check(a.vkWaitForFences(dev, 1, ctx_.fence_.address(), VK_TRUE, UINT64_MAX), "vulkan",
         (std::string("vkWaitForFences(") + label_ + ")").c_str());
   ctx_.instance().throw_if_validation_failed(label_);
   if (!timing_) return -1;
   uint64_t ts[2] = {0, 0};
-  check(a.vkGetQueryPoolResults(ctx_.device_, ctx_.query_pool_, 0, 2, sizeof(ts), ts, sizeof(uint64_t),
+  check(a.vkGetQueryPoolResults(dev, ctx_.query_pool_.get(), 0, 2, sizeof(ts), ts, sizeof(uint64_t),
                                 VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
         "vulkan", "vkGetQueryPoolResults");
   const uint64_t mask = ctx_.pd_.timestamp_valid_bits >= 64 ? ~0ull : ((1ull << ctx_.pd_.timestamp_valid_bits) - 1);

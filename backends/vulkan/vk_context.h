@@ -1,5 +1,7 @@
 // One logical Vulkan device: queue, memory, pipelines and the command batch that launches
-// kernels. Every object owns its handles and destroys them in its destructor (move-only).
+// kernels. Every handle is held by a Unique (vk_api.h), so no destructor here frees one by
+// hand, and a constructor that throws at any step leaves nothing behind
+// (tests/vulkan/vk_raii_test.cpp throws from each step in turn).
 //
 // A launch reads in two lines:
 //   Batch b = ctx.batch("mm_q4_0_f32_64x64_simt_vk", timing);
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "spirv.h"
 #include "vk_instance.h"
 #include "xk/device.h"
 
@@ -28,22 +31,20 @@ class Context;
 class VkBuf : public BufferImpl {
  public:
   VkBuf(Context& ctx, size_t bytes, bool host_visible);
-  ~VkBuf() override;
-  VkBuf(const VkBuf&) = delete;
-  VkBuf& operator=(const VkBuf&) = delete;
-  VkBuffer buffer = VK_NULL_HANDLE;
-  VkDeviceMemory memory = VK_NULL_HANDLE;
-  void* mapped = nullptr;     // non-null for host-visible allocations
+  VkBuffer buffer() const { return buffer_.get(); }
+  void* mapped = nullptr;     // non-null for host-visible allocations (unmapped by the free)
   VkDeviceSize capacity = 0;  // allocated size (>= bytes, >= 16: Vulkan has no empty buffers)
 
  private:
-  Context& ctx_;
+  UniqueMemory memory_;  // declared first: the buffer bound to it goes before it
+  UniqueBuffer buffer_;
 };
 
 inline VkBuf& vkbuf(const Buffer& b) { return *b.impl<VkBuf>(); }
 
 struct Pipeline {
-  VkPipeline pipeline = VK_NULL_HANDLE;
+  std::string name;  // the shader's name, in debug labels
+  UniquePipeline pipeline;
   VkPipelineLayout layout = VK_NULL_HANDLE;  // owned by the Context (one per binding count)
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
   uint32_t bindings = 0;
@@ -64,15 +65,24 @@ class Batch {
   void dispatch(const char* shader, std::initializer_list<uint32_t> spec, std::initializer_list<const VkBuf*> buffers,
                 const Push& push, std::array<uint32_t, 3> groups) {
     static_assert(sizeof(Push) <= 128, "push constants: 128 bytes is the guaranteed minimum (Vulkan spec, Limits)");
-    dispatch_raw(shader, std::vector<uint32_t>(spec), std::vector<const VkBuf*>(buffers), &push, sizeof(Push), groups);
+    dispatch_raw(pipeline_for(shader, std::vector<uint32_t>(spec), static_cast<uint32_t>(buffers.size())),
+                 std::vector<const VkBuf*>(buffers), &push, sizeof(Push), groups);
+  }
+  // The same with a pipeline from Context::pipeline (e.g. one made from a test's SPIR-V).
+  template <class Push>
+  void dispatch(const Pipeline& p, std::initializer_list<const VkBuf*> buffers, const Push& push,
+                std::array<uint32_t, 3> groups) {
+    static_assert(sizeof(Push) <= 128, "push constants: 128 bytes is the guaranteed minimum (Vulkan spec, Limits)");
+    dispatch_raw(p, std::vector<const VkBuf*>(buffers), &push, sizeof(Push), groups);
   }
   void copy(const VkBuf& src, size_t src_off, const VkBuf& dst, size_t dst_off, size_t bytes);
   // Submits, waits, checks validation. Returns device seconds from timestamps, or -1.
   double run();
 
  private:
-  void dispatch_raw(const char* shader, std::vector<uint32_t> spec, std::vector<const VkBuf*> buffers,
-                    const void* push, size_t push_bytes, std::array<uint32_t, 3> groups);
+  const Pipeline& pipeline_for(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings);
+  void dispatch_raw(const Pipeline& p, const std::vector<const VkBuf*>& buffers, const void* push, size_t push_bytes,
+                    std::array<uint32_t, 3> groups);
   void barrier();
   Context& ctx_;
   std::string label_;
@@ -88,7 +98,7 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   const PhysicalDevice& physical() const { return pd_; }
-  VkDevice device() const { return device_; }
+  VkDevice device() const { return device_.get(); }
   Instance& instance() const { return *instance_; }
   // True when buffers live in host-visible device-local memory (no staging copies).
   bool unified() const { return unified_; }
@@ -102,25 +112,35 @@ class Context {
   VkBuf& scratch(const std::string& slot, size_t bytes);
 
   Batch batch(std::string label, bool timing) { return Batch(*this, std::move(label), timing); }
+  // The compute pipeline of an embedded shader (spirv.h) with specialization constants `spec`
+  // (0..k-1, uint32 each) and `bindings` storage buffers; made once, then cached.
   const Pipeline& pipeline(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings);
+  // The same from SPIR-V words the caller holds (a test's own shader), cached under `name`.
+  const Pipeline& pipeline(const char* name, Spirv code, const std::vector<uint32_t>& spec, uint32_t bindings);
 
  private:
   friend class VkBuf;
   friend class Batch;
   uint32_t memory_type(uint32_t type_bits, bool host_visible) const;
-  VkDescriptorSetLayout set_layout(uint32_t bindings);
+  struct Layouts {
+    UniqueSetLayout set;
+    UniquePipelineLayout pipeline;
+  };
+  const Layouts& layouts(uint32_t bindings);
 
+  // Declaration order is destruction order reversed: the instance outlives the device, the
+  // device outlives everything made from it.
   std::shared_ptr<Instance> instance_;  // keeps the VkInstance alive while the device exists
   PhysicalDevice pd_;
-  VkDevice device_ = VK_NULL_HANDLE;
-  VkQueue queue_ = VK_NULL_HANDLE;
-  VkCommandPool cmd_pool_ = VK_NULL_HANDLE;
-  VkDescriptorPool desc_pool_ = VK_NULL_HANDLE;
-  VkQueryPool query_pool_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
+  UniqueDevice device_;
+  VkQueue queue_ = VK_NULL_HANDLE;  // owned by the device
+  UniqueCommandPool cmd_pool_;
+  UniqueDescriptorPool desc_pool_;
+  UniqueQueryPool query_pool_;
+  UniqueFence fence_;
   bool unified_ = false;
   uint64_t device_local_bytes_ = 0;
-  std::map<uint32_t, std::pair<VkDescriptorSetLayout, VkPipelineLayout>> layouts_;
+  std::map<uint32_t, Layouts> layouts_;
   std::map<std::string, Pipeline> pipelines_;
   std::map<std::string, std::unique_ptr<VkBuf>> scratch_;
 };

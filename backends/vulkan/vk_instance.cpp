@@ -181,28 +181,27 @@ std::string Instance::init() {
   ci.enabledExtensionCount = static_cast<uint32_t>(enabled_exts.size());
   ci.ppEnabledExtensionNames = enabled_exts.data();
   if (debug_utils_) ci.pNext = &mci;
-  VkResult r = a.vkCreateInstance(&ci, nullptr, &instance_);
+  VkInstance inst = VK_NULL_HANDLE;
+  VkResult r = a.vkCreateInstance(&ci, nullptr, &inst);
   if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return "no Vulkan driver (ICD) found by the loader";
   if (r != VK_SUCCESS) return std::string("vkCreateInstance failed: ") + result_name(r);
-
-  if (std::string missing = load_instance_functions(instance_, debug_utils_); !missing.empty())
-    return "Vulkan loader lacks " + missing;
+  // vkDestroyInstance comes from this load: the instance is owned as soon as it can be destroyed.
+  const std::string missing = load_instance_functions(inst, debug_utils_);
+  if (a.vkDestroyInstance) instance_ = UniqueInstance({}, inst);
+  if (!missing.empty()) return "Vulkan loader lacks " + missing;
   if (debug_utils_ && a.vkCreateDebugUtilsMessengerEXT)
-    check(a.vkCreateDebugUtilsMessengerEXT(instance_, &mci, nullptr, &messenger_), "vulkan", "vkCreateDebugUtilsMessengerEXT");
+    messenger_ = create<UniqueMessenger>(inst, "vulkan", "vkCreateDebugUtilsMessengerEXT",
+                                         [&](VkDebugUtilsMessengerEXT* h) {
+                                           return a.vkCreateDebugUtilsMessengerEXT(inst, &mci, nullptr, h);
+                                         });
 
   uint32_t np = 0;
-  r = a.vkEnumeratePhysicalDevices(instance_, &np, nullptr);
+  r = a.vkEnumeratePhysicalDevices(inst, &np, nullptr);
   if (r != VK_SUCCESS && r != VK_INCOMPLETE) return std::string("vkEnumeratePhysicalDevices failed: ") + result_name(r);
   std::vector<VkPhysicalDevice> pds(np);
-  a.vkEnumeratePhysicalDevices(instance_, &np, pds.data());
+  a.vkEnumeratePhysicalDevices(inst, &np, pds.data());
   for (VkPhysicalDevice pd : pds) devices_.push_back(describe(pd));
   return "";
-}
-
-Instance::~Instance() {
-  const Api& a = api();
-  if (messenger_) a.vkDestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
-  if (instance_) a.vkDestroyInstance(instance_, nullptr);
 }
 
 VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,

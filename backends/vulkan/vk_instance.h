@@ -44,11 +44,10 @@ class Instance {
  public:
   // The instance, or nullptr with *why set (no loader, no driver, layer missing).
   static std::shared_ptr<Instance> get(std::string* why);
-  ~Instance();
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 
-  VkInstance handle() const { return instance_; }
+  VkInstance handle() const { return instance_.get(); }
   bool debug_utils() const { return debug_utils_; }
   bool validation() const { return validation_; }
   const std::vector<PhysicalDevice>& devices() const { return devices_; }
@@ -64,8 +63,8 @@ class Instance {
   static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                    VkDebugUtilsMessageTypeFlagsEXT type,
                                                    const VkDebugUtilsMessengerCallbackDataEXT* data, void* self);
-  VkInstance instance_ = VK_NULL_HANDLE;
-  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  UniqueInstance instance_;    // declared first: the messenger made from it goes before it
+  UniqueMessenger messenger_;
   bool debug_utils_ = false, validation_ = false;
   std::vector<PhysicalDevice> devices_;
   std::vector<std::string> messages_;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "kernels/cuda/fragments.cuh"
 #include "kernels/cuda/ptx.cuh"
 #include "kernels/ref/formats.h"
 #include "kernels/ref/numerics.h"

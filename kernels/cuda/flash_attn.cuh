@@ -52,6 +52,19 @@ struct FaParams {
   float scale_log2;         // softmax scale * log2(e)
 };
 
+// One online-softmax step of a row (log2 domain): the running max m takes in this tile's
+// max. Returns alpha, the factor that rescales the row's running sum and O, and sets base,
+// the exponent base of this tile's probabilities. A row that has seen only masked keys keeps
+// max -inf: base 0 makes exp2(-inf - base) = 0 instead of NaN, and alpha 1 leaves its (zero)
+// sums unscaled.
+__device__ __forceinline__ float online_softmax_step(float& m, float tile_max, float& base) {
+  const float m_new = fmaxf(m, tile_max);
+  base = m_new == -INFINITY ? 0.0f : m_new;
+  const float alpha = m_new == -INFINITY ? 1.0f : exp2f(m - m_new);
+  m = m_new;
+  return alpha;
+}
+
 template <int D>
 __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams p) {
   static_assert(D == 64 || D == 128, "head dims 64 and 128 (D/16 k-steps, D/8 output tiles)");
@@ -61,14 +74,18 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
   __shared__ __align__(16) uint16_t vs[kFaKeys * kRow];  // (64 keys, D) f16
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int g = lane >> 2, t = lane & 3;
   const int group = p.Hq / p.Hkv, rows = group * p.S;
   const int b = blockIdx.y / p.Hkv, kvh = blockIdx.y % p.Hkv;
-  const int row0 = blockIdx.x * kFaRows;
-  const int r_lo = row0 + warp * 16 + g, r_hi = r_lo + 8;  // the two rows this lane holds
-  const int s_lo = r_lo % p.S, s_hi = r_hi % p.S;
-  const bool warp_has_rows = row0 + warp * 16 < rows;
-  auto global_row = [&](int r) { return (static_cast<int64_t>(b) * p.Hq + kvh * group + r / p.S) * p.S + r % p.S; };
+  const int row0 = blockIdx.x * kFaRows, warp_row0 = row0 + warp * 16;
+  // Every C fragment (S and O) of this lane holds element q at (row cd.row[q / 2], column
+  // cd.col[q % 2]) of its m16n8 tile: two rows, r[0] and r[1], with query indices sq[].
+  const CdCoords cd = cd_m16n8_coords(lane);
+  const int r[2] = {warp_row0 + cd.row[0], warp_row0 + cd.row[1]};
+  const int sq[2] = {r[0] % p.S, r[1] % p.S};
+  const bool warp_has_rows = warp_row0 < rows;
+  auto global_row = [&](int row) {
+    return (static_cast<int64_t>(b) * p.Hq + kvh * group + row / p.S) * p.S + row % p.S;
+  };
 
   // Q fragments (mma_layout::a_m16n8k16) for the D/16 k-steps, rows past G*S are zero.
   uint32_t qf[D / 16][4];
@@ -76,10 +93,11 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
   for (int kc = 0; kc < D / 16; ++kc)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const int r = (i & 1) ? r_hi : r_lo, d = kc * 16 + 2 * t + 8 * (i >> 1);
+      const ml::RowCol rc = ml::a_m16n8k16(lane, i, 0);  // half 1 is the next column
+      const int row = warp_row0 + rc.row, d = kc * 16 + rc.col;
       float x0 = 0.0f, x1 = 0.0f;
-      if (r < rows) {
-        const int64_t at = global_row(r) * D + d;
+      if (row < rows) {
+        const int64_t at = global_row(row) * D + d;
         x0 = load_act(p.q, at, p.q_f16 ? ActType::F16 : ActType::F32);
         x1 = load_act(p.q, at + 1, p.q_f16 ? ActType::F16 : ActType::F32);
       }
@@ -96,8 +114,8 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
   }
   const int64_t kv_base = (static_cast<int64_t>(b) * p.Hkv + kvh) * p.T * D;
 
-  float o[D / 8][4] = {};               // (n8 tile over D, C fragment)
-  float m_lo = -INFINITY, m_hi = -INFINITY, l_lo = 0.0f, l_hi = 0.0f;
+  float o[D / 8][4] = {};                           // (n8 tile over D, C fragment)
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {};   // (row r[h]) running max (log2) and sum
 
   for (int kt = k_begin; kt < k_end; kt += kFaKeys) {
     __syncthreads();  // the previous tile is consumed by every warp
@@ -115,104 +133,92 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
     // The condition is uniform over the warp, so every collective below stays warp-complete.
     if (!warp_has_rows) continue;
 
-    // S = Q K^T for 16 rows x 64 keys (mma_layout::b_m16n8k16: key g, d 2t + 8i).
-    float sc[8][4];
+    // S = Q K^T for 16 rows x 64 keys: K rows are the B columns (n = key, k = d).
+    float sc[8][4];  // (n8 key tile, C fragment)
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
       sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.0f;
-      const uint16_t* krow = &ks[(8 * j + g) * kRow];
 #pragma unroll
       for (int kc = 0; kc < D / 16; ++kc) {
-        const uint32_t bk[2] = {*reinterpret_cast<const uint32_t*>(krow + kc * 16 + 2 * t),
-                                *reinterpret_cast<const uint32_t*>(krow + kc * 16 + 8 + 2 * t)};
+        uint32_t bk[2];
+        load_b_m16n8k16(bk, &ks[8 * j * kRow + kc * 16], kRow, lane);
         ptx::mma_m16n8k16_f16_f32(sc[j], qf[kc], bk, sc[j]);
       }
     }
-    // Scale, mask, running max (mma_layout::cd_m16n8: c[q] is row lo for q < 2, key 2t + (q&1)).
-    float mx_lo = -INFINITY, mx_hi = -INFINITY;
+    // Scale, mask, running max of each of the lane's two rows.
+    float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int j = 0; j < 8; ++j)
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
-        const int key = kt + 8 * j + 2 * t + (q & 1);
-        const int s = q < 2 ? s_lo : s_hi;
+        const int key = kt + 8 * j + cd.col[q & 1];
+        // sq[q >> 1] selected by value: indexing the array here costs ptxas 4 more registers.
+        const int s = q < 2 ? sq[0] : sq[1];
         const bool masked = key >= k_end || (p.causal && key > p.q_offset + s);
         sc[j][q] = masked ? -INFINITY : sc[j][q] * p.scale_log2;
-        if (q < 2) mx_lo = fmaxf(mx_lo, sc[j][q]);
-        else mx_hi = fmaxf(mx_hi, sc[j][q]);
+        mx[q >> 1] = fmaxf(mx[q >> 1], sc[j][q]);
       }
 #pragma unroll
-    for (int off = 1; off < 4; off <<= 1) {  // the 4 lanes of a quad share a row
-      mx_lo = fmaxf(mx_lo, __shfl_xor_sync(0xffffffffu, mx_lo, off));
-      mx_hi = fmaxf(mx_hi, __shfl_xor_sync(0xffffffffu, mx_hi, off));
-    }
-    const float mn_lo = fmaxf(m_lo, mx_lo), mn_hi = fmaxf(m_hi, mx_hi);
-    // A row that has seen only masked keys keeps max -inf: use 0 as the exponent base so
-    // exp2(-inf - base) = 0 instead of NaN, and leave its (zero) sums unscaled.
-    const float base_lo = mn_lo == -INFINITY ? 0.0f : mn_lo, base_hi = mn_hi == -INFINITY ? 0.0f : mn_hi;
-    const float alpha_lo = mn_lo == -INFINITY ? 1.0f : exp2f(m_lo - mn_lo);
-    const float alpha_hi = mn_hi == -INFINITY ? 1.0f : exp2f(m_hi - mn_hi);
-    m_lo = mn_lo;
-    m_hi = mn_hi;
-    l_lo *= alpha_lo;
-    l_hi *= alpha_hi;
+    for (int off = 1; off < 4; off <<= 1)  // the 4 lanes of a quad share a row
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      o[dt][0] *= alpha_lo;
-      o[dt][1] *= alpha_lo;
-      o[dt][2] *= alpha_hi;
-      o[dt][3] *= alpha_hi;
+      for (int h = 0; h < 2; ++h) mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], off));
+    float base[2], alpha[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      alpha[h] = online_softmax_step(m[h], mx[h], base[h]);
+      l[h] *= alpha[h];
     }
-    uint32_t pf[4][4];  // P as A fragments of 4 k16 steps over the 64 keys
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt)
+#pragma unroll
+      for (int q = 0; q < 4; ++q) o[dt][q] *= alpha[q >> 1];
+    // P = exp2(S - base), summed per row and re-packed as A fragments of the 4 k16 steps over
+    // the 64 keys (key tile j is half j % 2 of step j / 2).
+    uint32_t pf[4][4];
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const float p0 = exp2f(sc[j][0] - base_lo), p1 = exp2f(sc[j][1] - base_lo);
-      const float p2 = exp2f(sc[j][2] - base_hi), p3 = exp2f(sc[j][3] - base_hi);
-      l_lo += p0 + p1;
-      l_hi += p2 + p3;
-      pf[j / 2][(j & 1) * 2 + 0] = ptx::pack_f16x2(p0, p1);  // a0 / a2: row lo, keys 2t (+8)
-      pf[j / 2][(j & 1) * 2 + 1] = ptx::pack_f16x2(p2, p3);  // a1 / a3: row hi
+      float pj[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q) pj[q] = exp2f(sc[j][q] - base[q >> 1]);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) l[h] += pj[2 * h] + pj[2 * h + 1];
+      cd_to_a_m16n8k16(pf[j / 2], j % 2, pj);
     }
-    // O += P V: ldmatrix.x4.trans gives b[0], b[1] of two adjacent n8 tiles over D.
-    const int mat = lane >> 3, mrow = lane & 7;
+    // O += P V: V rows are keys (k), D is n; one ldmatrix.x4.trans serves two n8 tiles.
 #pragma unroll
     for (int kc = 0; kc < 4; ++kc)
 #pragma unroll
       for (int dt = 0; dt < D / 8; dt += 2) {
-        uint32_t vb[4];
-        ptx::ldmatrix_x4_trans(vb, &vs[(kc * 16 + mrow + 8 * (mat & 1)) * kRow + dt * 8 + 8 * (mat >> 1)]);
-        const uint32_t b0[2] = {vb[0], vb[1]}, b1[2] = {vb[2], vb[3]};
+        uint32_t b0[2], b1[2];
+        ldmatrix_b_m16n8k16_x2_trans(b0, b1, &vs[kc * 16 * kRow + dt * 8], kRow, lane);
         ptx::mma_m16n8k16_f16_f32(o[dt], pf[kc], b0, o[dt]);
         ptx::mma_m16n8k16_f16_f32(o[dt + 1], pf[kc], b1, o[dt + 1]);
       }
   }
 
 #pragma unroll
-  for (int off = 1; off < 4; off <<= 1) {
-    l_lo += __shfl_xor_sync(0xffffffffu, l_lo, off);
-    l_hi += __shfl_xor_sync(0xffffffffu, l_hi, off);
-  }
+  for (int off = 1; off < 4; off <<= 1)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) l[h] += __shfl_xor_sync(0xffffffffu, l[h], off);
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const int r = h ? r_hi : r_lo;
-    if (r >= rows) continue;
-    const int64_t gr = global_row(r);
-    const float l = h ? l_hi : l_lo, m = h ? m_hi : m_lo;
+    if (r[h] >= rows) continue;
+    const int64_t gr = global_row(r[h]);
     if (p.splits == 1) {
-      const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+      const float inv = l[h] > 0.0f ? 1.0f / l[h] : 0.0f;
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt)
 #pragma unroll
-        for (int c = 0; c < 2; ++c) ptx::st_global(p.o + gr * D + dt * 8 + 2 * t + c, o[dt][2 * h + c] * inv);
+        for (int c = 0; c < 2; ++c) ptx::st_global(p.o + gr * D + dt * 8 + cd.col[c], o[dt][2 * h + c] * inv);
     } else {
       const int64_t pr = static_cast<int64_t>(blockIdx.z) * p.B * p.Hq * p.S + gr;
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt)
 #pragma unroll
-        for (int c = 0; c < 2; ++c) ptx::st_global(p.part_o + pr * D + dt * 8 + 2 * t + c, o[dt][2 * h + c]);
-      if (t == 0) {
-        ptx::st_global(p.part_ml + pr * 2, m);
-        ptx::st_global(p.part_ml + pr * 2 + 1, l);
+        for (int c = 0; c < 2; ++c) ptx::st_global(p.part_o + pr * D + dt * 8 + cd.col[c], o[dt][2 * h + c]);
+      if (cd.col[0] == 0) {  // one lane of the quad writes the row's max and sum
+        ptx::st_global(p.part_ml + pr * 2, m[h]);
+        ptx::st_global(p.part_ml + pr * 2 + 1, l[h]);
       }
     }
   }

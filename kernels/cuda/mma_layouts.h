@@ -1,7 +1,8 @@
 // Lane -> element layouts of the warp-level MMA fragments, written once.
 //
 // Used by the simulator's emulation (backends/sim/mma_emu.cpp), by the layout tests
-// (tests/sim/test_mma.cpp) and by kernels' fragment loaders, so they cannot drift apart.
+// (tests/sim/test_mma.cpp, test_layouts.cpp) and by the kernels' fragment loaders
+// (kernels/cuda/fragments.cuh), so they cannot drift apart.
 // Source: PTX ISA 9.0, "Matrix Fragments for mma.m16n8k16 with
 // floating point type", "... mma.m16n8k32" (.s8/.u8), "... mma.m16n8k64" (.e2m1), and
 // "Block Scaling for mma.sync" (scale-factor lanes and bytes).

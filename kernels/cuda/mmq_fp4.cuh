@@ -112,9 +112,11 @@ __global__ void __launch_bounds__(kFp4Threads)
   auto b_scale = [&](int s) { return a_scale(s) + 256; };                                // (128, 2 steps)
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int g = lane >> 2, t = lane & 3;
-  const int wm = warp >> 2, wn = warp & 3;           // warp tile origin: rows 64*wm, cols 32*wn
-  const int sf_row = g + 8 * (lane & 1);            // row of the m16 tile whose A scales this lane feeds
+  const int wm = warp >> 2, wn = warp & 3;  // warp tile origin: rows 64*wm, cols 32*wn
+  // Scale selectors {byte-id 0, thread-id 0}: the row of an m16 tile / the column of an n8
+  // tile whose scales this lane's register carries (mma_layouts.h, block scaling).
+  const int sf_row = scale_a_row_fed(lane, 0), sf_col = scale_b_col_fed(lane, 0);
+  const CdCoords cd = cd_m16n8_coords(lane);
   // M tiles vary fastest: the (M/128) blocks that share a W tile run side by side and read it
   // through L2, so W crosses DRAM once (12 W tiles x 590 KB in flight on 48 SMs at K=8192).
   const int m_tile = blockIdx.x, n_tile = blockIdx.y;
@@ -149,23 +151,18 @@ __global__ void __launch_bounds__(kFp4Threads)
     const uint8_t* bs = b_codes(s);
 #pragma unroll
     for (int step = 0; step < 2; ++step) {  // two m16n8k64 K steps per stage
-      uint32_t a[4][4], sa[4];  // mma_layout::a_m16n8k64: words 8*step + t (+4) of rows g, g+8
+      uint32_t a[4][4], sa[4];  // (m16 tile) A fragments at k 64*step, and their scale registers
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        const uint32_t* r0 = reinterpret_cast<const uint32_t*>(as + (wm * 64 + i * 16 + g) * kFp4RowBytes);
-        const uint32_t* r8 = reinterpret_cast<const uint32_t*>(as + (wm * 64 + i * 16 + g + 8) * kFp4RowBytes);
-        a[i][0] = r0[8 * step + t];
-        a[i][1] = r8[8 * step + t];
-        a[i][2] = r0[8 * step + 4 + t];
-        a[i][3] = r8[8 * step + 4 + t];
+        load_a_m16n8k64(a[i], as + (wm * 64 + i * 16) * kFp4RowBytes + 32 * step, kFp4RowBytes, lane);
         sa[i] = a_scale(s)[(wm * 64 + i * 16 + sf_row) * 2 + step];
       }
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
-        const int col = wn * 32 + j * 8 + g;  // B column of this lane, and the scale column it feeds
-        const uint32_t* rb = reinterpret_cast<const uint32_t*>(bs + col * kFp4RowBytes);
-        const uint32_t b[2] = {rb[8 * step + t], rb[8 * step + 4 + t]};
-        const uint32_t sb = b_scale(s)[col * 2 + step];
+        const int col0 = wn * 32 + j * 8;  // first column of this n8 tile
+        uint32_t b[2];
+        load_b_m16n8k64(b, bs + col0 * kFp4RowBytes + 32 * step, kFp4RowBytes, lane);
+        const uint32_t sb = b_scale(s)[(col0 + sf_col) * 2 + step];
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           if constexpr (kNvfp4)
@@ -182,15 +179,15 @@ __global__ void __launch_bounds__(kFp4Threads)
 #pragma unroll
   for (int i = 0; i < 4; ++i)
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int row = m_tile * kFp4TileM + wm * 64 + i * 16 + g + 8 * h;
+    for (int h = 0; h < 2; ++h) {  // C fragment element 2h + c: (cd.row[h], cd.col[c])
+      const int row = m_tile * kFp4TileM + wm * 64 + i * 16 + cd.row[h];
       if (row >= M) continue;
       const float rs = kNvfp4 ? ptx::ld_global(x_row_scale + row) * w_tensor_scale : 1.0f;
 #pragma unroll
       for (int j = 0; j < 4; ++j)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
-          const int col = n_tile * kFp4TileN + wn * 32 + j * 8 + 2 * t + c;
+          const int col = n_tile * kFp4TileN + wn * 32 + j * 8 + cd.col[c];
           if (col < N) ptx::st_global(y + static_cast<int64_t>(row) * N + col, acc[i][j][2 * h + c] * rs);
         }
     }

@@ -43,22 +43,17 @@ enum class I8Weights : int {
 __device__ __forceinline__ constexpr int i8_code_bytes(I8Weights w) { return w == I8Weights::Q8_0 ? 32 : 16; }
 __device__ __forceinline__ constexpr int i8_scales_per_block(I8Weights w) { return w == I8Weights::E2M1x16 ? 2 : 1; }
 
-// Both 8-lane halves of a 4-bit row word: bytes 4t..4t+3 hold elements 4t+j (low nibbles)
-// and 16+4t+j (high nibbles) of a 32-block (packing.h), i.e. b[0] and b[1] of m16n8k32.
+// B fragment of m16n8k32 (b[0]: k 0..15, b[1]: k 16..31 of a 32-block) from this lane's
+// column's codes: int8 as stored (Q8_0), or 4-bit codes in the "i8 nibble" packing of
+// packing.h expanded to int8.
 template <I8Weights kW>
-__device__ __forceinline__ void i8_b_fragment(uint32_t (&b)[2], const uint8_t* row, int t) {
+__device__ __forceinline__ void i8_b_fragment(uint32_t (&b)[2], const uint8_t* tile, int col_bytes, int lane) {
   if constexpr (kW == I8Weights::Q8_0) {
-    b[0] = *reinterpret_cast<const uint32_t*>(row + 4 * t);
-    b[1] = *reinterpret_cast<const uint32_t*>(row + 16 + 4 * t);
+    load_b_m16n8k32(b, tile, col_bytes, lane);
+  } else if constexpr (kW == I8Weights::Q4_0) {
+    load_b_m16n8k32_nibbles(b, tile, col_bytes, lane, [](uint32_t nib) { return q4_0_to_s8x4(nib); });
   } else {
-    const uint32_t v = *reinterpret_cast<const uint32_t*>(row + 4 * t);
-    if constexpr (kW == I8Weights::Q4_0) {
-      b[0] = q4_0_to_s8x4(v & 0x0F0F0F0Fu);
-      b[1] = q4_0_to_s8x4((v >> 4) & 0x0F0F0F0Fu);
-    } else {
-      b[0] = e2m1_to_s8x4(v & 0x0F0F0F0Fu);
-      b[1] = e2m1_to_s8x4((v >> 4) & 0x0F0F0F0Fu);
-    }
+    load_b_m16n8k32_nibbles(b, tile, col_bytes, lane, [](uint32_t nib) { return e2m1_to_s8x4(nib); });
   }
 }
 
@@ -108,8 +103,8 @@ __global__ void __launch_bounds__(kI8Threads)
   __shared__ __align__(16) float sws[kI8Stages][kI8TileN * kG];       // (64 cols, G) w scale
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int g = lane >> 2, t = lane & 3;
   const int wm = warp >> 1, wn = warp & 1;        // warp tile origin: rows 32*wm, cols 32*wn
+  const CdCoords cd = cd_m16n8_coords(lane);      // C rows / columns of this lane in an m16n8 tile
   // M tiles vary fastest: the blocks sharing one W tile run side by side and hit it in L2,
   // so W (the big operand) crosses DRAM once.
   const int m_tile = blockIdx.x, n_tile = blockIdx.y;
@@ -142,26 +137,18 @@ __global__ void __launch_bounds__(kI8Threads)
     ptx::cp_async_commit();
     const int s = kb % kI8Stages;
 
-    uint32_t a[2][4];  // (m16 tile) A fragments, mma_layout::a_m16n8k32
+    uint32_t a[2][4];  // (m16 tile) A fragments
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const uint8_t* r0 = &sx[s][(wm * 32 + i * 16 + g) * kXRow];
-      const uint8_t* r8 = r0 + 8 * kXRow;
-      a[i][0] = *reinterpret_cast<const uint32_t*>(r0 + 4 * t);
-      a[i][1] = *reinterpret_cast<const uint32_t*>(r8 + 4 * t);
-      a[i][2] = *reinterpret_cast<const uint32_t*>(r0 + 16 + 4 * t);
-      a[i][3] = *reinterpret_cast<const uint32_t*>(r8 + 16 + 4 * t);
-    }
+    for (int i = 0; i < 2; ++i) load_a_m16n8k32(a[i], &sx[s][(wm * 32 + i * 16) * kXRow], kXRow, lane);
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      const int col = wn * 32 + j * 8 + g;  // this lane's B column
       uint32_t b[2];
-      i8_b_fragment<kW>(b, &sw[s][col * kWRow], t);
-      // C columns of this lane: 2t, 2t+1 of the n8 tile; their weight scales.
-      const int c0 = wn * 32 + j * 8 + 2 * t;
+      i8_b_fragment<kW>(b, &sw[s][(wn * 32 + j * 8) * kWRow], kWRow, lane);
+      // Weight scales of this lane's two C columns.
+      const int c0 = wn * 32 + j * 8 + cd.col[0], c1 = wn * 32 + j * 8 + cd.col[1];
 #pragma unroll
       for (int i = 0; i < 2; ++i) {
-        const float xs0 = sxs[s][wm * 32 + i * 16 + g], xs8 = sxs[s][wm * 32 + i * 16 + g + 8];
+        const float xs0 = sxs[s][wm * 32 + i * 16 + cd.row[0]], xs8 = sxs[s][wm * 32 + i * 16 + cd.row[1]];
         const int32_t zero[4] = {0, 0, 0, 0};
 #pragma unroll
         for (int half = 0; half < kG; ++half) {
@@ -172,7 +159,7 @@ __global__ void __launch_bounds__(kI8Threads)
             const uint32_t bh[2] = {half == 0 ? b[0] : 0u, half == 0 ? 0u : b[1]};
             ptx::mma_m16n8k32_s8_s32(c, a[i], bh, zero);
           }
-          const float ws0 = sws[s][c0 * kG + half], ws1 = sws[s][(c0 + 1) * kG + half];
+          const float ws0 = sws[s][c0 * kG + half], ws1 = sws[s][c1 * kG + half];
           acc[i][j][0] += static_cast<float>(c[0]) * (xs0 * ws0);
           acc[i][j][1] += static_cast<float>(c[1]) * (xs0 * ws1);
           acc[i][j][2] += static_cast<float>(c[2]) * (xs8 * ws0);
@@ -183,15 +170,16 @@ __global__ void __launch_bounds__(kI8Threads)
   }
   ptx::cp_async_wait<0>();
 
-  // Epilogue: C fragment (mma_layout::cd_m16n8) straight to Y, rows/cols past M/N dropped.
+  // Epilogue: C fragment element q at (cd.row[q / 2], cd.col[q % 2]) straight to Y, rows/cols
+  // past M/N dropped.
 #pragma unroll
   for (int i = 0; i < 2; ++i)
 #pragma unroll
     for (int j = 0; j < 4; ++j)
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
-        const int row = m_tile * kI8TileM + wm * 32 + i * 16 + g + 8 * (q >> 1);
-        const int col = n_tile * kI8TileN + wn * 32 + j * 8 + 2 * t + (q & 1);
+        const int row = m_tile * kI8TileM + wm * 32 + i * 16 + cd.row[q >> 1];
+        const int col = n_tile * kI8TileN + wn * 32 + j * 8 + cd.col[q & 1];
         if (row < M && col < N) ptx::st_global(y + static_cast<int64_t>(row) * N + col, acc[i][j][q]);
       }
 }

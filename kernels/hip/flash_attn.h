@@ -60,6 +60,18 @@ struct AttnParams {
   int64_t q_offset;
 };
 
+// One online-softmax step of a row (natural-log domain): the running max m takes in this
+// tile's max. Returns alpha = e^(m_old - base), the factor that rescales the row's running
+// sum and O, and sets base, the exponent base of this tile's probabilities. A row with no
+// visible key yet keeps m = -inf; base 0 then gives e^-inf = 0 instead of NaN.
+__device__ inline float online_softmax_step(float& m, float tile_max, float& base) {
+  const float m_new = fmaxf(m, tile_max);
+  base = m_new == -__builtin_inff() ? 0.0f : m_new;
+  const float alpha = expf(m - base);
+  m = m_new;
+  return alpha;
+}
+
 template <int D, DType QT, DType KVT>
 __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   using F = Fa2Tile;
@@ -69,21 +81,24 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   __shared__ __attribute__((aligned(16))) uint16_t sVt[D * (F::kBKV + F::kPad)];                // (D, BKV)
   __shared__ __attribute__((aligned(16))) uint16_t sP[F::kWaves * 16 * (F::kBKV + F::kPad)];    // per wave (16, BKV)
 
-  const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32, r = lane % 16, half = lane / 16;
+  const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
+  const auto f16 = [](uint16_t h) { return half_from_bits(h); };
   const int64_t b = blockIdx.z, h = blockIdx.y, hkv = h / (p.Hq / p.Hkv);
   const int64_t q0 = static_cast<int64_t>(blockIdx.x) * F::kBQ;  // first query row of the workgroup
   const int64_t qw = q0 + 16 * wave;                              // first query row of this wave
   const int64_t q_base = (b * p.Hq + h) * p.S * D;
   const int64_t kv_base = (b * p.Hkv + hkv) * p.T * D;
+  uint16_t* const sP_wave = sP + wave * 16 * (F::kBKV + F::kPad);  // (16, BKV) P of this wave
 
-  // Q fragments: lane l holds query row qw + l%16, d = 16c .. 16c+15 (A layout).
+  // Q fragments (A layout, wmma_layout::a_16x16x16): rows are queries qw.., columns d = 16c..
   xk::wmma::half16 qf[kDC];
   #pragma GCC unroll 16
   for (int c = 0; c < kDC; ++c)
     #pragma GCC unroll 16
     for (int e = 0; e < 16; ++e) {
-      const int64_t q = qw + r;
-      qf[c][e] = half_from_bits(q < p.S ? load_f16_bits<QT>(p.Q, q_base + q * D + 16 * c + e) : uint16_t{0});
+      const xk::wmma_layout::RowCol rc = xk::wmma_layout::a_16x16x16(lane, e);
+      const int64_t q = qw + rc.row;
+      qf[c][e] = half_from_bits(q < p.S ? load_f16_bits<QT>(p.Q, q_base + q * D + 16 * c + rc.col) : uint16_t{0});
     }
 
   xk::wmma::float8 o[kDC];  // (16 rows, D) accumulator, C/D layout
@@ -91,7 +106,7 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   for (int c = 0; c < kDC; ++c)
     #pragma GCC unroll 16
     for (int e = 0; e < 8; ++e) o[c][e] = 0.0f;
-  float m_run[8], l_run[8];  // per row 2e + half: running max, this lane's partial sum
+  float m_run[8], l_run[8];  // per D element e (row cd_16x16x16(lane, e).row): running max, this lane's partial sum
   #pragma GCC unroll 16
   for (int e = 0; e < 8; ++e) m_run[e] = -__builtin_inff(), l_run[e] = 0.0f;
 
@@ -108,7 +123,7 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
     }
     __syncthreads();
 
-    // S = Q K^T for keys j0 + 16t + (0..15): B lane l = key 16t + l%16, 16 consecutive d.
+    // S = Q K^T for keys j0 + 16t + (0..15): the B columns are the K rows (n = key, k = d).
     xk::wmma::float8 s[2];
     #pragma GCC unroll 16
     for (int t = 0; t < 2; ++t) {
@@ -117,37 +132,34 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
       #pragma GCC unroll 16
       for (int c = 0; c < kDC; ++c) {
         xk::wmma::half16 kf;
-        const uint16_t* src = sK + (16 * t + r) * (D + F::kPad) + 16 * c;
-        #pragma GCC unroll 16
-        for (int e = 0; e < 16; ++e) kf[e] = half_from_bits(src[e]);
+        xk::wmma::load_b_16x16x16(kf, sK + 16 * t * (D + F::kPad) + 16 * c, D + F::kPad, lane, f16);
         xk::wmma::wmma_f32_16x16x16_f16(s[t], qf[c], kf, s[t]);
       }
     }
 
-    // Online softmax on rows 2e + half of this wave; this lane holds columns r and 16 + r.
+    // Online softmax on the rows of this lane's S elements (C/D layout); element e of s[t] is
+    // (row rc.row, key 16t + rc.col).
     float alpha[8];
     #pragma GCC unroll 16
     for (int e = 0; e < 8; ++e) {
-      const int64_t q = qw + 2 * e + half;
+      const xk::wmma_layout::RowCol rc = xk::wmma_layout::cd_16x16x16(lane, e);
+      const int64_t q = qw + rc.row;
       float v[2];
       #pragma GCC unroll 16
       for (int t = 0; t < 2; ++t) {
-        const int64_t key = j0 + 16 * t + r;
+        const int64_t key = j0 + 16 * t + rc.col;
         const bool visible = key < p.T && (!p.causal || key <= p.q_offset + q);
         v[t] = visible ? s[t][e] * p.scale : -__builtin_inff();
       }
-      const float m_new = fmaxf(m_run[e], half_wave_max(fmaxf(v[0], v[1])));
-      // A row with no visible key yet keeps m = -inf; subtracting 0 then gives e^-inf = 0.
-      const float m_use = m_new == -__builtin_inff() ? 0.0f : m_new;
-      alpha[e] = expf(m_run[e] - m_use);
-      m_run[e] = m_new;
+      float m_use;
+      alpha[e] = online_softmax_step(m_run[e], half_wave_max(fmaxf(v[0], v[1])), m_use);
       float psum = 0.0f;
       #pragma GCC unroll 16
       for (int t = 0; t < 2; ++t) {
         const float pv = expf(v[t] - m_use);
         const uint16_t ph = num::f32_to_f16(pv);
         psum += num::f16_to_f32(ph);  // l sums the same rounded P the PV product uses
-        sP[(wave * 16 + 2 * e + half) * (F::kBKV + F::kPad) + 16 * t + r] = ph;
+        sP_wave[rc.row * (F::kBKV + F::kPad) + 16 * t + rc.col] = ph;
       }
       l_run[e] = l_run[e] * alpha[e] + psum;
     }
@@ -157,22 +169,17 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
       for (int e = 0; e < 8; ++e) o[c][e] *= alpha[e];
     __syncthreads();  // P written by all lanes of the wave before any lane reads its row
 
-    // O += P V: A lane l = P row l%16, keys 16kc..+15; B lane l = d 16c + l%16, same keys.
+    // O += P V: A = P (rows of this wave, k = keys 16kc..), B columns = V^T rows (n = d).
     xk::wmma::half16 pf[2];
     #pragma GCC unroll 16
-    for (int kc = 0; kc < 2; ++kc) {
-      const uint16_t* src = sP + (wave * 16 + r) * (F::kBKV + F::kPad) + 16 * kc;
-      #pragma GCC unroll 16
-      for (int e = 0; e < 16; ++e) pf[kc][e] = half_from_bits(src[e]);
-    }
+    for (int kc = 0; kc < 2; ++kc)
+      xk::wmma::load_a_16x16x16(pf[kc], sP_wave + 16 * kc, F::kBKV + F::kPad, lane, f16);
     #pragma GCC unroll 16
     for (int c = 0; c < kDC; ++c)
       #pragma GCC unroll 16
       for (int kc = 0; kc < 2; ++kc) {
         xk::wmma::half16 vf;
-        const uint16_t* src = sVt + (16 * c + r) * (F::kBKV + F::kPad) + 16 * kc;
-        #pragma GCC unroll 16
-        for (int e = 0; e < 16; ++e) vf[e] = half_from_bits(src[e]);
+        xk::wmma::load_b_16x16x16(vf, sVt + 16 * c * (F::kBKV + F::kPad) + 16 * kc, F::kBKV + F::kPad, lane, f16);
         xk::wmma::wmma_f32_16x16x16_f16(o[c], pf[kc], vf, o[c]);
       }
     __syncthreads();  // K, V^T and P are overwritten by the next step
@@ -181,11 +188,12 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   #pragma GCC unroll 16
   for (int e = 0; e < 8; ++e) {
     const float l = half_wave_sum(l_run[e]);
-    const int64_t q = qw + 2 * e + half;
+    const xk::wmma_layout::RowCol rc = xk::wmma_layout::cd_16x16x16(lane, e);
+    const int64_t q = qw + rc.row;
     if (q >= p.S) continue;
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
     #pragma GCC unroll 16
-    for (int c = 0; c < kDC; ++c) st_global(p.O + q_base + q * D + 16 * c + r, o[c][e] * inv);
+    for (int c = 0; c < kDC; ++c) st_global(p.O + q_base + q * D + 16 * c + rc.col, o[c][e] * inv);
   }
 }
 

@@ -82,34 +82,27 @@ __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row
     }
     __syncthreads();
 
-    // Fragments (kernels/hip/wmma_layouts.h): A lane l = X row l%16, B lane l = W row l%16
-    // (= column n of B = W^T), 16 consecutive K halves each; lanes 16-31 replicate.
-    const int r = lane % 16;
+    // Fragments (kernels/hip/wmma_fragments.h): A rows are X rows, B columns are W rows
+    // (B = W^T), both 16 consecutive K halves per lane.
+    const auto f16 = [](uint16_t h) { return half_from_bits(h); };
     for (int run = 0; run < 2; ++run) {
       xk::wmma::half16 a[2], b[2];
-      for (int i = 0; i < 2; ++i) {
-        const uint16_t* src = sA + (wm * 32 + 16 * i + r) * T::kRowHalves + 16 * run;
-        for (int e = 0; e < 16; ++e) a[i][e] = half_from_bits(src[e]);
-      }
-      for (int j = 0; j < 2; ++j) {
-        const uint16_t* src = sB + (wn * 32 + 16 * j + r) * T::kRowHalves + 16 * run;
-        for (int e = 0; e < 16; ++e) b[j][e] = half_from_bits(src[e]);
-      }
+      for (int i = 0; i < 2; ++i)
+        xk::wmma::load_a_16x16x16(a[i], sA + (wm * 32 + 16 * i) * T::kRowHalves + 16 * run, T::kRowHalves, lane, f16);
+      for (int j = 0; j < 2; ++j)
+        xk::wmma::load_b_16x16x16(b[j], sB + (wn * 32 + 16 * j) * T::kRowHalves + 16 * run, T::kRowHalves, lane, f16);
       for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j) xk::wmma::wmma_f32_16x16x16_f16(acc[i][j], a[i], b[j], acc[i][j]);
     }
     __syncthreads();
   }
 
-  // D element e of lane l is (row 2e + l/16, column l%16) of its 16 x 16 tile.
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) {
-      const int64_t n = n0 + wn * 32 + 16 * j + lane % 16;
-      for (int e = 0; e < 8; ++e) {
-        const int64_t m = m0 + wm * 32 + 16 * i + 2 * e + lane / 16;
+    for (int j = 0; j < 2; ++j)
+      xk::wmma::for_each_cd_16x16x16(lane, [&](int e, int row, int col) {
+        const int64_t m = m0 + wm * 32 + 16 * i + row, n = n0 + wn * 32 + 16 * j + col;
         if (m < M && n < N) st_global(Y + m * N + n, acc[i][j][e]);
-      }
-    }
+      });
 }
 
 }  // namespace xk::hipk

@@ -17,7 +17,7 @@
 //   LDS        A 64 x 48 B + B 128 x 48 B (rows padded 32 -> 48 bytes so the 16 lanes of a
 //              fragment read, 16 bytes each, start on different banks) + scales
 //              = 9.2 KB + 1.3 KB: LDS does not limit occupancy (6 workgroups fit 64 KB).
-//   VGPRs      139-144 with the prefetch stage (build/.../hip_resource_usage_gfx1151.txt) -> 10
+//   VGPRs      129-146 with the prefetch stage (build/.../hip_resource_usage_gfx1151.txt) -> 10-11
 //              waves per SIMD out of 1536 VGPRs, so two to three workgroups share a SIMD pair and
 //              hide each other's barriers.
 //   pipeline   register prefetch: the global loads (and int8 expansion) of K step k+1 are issued
@@ -99,6 +99,8 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int wm = wave / T::kWavesN, wn = wave % T::kWavesN;  // this wave's 32 x 32 sub-tile
+  // wmma_layout::cd_16x16x16: all 8 D elements of a lane lie in one column.
+  const int d_col = xk::wmma_layout::cd_16x16x16(lane, 0).col;
   const int64_t m0 = static_cast<int64_t>(blockIdx.y) * T::kBM;
   const int64_t n0 = static_cast<int64_t>(blockIdx.x) * T::kBN;
   const int64_t x_blocks = K / 32;
@@ -154,36 +156,31 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
     __syncthreads();
     if (k0 + T::kBK < K) load_stage(k0 + T::kBK, stage);  // prefetch: overlaps the WMMAs below
 
-    // Fragments (kernels/hip/wmma_layouts.h): A lane l = row l%16, 16 consecutive K bytes;
-    // B lane l = column n = l%16 = W row, 16 consecutive K bytes. Lanes 16-31 replicate.
-    const int r = lane % 16;
+    // Fragments (kernels/hip/wmma_fragments.h): A rows are X rows, B columns are W rows, both
+    // 16 consecutive K bytes per lane.
     xk::wmma::int8v part[2][2];
     for (int i = 0; i < 2; ++i)
       for (int j = 0; j < 2; ++j)
         for (int e = 0; e < 8; ++e) part[i][j][e] = 0;
     for (int run = 0; run < 2; ++run) {
       xk::wmma::int4v a[2], b[2];
-      for (int i = 0; i < 2; ++i) {
-        const int32_t* src = reinterpret_cast<const int32_t*>(sA + (wm * 32 + 16 * i + r) * T::kRowBytes + 16 * run);
-        for (int w = 0; w < 4; ++w) a[i][w] = src[w];
-      }
-      for (int j = 0; j < 2; ++j) {
-        const int32_t* src = reinterpret_cast<const int32_t*>(sB + (wn * 32 + 16 * j + r) * T::kRowBytes + 16 * run);
-        for (int w = 0; w < 4; ++w) b[j][w] = src[w];
-      }
+      for (int i = 0; i < 2; ++i)
+        xk::wmma::load_a_16x16x16_iu8(a[i], sA + (wm * 32 + 16 * i) * T::kRowBytes + 16 * run, T::kRowBytes, lane);
+      for (int j = 0; j < 2; ++j)
+        xk::wmma::load_b_16x16x16_iu8(b[j], sB + (wn * 32 + 16 * j) * T::kRowBytes + 16 * run, T::kRowBytes, lane);
       for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j)
           xk::wmma::wmma_i32_16x16x16_iu8(part[i][j], true, a[i], true, b[j], part[i][j], false);
       if (run + 1 < kRunsPerScale) continue;
-      // Rescale: D element e of lane l is (row 2e + l/16, column l%16) of the tile.
+      // Rescale each D element by its row's X scale and its column's W scale.
       for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j) {
-          const float wd = sBd[(wn * 32 + 16 * j + r) * 2 + (kRunsPerScale == 1 ? run : 0)];
-          for (int e = 0; e < 8; ++e) {
-            const float s = sAd[wm * 32 + 16 * i + 2 * e + lane / 16] * wd;
+          const float wd = sBd[(wn * 32 + 16 * j + d_col) * 2 + (kRunsPerScale == 1 ? run : 0)];
+          xk::wmma::for_each_cd_16x16x16(lane, [&](int e, int row, int) {
+            const float s = sAd[wm * 32 + 16 * i + row] * wd;
             acc[i][j][e] += static_cast<float>(part[i][j][e]) * s;
             part[i][j][e] = 0;
-          }
+          });
         }
     }
     __syncthreads();
@@ -191,13 +188,11 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
 
   const float out_scale = WF == DType::NVFP4 ? w_tensor_scale : 1.0f;
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) {
-      const int64_t n = n0 + wn * 32 + 16 * j + lane % 16;
-      for (int e = 0; e < 8; ++e) {
-        const int64_t m = m0 + wm * 32 + 16 * i + 2 * e + lane / 16;
+    for (int j = 0; j < 2; ++j)
+      xk::wmma::for_each_cd_16x16x16(lane, [&](int e, int row, int col) {
+        const int64_t m = m0 + wm * 32 + 16 * i + row, n = n0 + wn * 32 + 16 * j + col;
         if (m < M && n < N) st_global(Y + m * N + n, acc[i][j][e] * out_scale);
-      }
-    }
+      });
 }
 
 }  // namespace xk::hipk

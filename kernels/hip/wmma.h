@@ -20,6 +20,7 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/hip/wmma_fragments.h"
 #include "kernels/hip/wmma_layouts.h"
 
 #if defined(XK_SIM)

@@ -1,7 +1,8 @@
 // Lane -> element layouts of the RDNA3 wave32 WMMA 16x16x16 fragments, written once.
 //
 // Used by the simulator's emulation (backends/sim/wmma_emu.cpp), the layout tests
-// (tests/sim/test_wmma.cpp) and kernels' fragment loaders.
+// (tests/sim/test_wmma.cpp, test_layouts.cpp) and the kernels' fragment loaders
+// (kernels/hip/wmma_fragments.h).
 // Source: AMD "RDNA3 Instruction Set Architecture Reference Guide", section 7.9
 // "Wave Matrix Multiply Accumulate (WMMA)" (wave32 operand layouts; lanes 16-31 must hold a
 // copy of lanes 0-15 for A and B). Cross-checked against two independent published uses of

@@ -10,9 +10,9 @@
 // it. The input set below covers every FP16 code, every rounding boundary and the whole FP32
 // exponent range, so a slip of that kind anywhere in the function shows up.
 //
-// The shader (round_f16_probe.comp) is not one of the backend's kernels, so it is not in
-// the embedded SPIR-V table that Context::pipeline looks up: this test takes the backend's
-// Instance, Context and buffers and builds its own pipeline and dispatch on that device.
+// The shader (round_f16_probe.comp) is not one of the backend's kernels, so it is not in the
+// embedded SPIR-V table: the test hands its words to Context::pipeline and dispatches it
+// through the backend's own Batch.
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -102,124 +102,15 @@ std::vector<uint32_t> make_inputs() {
 }
 
 // Runs the probe shader over `x` on `ctx`: one dispatch, 64 elements per workgroup.
-// Every Vulkan object made here is destroyed before returning, on success or throw.
 std::vector<uint32_t> run_probe(Context& ctx, const std::vector<uint32_t>& x) {
-  const Api& a = api();
-  const VkDevice dev = ctx.device();
   const uint32_t n = static_cast<uint32_t>(x.size());
   auto in = ctx.alloc(x.size() * 4), out = ctx.alloc(x.size() * 4);
   ctx.write(*in, 0, x.data(), x.size() * 4);
-
-  struct Objects {
-    VkDevice dev;
-    VkShaderModule module = VK_NULL_HANDLE;
-    VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
-    VkPipelineLayout layout = VK_NULL_HANDLE;
-    VkPipeline pipeline = VK_NULL_HANDLE;
-    VkDescriptorPool pool = VK_NULL_HANDLE;
-    VkCommandPool cmd_pool = VK_NULL_HANDLE;
-    VkFence fence = VK_NULL_HANDLE;
-    ~Objects() {
-      const Api& a = api();
-      if (fence) a.vkDestroyFence(dev, fence, nullptr);
-      if (cmd_pool) a.vkDestroyCommandPool(dev, cmd_pool, nullptr);
-      if (pool) a.vkDestroyDescriptorPool(dev, pool, nullptr);
-      if (pipeline) a.vkDestroyPipeline(dev, pipeline, nullptr);
-      if (layout) a.vkDestroyPipelineLayout(dev, layout, nullptr);
-      if (set_layout) a.vkDestroyDescriptorSetLayout(dev, set_layout, nullptr);
-      if (module) a.vkDestroyShaderModule(dev, module, nullptr);
-    }
-  } o{dev};
-
-  auto mi = make<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
-  mi.codeSize = sizeof(kProbeSpirv);
-  mi.pCode = kProbeSpirv;
-  check(a.vkCreateShaderModule(dev, &mi, nullptr, &o.module), "round_f16 test", "vkCreateShaderModule");
-
-  VkDescriptorSetLayoutBinding b[2] = {};
-  for (uint32_t i = 0; i < 2; ++i) b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
-  auto dli = make<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-  dli.bindingCount = 2;
-  dli.pBindings = b;
-  check(a.vkCreateDescriptorSetLayout(dev, &dli, nullptr, &o.set_layout), "round_f16 test", "vkCreateDescriptorSetLayout");
-  VkPushConstantRange pc{VK_SHADER_STAGE_COMPUTE_BIT, 0, 4};
-  auto pli = make<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
-  pli.setLayoutCount = 1;
-  pli.pSetLayouts = &o.set_layout;
-  pli.pushConstantRangeCount = 1;
-  pli.pPushConstantRanges = &pc;
-  check(a.vkCreatePipelineLayout(dev, &pli, nullptr, &o.layout), "round_f16 test", "vkCreatePipelineLayout");
-  auto ci = make<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
-  ci.stage = make<VkPipelineShaderStageCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
-  ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-  ci.stage.module = o.module;
-  ci.stage.pName = "main";
-  ci.layout = o.layout;
-  check(a.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, &o.pipeline), "round_f16 test",
-        "vkCreateComputePipelines");
-
-  VkDescriptorPoolSize ps{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2};
-  auto dpi = make<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
-  dpi.maxSets = 1;
-  dpi.poolSizeCount = 1;
-  dpi.pPoolSizes = &ps;
-  check(a.vkCreateDescriptorPool(dev, &dpi, nullptr, &o.pool), "round_f16 test", "vkCreateDescriptorPool");
-  auto dai = make<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
-  dai.descriptorPool = o.pool;
-  dai.descriptorSetCount = 1;
-  dai.pSetLayouts = &o.set_layout;
-  VkDescriptorSet set;
-  check(a.vkAllocateDescriptorSets(dev, &dai, &set), "round_f16 test", "vkAllocateDescriptorSets");
-  VkDescriptorBufferInfo bi[2] = {{in->buffer, 0, VK_WHOLE_SIZE}, {out->buffer, 0, VK_WHOLE_SIZE}};
-  VkWriteDescriptorSet w[2];
-  for (uint32_t i = 0; i < 2; ++i) {
-    w[i] = make<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
-    w[i].dstSet = set;
-    w[i].dstBinding = i;
-    w[i].descriptorCount = 1;
-    w[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    w[i].pBufferInfo = &bi[i];
-  }
-  a.vkUpdateDescriptorSets(dev, 2, w, 0, nullptr);
-
-  const uint32_t family = ctx.physical().compute_queue_family;
-  auto cpi = make<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
-  cpi.queueFamilyIndex = family;
-  check(a.vkCreateCommandPool(dev, &cpi, nullptr, &o.cmd_pool), "round_f16 test", "vkCreateCommandPool");
-  auto cai = make<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
-  cai.commandPool = o.cmd_pool;
-  cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  cai.commandBufferCount = 1;
-  VkCommandBuffer cmd;
-  check(a.vkAllocateCommandBuffers(dev, &cai, &cmd), "round_f16 test", "vkAllocateCommandBuffers");
-  auto cbi = make<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
-  cbi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  check(a.vkBeginCommandBuffer(cmd, &cbi), "round_f16 test", "vkBeginCommandBuffer");
-  a.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, o.pipeline);
-  a.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, o.layout, 0, 1, &set, 0, nullptr);
-  a.vkCmdPushConstants(cmd, o.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &n);
-  a.vkCmdDispatch(cmd, (n + 63) / 64, 1, 1);
-  // The shader's writes must be visible to the host (mapped read) or to the staging copy
-  // that Context::read records for device-local memory.
-  auto mb = make<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
-  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT;
-  a.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                         VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr, 0,
-                         nullptr);
-  check(a.vkEndCommandBuffer(cmd), "round_f16 test", "vkEndCommandBuffer");
-
-  auto fi = make<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
-  check(a.vkCreateFence(dev, &fi, nullptr, &o.fence), "round_f16 test", "vkCreateFence");
-  VkQueue queue;
-  a.vkGetDeviceQueue(dev, family, 0, &queue);
-  auto si = make<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
-  si.commandBufferCount = 1;
-  si.pCommandBuffers = &cmd;
-  check(a.vkQueueSubmit(queue, 1, &si, o.fence), "round_f16 test", "vkQueueSubmit");
-  check(a.vkWaitForFences(dev, 1, &o.fence, VK_TRUE, UINT64_MAX), "round_f16 test", "vkWaitForFences");
-  ctx.instance().throw_if_validation_failed("round_f16 probe");
-
+  const Pipeline& probe =
+      ctx.pipeline("round_f16_probe", Spirv{kProbeSpirv, sizeof(kProbeSpirv) / sizeof(uint32_t)}, {}, 2);
+  Batch b = ctx.batch("round_f16 probe", false);
+  b.dispatch(probe, {in.get(), out.get()}, n, {(n + 63) / 64, 1, 1});
+  b.run();
   std::vector<uint32_t> y(x.size());
   ctx.read(*out, 0, y.data(), y.size() * 4);
   return y;
