@@ -1,0 +1,80 @@
+// Calibration from kernel-level measurements only (kernels.csv, test-backend-ops perf).
+//
+// Each row becomes one point: the achieved fraction of the peak of the instruction class
+// its path issues (paths.h), with the tile and wave quantization of its own shape divided
+// out, at x = the tokens the kernel's tiles see:
+//   MUL_MAT         x = n (tokens)             eff = flops / t / peak[cls] / wave(m, n)
+//   MUL_MAT_ID      x = n * n_used / n_mats    (tokens per expert: the expert batch)
+//   FLASH_ATTN_EXT  x = nb (queries)           flops = 4 * hsk * nh * nr * kv * nb
+//   elementwise     GB/s rows: fraction of the theoretical bandwidth (class "memory")
+// Points are grouped by (device, backend, path, kind); a group's curve is the median
+// efficiency at each x, interpolated linearly in log2(x) and clamped at the ends. A
+// prediction multiplies it back by the target shape's wave factor.
+// Where a device/backend/path has no group: the same device and backend on its nearest
+// other path (build era), scaled by the two classes' peaks, else the roofline default of
+// devices.json; the lookup says which.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "devices.h"
+#include "measurements.h"
+#include "paths.h"
+
+namespace xk::gap {
+
+// Useful work / work the tiles and waves occupy, for an M x N output in tile_m x tile_n
+// blocks over `units` SMs/CUs: (M N / padded tiles) * (tiles / (waves * units)).
+double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units);
+// ggml runs up to 8 tokens with its vector kernels (mmvq / mmvf), which have no token
+// tiles: no wave factor applies to them.
+bool gemv_rows(double tokens);
+
+struct CalPoint {
+  double x = 0, eff = 0;
+  int line = 0;
+  std::string build, source;
+};
+
+struct CalGroup {
+  std::string device, backend, path, kind, cls;
+  std::vector<CalPoint> points;
+  std::map<double, double> curve;  // x -> median efficiency
+  std::set<std::string> builds;
+  double at(double x) const;       // interpolated, clamped
+  double median() const, lo() const, hi() const;
+};
+
+struct CalLookup {
+  double eff = 0;        // fraction of the peak of `cls` (wave factor not yet applied)
+  std::string how;       // "calibrated: ...", "fallback: nearest build ...", "fallback: roofline default ..."
+  bool calibrated = false, fallback_default = false;
+};
+
+struct SkippedRow {
+  int line = 0;
+  std::string why;
+};
+
+struct Calibration {
+  std::map<std::string, CalGroup> groups;  // key: device|backend|path|kind
+  std::vector<SkippedRow> skipped;
+  std::set<std::string> sources;           // documents the fit used
+  size_t rows_used = 0;
+  // cls: the class the prediction's path issues (for scaling a neighbour's efficiency).
+  CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
+                   double x) const;
+};
+
+// Rows whose device the database lacks, whose op has no kind, or whose path cannot be
+// decided are skipped with a reason (Calibration::skipped), never guessed.
+Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows);
+
+// The kind of an op: "mm", "mm_id", "fa", "mem", or "" (not a kernel the model uses).
+std::string kernel_kind(const std::string& op);
+
+void print_calibration(std::ostream& out, const Calibration& c);
+
+}  // namespace xk::gap

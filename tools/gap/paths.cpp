@@ -1,0 +1,77 @@
+// Instruction path and fusion rules per backend and build (dates cited in paths.h).
+#include "paths.h"
+
+#include <regex>
+
+#include "xk/error.h"
+
+namespace xk::gap {
+namespace {
+
+// A date is compared as text (YYYY-MM-DD); an unknown date takes the build number.
+bool since(const BuildRef& b, const char* date, int number) {
+  if (b.date.size() >= 10) return b.date.substr(0, 10) >= date;
+  return b.number >= number;
+}
+
+bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) == 0; }
+bool rdna3(const DeviceSpec& d) { return d.arch.rfind("gfx11", 0) == 0; }
+bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
+
+}  // namespace
+
+BuildRef parse_build(const std::string& build, const std::string& date) {
+  BuildRef b;
+  b.text = build;
+  b.date = date;
+  static const std::regex num(R"(\bb?(\d{3,5})\b)");
+  std::smatch m;
+  if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
+  return b;
+}
+
+InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b, const std::string& kind,
+                           const std::string& family) {
+  if (backend == "cuda" && dev.api != "cuda") throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
+  if (backend == "hip" && dev.api != "hip") throw Error("gap", "backend", dev.key + " is not an AMD GPU: no hip backend");
+  if (backend != "cuda" && backend != "hip" && backend != "vulkan")
+    throw Error("gap", "backend", "backend '" + backend + "' has no kernel model (cuda, hip, vulkan)");
+  InstrPath p;
+  if (kind == "fa") {
+    p = {backend + "_flash_attn", "f16_mma_f32acc", 64, 64, "flash attention on the f16 matrix path"};
+    if (backend == "hip" || (backend == "vulkan" && !has_coopmat(dev))) p.cls = "f32_fma", p.why = "flash attention without matrix cores";
+    return p;
+  }
+  if (family == "float") {
+    p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16", "f16_mma_f32acc", 128, 128, "f16/bf16 weights: BLAS / mul_mm"};
+    return p;
+  }
+  if (backend == "cuda") {
+    if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
+      return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
+    return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
+  }
+  if (backend == "hip") {
+    if (rdna3(dev) && since(b, "2025-12-01", 7230))
+      return {"hip_mmq_wmma", "int8_mma", 128, 128, "MMQ with WMMA iu8 on RDNA3 since PR 17576 (late Nov 2025)"};
+    return {"hip_mmq_dp4a", "int8_dot", 64, 128, "MMQ on int8 dot products (no WMMA on RDNA3 before PR 17576)"};
+  }
+  if (has_coopmat(dev)) return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128, "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};
+  return {"vulkan_mul_mmq_int_dot", "int8_dot", 64, 64, "no cooperative matrix: integer-dot mul_mmq shader"};
+}
+
+Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {
+  // Unfused per layer: 2x (rms_norm, mul by weight), rope q, rope k, 2 residual adds,
+  // swiglu (or silu + mul), KV copies: about 11 activation passes and 11 launches; a MoE
+  // layer adds softmax/top-k/argsort/get_rows/weights/sum (6 more).
+  Fusion f{11, 11, "unfused ggml graph"};
+  if (moe) f.passes_per_layer += 6, f.launches_per_layer += 6;
+  if (backend == "cuda" && since(b, "2025-08-01", 6000)) {
+    f.passes_per_layer -= 3, f.launches_per_layer -= 3;
+    f.why = "CUDA fuses rms_norm+mul and add chains";
+    if (moe && since(b, "2025-09-25", 6600)) f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+  }
+  return f;
+}
+
+}  // namespace xk::gap
