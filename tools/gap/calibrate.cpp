@@ -45,6 +45,11 @@ double flops_rate(const KernelRow& r, double flops) {
 }  // namespace
 
 double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units) {
+  // ggml's MMQ picks the smallest token tile (a multiple of 8 up to tile_m) that needs the
+  // fewest tiles (ggml-cuda/mmq.cuh, the mmq_x loop), so tokens are spread evenly over
+  // ceil(M / tile_m) tiles and padded only to the next multiple of 8.
+  const double tiles_m = std::ceil(m_tokens / tile_m);
+  tile_m = static_cast<int>(std::min<double>(tile_m, 8 * std::ceil(m_tokens / tiles_m / 8)));
   const double tm = std::ceil(m_tokens / tile_m), tn = std::ceil(n_rows / tile_n);
   const double tiles = tm * tn;
   const double pad = (m_tokens * n_rows) / (tiles * tile_m * tile_n);
@@ -63,7 +68,9 @@ std::string kernel_kind(const std::string& op) {
   return "";
 }
 
-double CalGroup::at(double x) const {
+namespace {
+
+double interpolate(const std::map<double, double>& curve, double x) {
   if (curve.empty()) return 0;
   if (x <= curve.begin()->first) return curve.begin()->second;
   if (x >= curve.rbegin()->first) return curve.rbegin()->second;
@@ -71,6 +78,35 @@ double CalGroup::at(double x) const {
   auto lo_it = std::prev(hi_it);
   const double t = (std::log2(x) - std::log2(lo_it->first)) / (std::log2(hi_it->first) - std::log2(lo_it->first));
   return lo_it->second + t * (hi_it->second - lo_it->second);
+}
+
+// Days since 2000-01-01 of "YYYY-MM-DD" (approximate: 31-day months are enough to order
+// and compare build dates); -1 when the text is not a date.
+double day_number(const std::string& d) {
+  if (d.size() < 10 || d[4] != '-' || d[7] != '-') return -1;
+  return (std::atof(d.substr(0, 4).c_str()) - 2000) * 372 + std::atof(d.substr(5, 2).c_str()) * 31 + std::atof(d.substr(8, 2).c_str());
+}
+
+}  // namespace
+
+double CalGroup::at(double x) const { return interpolate(curve, x); }
+
+std::string CalGroup::nearest_date(const std::string& date) const {
+  const double want = day_number(date);
+  std::string best;
+  double best_gap = 1e300;
+  for (const auto& [d, c] : era_curves) {
+    const double have = day_number(d);
+    // Unknown dates on either side: the latest dated rows stand for "today's build".
+    const double gap = want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
+    if (gap < best_gap) best_gap = gap, best = d;
+  }
+  return best;
+}
+
+double CalGroup::at(double x, const std::string& date) const {
+  if (era_curves.empty()) return at(x);
+  return interpolate(era_curves.at(nearest_date(date)), x);
 }
 
 double CalGroup::median() const {
@@ -105,7 +141,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     const DeviceSpec& dev = db.device(r.device);
     const BuildRef build = parse_build(r.build, r.date);
     double x = 0, eff = 0;
-    std::string path_name = "memory", cls = "memory";
+    std::string path_name = "memory", cls = "memory", path_family = "mem";
     try {
       if (kind == "mem") {
         if (r.unit != "GB/s") {
@@ -120,6 +156,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         const InstrPath path = instruction_path(dev, r.backend, build, kind, family);
         path_name = path.name;
         cls = path.cls;
+        path_family = path.family;
         const double peak = dev.peak_ops(path.cls), units = units_of(dev);
         const double m = static_cast<double>(r.num("m")), n = static_cast<double>(r.num("n")), k = static_cast<double>(r.num("k"));
         double flops = 0, wave = 1;
@@ -162,36 +199,67 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     }
     const std::string key = r.device + "|" + r.backend + "|" + path_name + "|" + kind;
     CalGroup& g = c.groups[key];
-    g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls;
-    g.points.push_back({x, eff, r.line, r.build, r.source});
+    g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls, g.family = path_family;
+    g.points.push_back({x, eff, r.line, r.build, r.source, r.date});
     g.builds.insert(r.build);
     c.sources.insert(r.source);
     ++c.rows_used;
   }
   for (auto& [key, g] : c.groups) {
     std::map<double, std::vector<double>> by_x;
-    for (const auto& p : g.points) by_x[p.x].push_back(p.eff);
+    std::map<std::string, std::map<double, std::vector<double>>> by_date;
+    for (const auto& p : g.points) {
+      by_x[p.x].push_back(p.eff);
+      by_date[p.date][p.x].push_back(p.eff);
+    }
     for (const auto& [x, v] : by_x) g.curve[x] = median_of(v);
+    for (const auto& [date, xs] : by_date)
+      for (const auto& [x, v] : xs) g.era_curves[date][x] = median_of(v);
   }
   return c;
 }
 
 CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
-                              double x) const {
+                              double x, const std::string& date) const {
   CalLookup out;
   auto exact = groups.find(dev.key + "|" + backend + "|" + path.name + "|" + kind);
   if (exact != groups.end()) {
-    out.eff = exact->second.at(x);
+    const std::string era = exact->second.nearest_date(date);
+    out.eff = exact->second.at(x, date);
     out.calibrated = true;
-    out.how = "calibrated: " + std::to_string(exact->second.points.size()) + " rows";
+    out.how = "calibrated: rows of " + (era.empty() ? std::string("undated builds") : era);
     return out;
   }
-  // The same device and backend on another path (another build era): same achieved op/s
-  // per op of the class it issued, re-expressed as a fraction of this path's peak.
+  if (kind == "mm_id") {
+    auto dense = groups.find(dev.key + "|" + backend + "|" + path.name + "|mm");
+    if (dense != groups.end()) {
+      out.eff = dense->second.at(x, date);
+      out.how = "fallback: MUL_MAT rows of " + dense->second.nearest_date(date) + ", same path, at the expert batch";
+      return out;
+    }
+  }
+  // The same device and backend on another path of the family (another build era): same
+  // achieved op/s per op of the class it issued, re-expressed as a fraction of this path's
+  // peak. MUL_MAT rows stand in for MUL_MAT_ID as above.
   for (const auto& [key, g] : groups) {
-    if (g.device != dev.key || g.backend != backend || g.kind != kind) continue;
-    out.eff = g.at(x) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
-    out.how = "fallback: nearest build (" + g.path + " rows, " + *g.builds.begin() + ")";
+    if (g.device != dev.key || g.backend != backend || g.family != path.family) continue;
+    if (g.kind != kind && !(kind == "mm_id" && g.kind == "mm")) continue;
+    out.eff = g.at(x, date) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
+    out.how = "fallback: nearest build era (" + g.path + " rows of " + g.nearest_date(date) + ")";
+    return out;
+  }
+  // The same kernel (backend, path) measured on another device, as a fraction of that
+  // device's peak of the class: the group with the most rows.
+  const CalGroup* other = nullptr;
+  for (const auto& [key, g] : groups) {
+    if (g.device == dev.key || g.backend != backend || g.path != path.name) continue;
+    if (g.kind != kind && !(kind == "mm_id" && g.kind == "mm")) continue;
+    if (!other || g.points.size() > other->points.size()) other = &g;
+  }
+  if (other) {
+    out.eff = other->at(x, date);
+    out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " rows of " + other->nearest_date(date) +
+              " (same kernel, another device), as a fraction of peak";
     return out;
   }
   out.fallback_default = true;
@@ -204,10 +272,13 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
 void print_calibration(std::ostream& out, const Calibration& c) {
   out << strf("calibration: %zu kernel rows fitted in %zu groups, %zu rows skipped\n", c.rows_used, c.groups.size(), c.skipped.size());
   out << strf("  %-12s %-7s %-24s %-6s %5s %8s %8s %8s  %s\n", "device", "backend", "path", "kind", "rows", "median", "min", "max",
-              "curve x:eff");
+              "curves per build date, x:eff");
   for (const auto& [key, g] : c.groups) {
     std::string curve;
-    for (const auto& [x, e] : g.curve) curve += strf(" %g:%.3f", x, e);
+    for (const auto& [date, c] : g.era_curves) {
+      curve += " [" + (date.empty() ? std::string("undated") : date) + "]";
+      for (const auto& [x, e] : c) curve += strf(" %g:%.3f", x, e);
+    }
     out << strf("  %-12s %-7s %-24s %-6s %5zu %8.3f %8.3f %8.3f %s\n", g.device.c_str(), g.backend.c_str(), g.path.c_str(), g.kind.c_str(),
                 g.points.size(), g.median(), g.lo(), g.hi(), curve.c_str());
   }

@@ -7,12 +7,16 @@
 //   MUL_MAT_ID      x = n * n_used / n_mats    (tokens per expert: the expert batch)
 //   FLASH_ATTN_EXT  x = nb (queries)           flops = 4 * hsk * nh * nr * kv * nb
 //   elementwise     GB/s rows: fraction of the theoretical bandwidth (class "memory")
-// Points are grouped by (device, backend, path, kind); a group's curve is the median
-// efficiency at each x, interpolated linearly in log2(x) and clamped at the ends. A
+// Points are grouped by (device, backend, path, kind) and, inside a group, by build date
+// (the build era): a curve is the median efficiency at each x, interpolated linearly in
+// log2(x) and clamped at the ends; a prediction uses the curve of the nearest build date. A
 // prediction multiplies it back by the target shape's wave factor.
-// Where a device/backend/path has no group: the same device and backend on its nearest
-// other path (build era), scaled by the two classes' peaks, else the roofline default of
-// devices.json; the lookup says which.
+// Where a device/backend/path has no group, in order: for MUL_MAT_ID the same path's
+// MUL_MAT curve (ggml runs expert GEMMs with the same MMQ kernel, over gathered rows); the
+// same device and backend on another path of the same family (another build era), scaled
+// by the two classes' peaks; the same backend and path measured on another device, as a
+// fraction of that device's peak; else the roofline default of devices.json. The lookup
+// says which.
 #pragma once
 #include <map>
 #include <set>
@@ -35,15 +39,19 @@ bool gemv_rows(double tokens);
 struct CalPoint {
   double x = 0, eff = 0;
   int line = 0;
-  std::string build, source;
+  std::string build, source, date;
 };
 
 struct CalGroup {
-  std::string device, backend, path, kind, cls;
+  std::string device, backend, path, kind, cls, family;
   std::vector<CalPoint> points;
-  std::map<double, double> curve;  // x -> median efficiency
+  std::map<double, double> curve;  // x -> median efficiency, all builds
+  std::map<std::string, std::map<double, double>> era_curves;  // build date -> x -> median
   std::set<std::string> builds;
-  double at(double x) const;       // interpolated, clamped
+  double at(double x) const;       // interpolated in log2(x), clamped
+  // The curve of the build date nearest `date` (the latest dated one when `date` is "").
+  double at(double x, const std::string& date) const;
+  std::string nearest_date(const std::string& date) const;
   double median() const, lo() const, hi() const;
 };
 
@@ -64,8 +72,9 @@ struct Calibration {
   std::set<std::string> sources;           // documents the fit used
   size_t rows_used = 0;
   // cls: the class the prediction's path issues (for scaling a neighbour's efficiency).
+  // date: the run's build date; rows of the nearest build date are used (build era).
   CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
-                   double x) const;
+                   double x, const std::string& date = "") const;
 };
 
 // Rows whose device the database lacks, whose op has no kind, or whose path cannot be

@@ -8,10 +8,11 @@
 namespace xk::gap {
 namespace {
 
-// A date is compared as text (YYYY-MM-DD); an unknown date takes the build number.
+// A date is compared as text (YYYY-MM-DD); an unknown date takes the build number; a run
+// with neither is today's build.
 bool since(const BuildRef& b, const char* date, int number) {
   if (b.date.size() >= 10) return b.date.substr(0, 10) >= date;
-  return b.number >= number;
+  return b.number < 0 || b.number >= number;
 }
 
 bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) == 0; }
@@ -24,7 +25,8 @@ BuildRef parse_build(const std::string& build, const std::string& date) {
   BuildRef b;
   b.text = build;
   b.date = date;
-  static const std::regex num(R"(\bb?(\d{3,5})\b)");
+  // "b6918" or "(6918)" as llama-bench prints it; a bare number may be a PR number.
+  static const std::regex num(R"((?:\bb|\()(\d{3,5})\b)");
   std::smatch m;
   if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
   return b;
@@ -38,17 +40,20 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
     throw Error("gap", "backend", "backend '" + backend + "' has no kernel model (cuda, hip, vulkan)");
   InstrPath p;
   if (kind == "fa") {
-    p = {backend + "_flash_attn", "f16_mma_f32acc", 64, 64, "flash attention on the f16 matrix path"};
+    p = {backend + "_flash_attn", "f16_mma_f32acc", 64, 64, "flash attention on the f16 matrix path", "fa"};
     if (backend == "hip" || (backend == "vulkan" && !has_coopmat(dev))) p.cls = "f32_fma", p.why = "flash attention without matrix cores";
     return p;
   }
   if (family == "float") {
-    p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16", "f16_mma_f32acc", 128, 128, "f16/bf16 weights: BLAS / mul_mm"};
+    p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16", "f16_mma_f32acc", 128, 128, "f16/bf16 weights: BLAS / mul_mm",
+         "float"};
     return p;
   }
   if (backend == "cuda") {
     if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
       return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
+    if (!since(b, "2024-06-10", 3130))
+      return {"cuda_mmq_dp4a", "int8_dot", 64, 128, "MMQ on dp4a before tensor-core MMQ (PR 7676, June 2024)"};
     return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
   }
   if (backend == "hip") {

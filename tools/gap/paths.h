@@ -2,7 +2,9 @@
 // given device. The figures being explained were made by particular builds, so the path is
 // a function of (backend, device arch, build date), each switch dated by the pull request
 // that introduced it:
-//   CUDA  MMQ: int8 mma.sync on q8_1 activations for every block type, MXFP4 included;
+//   CUDA  MMQ: int8 dot products (dp4a) until llama.cpp PR 7676 ("CUDA: use tensor cores
+//         for MMQ", opened 2024-05-31, merged June 2024), then int8 mma.sync on q8_1
+//         activations for every block type, MXFP4 included;
 //         native block-scaled FP4 MMA for MXFP4 on Blackwell sm_12x since llama.cpp PR
 //         17906 ("CUDA: experimental native mxfp4 support for blackwell", Dec 2025).
 //   HIP   MMQ on RDNA3/3.5: int8 dot products (v_dot4) until PR 17576 ("HIP: enable
@@ -32,6 +34,10 @@ struct InstrPath {
   int tile_m = 128;  // tokens per block (mmq_x)
   int tile_n = 128;  // weight rows per block (mmq_y)
   std::string why;   // the rule that chose it
+  // "quant" (MMQ-like kernels of block-quantized weights), "float" (BLAS / f16 mul_mm),
+  // "fa": paths of one family are the same kernel's build eras, so a calibration of one
+  // may stand in for another (calibrate.h).
+  std::string family = "quant";
 };
 
 // kind: "mm" (prompt GEMM), "mm_id" (MoE expert GEMM), "fa" (flash attention).

@@ -43,7 +43,7 @@ void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
 
 // One GEMM-like kernel over `layers` layers.
 KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x, double wave, double layers) {
-  const CalLookup l = c.cal.lookup(c.dev, c.run.backend, p, kind, x);
+  const CalLookup l = c.cal.lookup(c.dev, c.run.backend, p, kind, x, c.run.build.date);
   k.path = p.name;
   k.cls = p.cls;
   k.how = l.how;
@@ -101,7 +101,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
   try {
     Ctx c{dev, run, cal, units_of(dev), dev.bandwidth_bytes(), 0, dev.launch_overhead.value * 1e-6, ""};
     const InstrPath mem_path{"memory", "memory", 1, 1, ""};
-    const CalLookup mem = cal.lookup(dev, run.backend, mem_path, "mem", 1);
+    const CalLookup mem = cal.lookup(dev, run.backend, mem_path, "mem", 1, run.build.date);
     c.eff_mem = mem.eff;
     c.mem_how = mem.how;
     // CUDA graphs replace per-kernel launches for single-token decode (llama.cpp ggml-cuda).
