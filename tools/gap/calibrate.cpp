@@ -163,12 +163,13 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         if (kind == "mm") {
           flops = 2 * m * n * k;
           x = n;
-          wave = gemv_rows(n) ? 1.0 : wave_factor(n, m, path.tile_m, path.tile_n, units);
+          wave = gemv_rows(n) ? 1.0 : wave_factor(n, m, path.tile_m, path.tile_n, path.stream_k ? 1.0 : units);
         } else if (kind == "mm_id") {
           const double used = static_cast<double>(r.num("n_used", 1)), mats = static_cast<double>(r.num("n_mats", 1));
           flops = 2 * m * n * k * used;
           x = n * used / mats;
-          wave = gemv_rows(n) ? 1.0 : wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n, units / std::max(1.0, std::min(mats, n * used)));
+          wave = gemv_rows(n) ? 1.0 : wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
+                                                           path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
         } else {
           const double hs = static_cast<double>(r.num("hsk", r.num("hs", 128)));
           // GQA ratio: "nr" in older builds, "nr23=[a,b]" (a x b) in newer ones.

@@ -30,7 +30,8 @@
 namespace xk::gap {
 
 // Useful work / work the tiles and waves occupy, for an M x N output in tile_m x tile_n
-// blocks over `units` SMs/CUs: (M N / padded tiles) * (tiles / (waves * units)).
+// blocks over `units` SMs/CUs: (M N / padded tiles) * (tiles / (waves * units)). A
+// stream-K path (paths.h) passes units = 1: padding only.
 double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units);
 // ggml runs up to 8 tokens with its vector kernels (mmvq / mmvf), which have no token
 // tiles: no wave factor applies to them.

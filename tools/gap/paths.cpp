@@ -19,6 +19,14 @@ bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) =
 bool rdna3(const DeviceSpec& d) { return d.arch.rfind("gfx11", 0) == 0; }
 bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
 
+InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family) {
+  if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
+    return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
+  if (!since(b, "2024-06-10", 3130))
+    return {"cuda_mmq_dp4a", "int8_dot", 64, 128, "MMQ on dp4a before tensor-core MMQ (PR 7676, June 2024)"};
+  return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
+}
+
 }  // namespace
 
 BuildRef parse_build(const std::string& build, const std::string& date) {
@@ -50,11 +58,9 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
     return p;
   }
   if (backend == "cuda") {
-    if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
-      return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
-    if (!since(b, "2024-06-10", 3130))
-      return {"cuda_mmq_dp4a", "int8_dot", 64, 128, "MMQ on dp4a before tensor-core MMQ (PR 7676, June 2024)"};
-    return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
+    p = instruction_path_cuda(dev, b, family);
+    p.stream_k = true;
+    return p;
   }
   if (backend == "hip") {
     if (rdna3(dev) && since(b, "2025-12-01", 7230))

@@ -38,6 +38,10 @@ struct InstrPath {
   // "fa": paths of one family are the same kernel's build eras, so a calibration of one
   // may stand in for another (calibrate.h).
   std::string family = "quant";
+  // Stream-K: the K loop of the last wave is split over the idle SMs, so only tile padding
+  // is lost, not wave quantization. ggml-cuda's MMQ uses it on NVIDIA GPUs since Volta
+  // (ggml-cuda/mmq.cuh, use_stream_k); RDNA and Vulkan keep whole tiles per workgroup.
+  bool stream_k = false;
 };
 
 // kind: "mm" (prompt GEMM), "mm_id" (MoE expert GEMM), "fa" (flash attention).

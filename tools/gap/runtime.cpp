@@ -104,8 +104,9 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
     const CalLookup mem = cal.lookup(dev, run.backend, mem_path, "mem", 1, run.build.date);
     c.eff_mem = mem.eff;
     c.mem_how = mem.how;
-    // CUDA graphs replace per-kernel launches for single-token decode (llama.cpp ggml-cuda).
-    if (tg && run.backend == "cuda") c.overhead = 0;
+    // CUDA graphs (llama.cpp's single-token decode) remove the CPU's launch cost but not
+    // the GPU's per-kernel cost of a few microseconds, so decode keeps the database's
+    // per-kernel figure too.
     std::map<std::string, KernelTime> sum;
     const int64_t u_max = pp ? std::max<int64_t>(1, std::min(run.ubatch, n)) : 1;
     const int64_t steps = pp ? (n + u_max - 1) / u_max : n;
@@ -128,7 +129,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
-          add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, c.units), layers));
+          add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units), layers));
         } else {
           const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family);
           const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
@@ -137,7 +138,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
           k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
-          const double wave = gemv_rows(rows) ? 1.0 : wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n, c.units / std::max(1.0, std::min(E, rows * used)));
+          const double wave = gemv_rows(rows) ? 1.0 : wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n,
+                                                             p.stream_k ? 1.0 : c.units / std::max(1.0, std::min(E, rows * used)));
           add(sum, timed(c, k, p, "mm_id", x, wave, layers));
         }
       }

@@ -18,7 +18,8 @@
 //                and build, paths.h), plus launch overhead per kernel
 // Token generation tgN: N steps of u = 1 over an average context of N/2: the weights of the
 // dense tensors and of the k_used experts per token, at the GEMV calibration (x = 1) or the
-// memory bound; CUDA runs it as a CUDA graph (no per-kernel launch overhead).
+// memory bound, plus the per-kernel launch figure for every kernel (CUDA graphs hide the
+// CPU's launch cost, not the GPU's per-kernel cost).
 // Capacity: weights + F16 KV cache for the test's context must fit the device's memory,
 // else the prediction is refused with the reason.
 #pragma once
