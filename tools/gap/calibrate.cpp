@@ -151,6 +151,10 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         eff = r.value * 1e9 / dev.bandwidth_bytes();
         x = 1;
       } else {
+        if (r.unit != "TFLOPS" && r.unit != "GFLOPS" && seconds_of(r) <= 0) {
+          skip(r.op + ": unit '" + r.unit + "' is neither a rate (TFLOPS, GFLOPS) nor a time per run");
+          continue;
+        }
         const std::string type = kind == "fa" ? "f16" : r.p.count("type_a") ? r.p.at("type_a") : "";
         const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
         const InstrPath path = instruction_path(dev, r.backend, build, kind, family);

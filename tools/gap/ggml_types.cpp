@@ -11,14 +11,14 @@ namespace xk::gap {
 namespace {
 
 // id, name, elements per block, bytes per block, GEMM family. Ids are enum ggml_type.
-constexpr std::array<GgmlType, 23> kTypes{{
+constexpr std::array<GgmlType, 24> kTypes{{
     {0, "f32", 1, 4, "float"},      {1, "f16", 1, 2, "float"},      {2, "q4_0", 32, 18, "quant"},
     {3, "q4_1", 32, 20, "quant"},   {6, "q5_0", 32, 22, "quant"},   {7, "q5_1", 32, 24, "quant"},
     {8, "q8_0", 32, 34, "quant"},   {10, "q2_k", 256, 84, "quant"}, {11, "q3_k", 256, 110, "quant"},
     {12, "q4_k", 256, 144, "quant"}, {13, "q5_k", 256, 176, "quant"}, {14, "q6_k", 256, 210, "quant"},
     {16, "iq2_xxs", 256, 66, "quant"}, {17, "iq2_xs", 256, 74, "quant"}, {18, "iq3_xxs", 256, 98, "quant"},
     {19, "iq1_s", 256, 50, "quant"}, {20, "iq4_nl", 32, 18, "quant"}, {21, "iq3_s", 256, 110, "quant"},
-    {22, "iq2_s", 256, 82, "quant"}, {23, "iq4_xs", 256, 136, "quant"}, {30, "bf16", 1, 2, "float"},
+    {22, "iq2_s", 256, 82, "quant"}, {23, "iq4_xs", 256, 136, "quant"}, {29, "iq1_m", 256, 56, "quant"}, {30, "bf16", 1, 2, "float"},
     {39, "mxfp4", 32, 17, "fp4"},     {-1, "nvfp4", 64, 36, "fp4"},
 }};
 
