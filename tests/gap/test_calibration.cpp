@@ -8,6 +8,7 @@
 #include "gap/calibrate.h"
 #include "gap/measurements.h"
 #include "gap/runtime.h"
+#include "gap/validate.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -161,6 +162,28 @@ TEST(GapCalibration, FallsBackToTheNearestBuildEraThenToTheRooflineDefaultAndSay
   const CalLookup d = cal.lookup(strix, "vulkan", vk, "mm", 512, "2026-01-01");
   EXPECT_TRUE(d.fallback_default);
   EXPECT_NE(d.how.find("roofline default"), std::string::npos);
+}
+
+TEST(GapValidate, ExcludesRowsFromADocumentThatGaveKernelRowsAndEndsWithOneSummaryLine) {
+  const Database db = load_database(database_path());
+  auto rows = planted_rows(db.device("strix-halo"), planted);
+  for (auto& r : rows) r.source = "https://example.org/pull/1 (table in the description)";
+  const Calibration cal = calibrate(db, rows);
+  const CsvTable t = parse_csv(
+      "device,backend,build,model,quant,test,ubatch,tok_s,source,date\n"
+      "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/pull/1 (llama-bench),2026-01-01\n"
+      "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/other,2026-01-01\n"
+      "strix-halo,hip,b7500,no-such-model,Q4_0,pp512,512,1000,https://example.org/other,2026-01-01\n");
+  std::ostringstream out;
+  const ValidateResult v = run_validate(db, cal, e2e_rows_from_csv(t, "t.csv"), out);
+  EXPECT_EQ(v.calibrated_excluded, 1);
+  EXPECT_EQ(v.not_expressible, 1);
+  EXPECT_EQ(v.predicted, 1);
+  const std::string text = out.str();
+  const std::string last = text.substr(text.rfind("validated:"));
+  EXPECT_EQ(last, "validated: " + std::to_string(v.within) +
+                      " of 1 rows within 20% (1 rows used in calibration excluded, 1 rows not expressible)\n");
+  EXPECT_NE(text.find("unknown model 'no-such-model'"), std::string::npos) << text;
 }
 
 TEST(GapCalibration, SkipsRowsItCannotPlaceWithAReason) {

@@ -59,6 +59,13 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 
 bool gemv_rows(double tokens) { return tokens <= 8; }
 
+std::string source_document(const std::string& source) {
+  const size_t start = source.find_first_not_of(" \t\"");
+  if (start == std::string::npos) return "";
+  const size_t end = source.find_first_of(" \t\",;", start);
+  return source.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
 std::string kernel_kind(const std::string& op) {
   if (op == "MUL_MAT") return "mm";
   if (op == "MUL_MAT_ID") return "mm_id";
@@ -207,7 +214,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls, g.family = path_family;
     g.points.push_back({x, eff, r.line, r.build, r.source, r.date});
     g.builds.insert(r.build);
-    c.sources.insert(r.source);
+    c.sources.insert(source_document(r.source));
     ++c.rows_used;
   }
   for (auto& [key, g] : c.groups) {

@@ -70,7 +70,7 @@ struct SkippedRow {
 struct Calibration {
   std::map<std::string, CalGroup> groups;  // key: device|backend|path|kind
   std::vector<SkippedRow> skipped;
-  std::set<std::string> sources;           // documents the fit used
+  std::set<std::string> sources;           // documents the fit used (source_document)
   size_t rows_used = 0;
   // cls: the class the prediction's path issues (for scaling a neighbour's efficiency).
   // date: the run's build date; rows of the nearest build date are used (build era).
@@ -81,6 +81,10 @@ struct Calibration {
 // Rows whose device the database lacks, whose op has no kind, or whose path cannot be
 // decided are skipped with a reason (Calibration::skipped), never guessed.
 Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows);
+
+// The document a source cell names: its first word, the URL or repository path, without
+// the annotation that follows ("https://.../pull/17906 (review by ...)" -> the URL).
+std::string source_document(const std::string& source);
 
 // The kind of an op: "mm", "mm_id", "fa", "mem", or "" (not a kernel the model uses).
 std::string kernel_kind(const std::string& op);
