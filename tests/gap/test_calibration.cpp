@@ -164,6 +164,60 @@ TEST(GapCalibration, FallsBackToTheNearestBuildEraThenToTheRooflineDefaultAndSay
   EXPECT_NE(d.how.find("roofline default"), std::string::npos);
 }
 
+TEST(GapCalibration, ACurveStandsOnlyForItsOwnRegime) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  const Calibration cal = calibrate(db, planted_rows(strix, planted));  // n = 64 .. 512 only
+  const InstrPath path = instruction_path(strix, "hip", parse_build("b7500", "2026-01-01"), "mm", "quant");
+  EXPECT_TRUE(cal.lookup(strix, "hip", path, "mm", 16, "2026-01-01").calibrated);
+  // A single token runs ggml's vector kernel: the tiled kernel's rows do not stand for it.
+  const CalLookup one = cal.lookup(strix, "hip", path, "mm", 1, "2026-01-01");
+  EXPECT_FALSE(one.calibrated);
+  EXPECT_TRUE(one.fallback_default) << one.how;
+  // And the reverse: rows of 2 tokens do not stand for a 512-token prompt.
+  auto small = planted_rows(strix, planted);
+  for (auto& r : small) {
+    r.params = "type_a=q4_0,type_b=f32,m=4096,n=2,k=4096,bs=[1,1],nr=[1,1]";
+    r.p = parse_params(r.params);
+  }
+  const Calibration gemv = calibrate(db, small);
+  EXPECT_TRUE(gemv.lookup(strix, "hip", path, "mm", 2, "2026-01-01").calibrated);
+  EXPECT_FALSE(gemv.lookup(strix, "hip", path, "mm", 512, "2026-01-01").calibrated);
+}
+
+TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto rows = planted_rows(strix, planted);
+  auto geomean = [&](const std::string& backend, const std::string& build, double us) {
+    KernelRow r;
+    r.device = "strix-halo";
+    r.backend = backend;
+    r.build = build;
+    r.date = "2026-01-01";
+    r.op = "MUL_MAT";
+    r.params = "geomean(MUL_MAT perf cases,type_a=q4_0)";
+    r.value = us;
+    r.unit = "us (geomean)";
+    r.source = "https://example.org/pull/2 (description)";
+    r.line = 90 + static_cast<int>(rows.size());
+    rows.push_back(r);
+  };
+  geomean("hip", "llama.cpp master", 100);
+  geomean("vulkan", "llama.cpp master", 200);  // vulkan takes twice as long: half the rate
+  geomean("vulkan", "llama.cpp PR branch", 50);  // a branch is not what a published run used
+  const Calibration cal = calibrate(db, rows);
+  ASSERT_EQ(cal.ratios.size(), 2u);  // hip -> vulkan and vulkan -> hip
+  const InstrPath vk = instruction_path(strix, "vulkan", parse_build("", "2026-01-01"), "mm", "quant");
+  const CalLookup l = cal.lookup(strix, "vulkan", vk, "mm", 512, "2026-01-01");
+  EXPECT_FALSE(l.fallback_default);
+  EXPECT_NE(l.how.find("time ratio"), std::string::npos) << l.how;
+  EXPECT_NEAR(l.eff, planted(512) * strix.peak_ops("int8_mma") / strix.peak_ops(vk.cls) * 0.5, 1e-3);
+  bool branch_skipped = false;
+  for (const auto& s : cal.skipped) branch_skipped = branch_skipped || s.why.find("branch build") != std::string::npos;
+  EXPECT_TRUE(branch_skipped);
+}
+
 TEST(GapValidate, ExcludesRowsFromADocumentThatGaveKernelRowsAndEndsWithOneSummaryLine) {
   const Database db = load_database(database_path());
   auto rows = planted_rows(db.device("strix-halo"), planted);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ostream>
+#include <regex>
 
 #include "ggml_types.h"
 #include "render.h"
@@ -77,7 +78,19 @@ std::string kernel_kind(const std::string& op) {
 
 namespace {
 
-double interpolate(const std::map<double, double>& curve, double x) {
+bool same_regime(double a, double b) { return gemv_rows(a) == gemv_rows(b); }
+
+bool covers_regime(const std::map<double, double>& curve, double x) {
+  for (const auto& [cx, e] : curve)
+    if (same_regime(cx, x)) return true;
+  return false;
+}
+
+double interpolate(std::map<double, double> curve, double x) {
+  // Only the points of x's regime (calibrate.h); all of them when none is (a caller that
+  // checked covers() never gets there).
+  if (covers_regime(curve, x))
+    for (auto it = curve.begin(); it != curve.end();) it = same_regime(it->first, x) ? std::next(it) : curve.erase(it);
   if (curve.empty()) return 0;
   if (x <= curve.begin()->first) return curve.begin()->second;
   if (x >= curve.rbegin()->first) return curve.rbegin()->second;
@@ -94,15 +107,64 @@ double day_number(const std::string& d) {
   return (std::atof(d.substr(0, 4).c_str()) - 2000) * 372 + std::atof(d.substr(5, 2).c_str()) * 31 + std::atof(d.substr(8, 2).c_str());
 }
 
+// Backend ratios from rows timed as one geometric mean over a case list (calibrate.h).
+// Only upstream builds ("master" in the build text) are paired: a pull request's branch is
+// not the kernel any published run used.
+std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<const KernelRow*>& rows, std::vector<SkippedRow>& skipped) {
+  std::map<std::string, std::map<std::string, const KernelRow*>> cases;  // device|date|op|params -> backend -> row
+  for (const KernelRow* r : rows) {
+    if (r->build.find("master") == std::string::npos) {
+      skipped.push_back({r->line, r->op + ": geometric mean of a branch build (only upstream builds are paired across backends)"});
+      continue;
+    }
+    if (!db.devices.count(r->device) || kernel_kind(r->op).empty() || r->value <= 0) {
+      skipped.push_back({r->line, r->op + ": geometric mean without a known device, kernel or time"});
+      continue;
+    }
+    cases[r->device + "|" + r->date + "|" + r->op + "|" + r->params][r->backend] = r;
+  }
+  std::map<std::string, BackendRatio> out;
+  std::map<std::string, std::vector<double>> values;
+  static const std::regex type_re(R"(type_a=([A-Za-z0-9_]+))");
+  for (const auto& [key, by_backend] : cases) {
+    for (const auto& [from, a] : by_backend)
+      for (const auto& [to, b] : by_backend) {
+        if (from == to) continue;
+        std::smatch m;
+        const std::string family = std::regex_search(a->params, m, type_re) ? ggml_type_by_name(m[1]).family : "quant";
+        BackendRatio r{a->device, from, to, a->date, source_document(a->source), kernel_kind(a->op), family};
+        const std::string k = r.device + "|" + from + "|" + to + "|" + r.date + "|" + r.kind + "|" + family;
+        out.emplace(k, r);
+        values[k].push_back(a->value / b->value);
+      }
+  }
+  std::vector<BackendRatio> ratios;
+  for (auto& [k, r] : out) {
+    r.ratio = median_of(values[k]);
+    r.pairs = static_cast<int>(values[k].size());
+    ratios.push_back(r);
+  }
+  for (const KernelRow* r : rows) {
+    bool paired = false;
+    for (const auto& b : ratios) paired = paired || (b.device == r->device && b.date == r->date && (b.from == r->backend));
+    if (!paired && r->build.find("master") != std::string::npos)
+      skipped.push_back({r->line, r->op + ": geometric mean with no other backend's upstream row for the same cases"});
+  }
+  return ratios;
+}
+
 }  // namespace
 
 double CalGroup::at(double x) const { return interpolate(curve, x); }
 
-std::string CalGroup::nearest_date(const std::string& date) const {
+bool CalGroup::covers(double x) const { return covers_regime(curve, x); }
+
+std::string CalGroup::nearest_date(const std::string& date, double x) const {
   const double want = day_number(date);
   std::string best;
   double best_gap = 1e300;
   for (const auto& [d, c] : era_curves) {
+    if (x > 0 && !covers_regime(c, x)) continue;
     const double have = day_number(d);
     // Unknown dates on either side: the latest dated rows stand for "today's build".
     const double gap = want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
@@ -112,8 +174,9 @@ std::string CalGroup::nearest_date(const std::string& date) const {
 }
 
 double CalGroup::at(double x, const std::string& date) const {
-  if (era_curves.empty()) return at(x);
-  return interpolate(era_curves.at(nearest_date(date)), x);
+  const std::string era = nearest_date(date, x);
+  if (era_curves.empty() || !era_curves.count(era)) return at(x);
+  return interpolate(era_curves.at(era), x);
 }
 
 double CalGroup::median() const {
@@ -134,8 +197,13 @@ double CalGroup::hi() const {
 
 Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
   Calibration c;
+  std::vector<const KernelRow*> geomeans;
   for (const auto& r : rows) {
     auto skip = [&](const std::string& why) { c.skipped.push_back({r.line, why}); };
+    if (r.unit == "us (geomean)") {
+      geomeans.push_back(&r);
+      continue;
+    }
     const std::string kind = kernel_kind(r.op);
     if (kind.empty()) {
       skip(r.op + ": not a kernel the runtime model uses");
@@ -217,6 +285,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     c.sources.insert(source_document(r.source));
     ++c.rows_used;
   }
+  c.ratios = backend_ratios(db, geomeans, c.skipped);
   for (auto& [key, g] : c.groups) {
     std::map<double, std::vector<double>> by_x;
     std::map<std::string, std::map<double, std::vector<double>>> by_date;
@@ -235,8 +304,8 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
                               double x, const std::string& date) const {
   CalLookup out;
   auto exact = groups.find(dev.key + "|" + backend + "|" + path.name + "|" + kind);
-  if (exact != groups.end()) {
-    const std::string era = exact->second.nearest_date(date);
+  if (exact != groups.end() && exact->second.covers(x)) {
+    const std::string era = exact->second.nearest_date(date, x);
     out.eff = exact->second.at(x, date);
     out.calibrated = true;
     out.how = "calibrated: rows of " + (era.empty() ? std::string("undated builds") : era);
@@ -244,33 +313,51 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
   }
   if (kind == "mm_id") {
     auto dense = groups.find(dev.key + "|" + backend + "|" + path.name + "|mm");
-    if (dense != groups.end()) {
+    if (dense != groups.end() && dense->second.covers(x)) {
       out.eff = dense->second.at(x, date);
-      out.how = "fallback: MUL_MAT rows of " + dense->second.nearest_date(date) + ", same path, at the expert batch";
+      out.how = "fallback: MUL_MAT rows of " + dense->second.nearest_date(date, x) + ", same path, at the expert batch";
       return out;
     }
   }
+  auto kind_fits = [&](const CalGroup& g) { return g.covers(x) && (g.kind == kind || (kind == "mm_id" && g.kind == "mm")); };
   // The same device and backend on another path of the family (another build era): same
   // achieved op/s per op of the class it issued, re-expressed as a fraction of this path's
   // peak. MUL_MAT rows stand in for MUL_MAT_ID as above.
   for (const auto& [key, g] : groups) {
-    if (g.device != dev.key || g.backend != backend || g.family != path.family) continue;
-    if (g.kind != kind && !(kind == "mm_id" && g.kind == "mm")) continue;
+    if (g.device != dev.key || g.backend != backend || g.family != path.family || !kind_fits(g)) continue;
     out.eff = g.at(x, date) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
-    out.how = "fallback: nearest build era (" + g.path + " rows of " + g.nearest_date(date) + ")";
+    out.how = "fallback: nearest build era (" + g.path + " rows of " + g.nearest_date(date, x) + ")";
+    return out;
+  }
+  // The same device on another backend, through a ratio of the two backends' times for the
+  // same test-backend-ops cases on that machine. The other backend's curve is read at the
+  // ratio's own build date: the ratio holds for the kernels of that date only, so every
+  // build of this backend gets that date's kernel (stated as the nearest build).
+  for (const auto& r : ratios) {
+    if (r.device != dev.key || r.to != backend || r.family != path.family || (r.kind != kind && !(kind == "mm_id" && r.kind == "mm")))
+      continue;
+    BuildRef then;
+    then.date = r.date;
+    const InstrPath other = instruction_path(dev, r.from, then, r.kind, r.family);
+    auto g = groups.find(dev.key + "|" + r.from + "|" + other.name + "|" + r.kind);
+    if (g == groups.end() || !g->second.covers(x)) continue;
+    out.eff = g->second.at(x, r.date) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) * r.ratio;
+    out.how = strf("fallback: %s's %s %s rows of %s x %.3f (%s/%s time ratio of the same test-backend-ops cases on this machine, "
+                   "%d types, %s, %s; nearest build: that date's kernels)",
+                   dev.key.c_str(), r.from.c_str(), other.name.c_str(), g->second.nearest_date(r.date, x).c_str(), r.ratio,
+                   r.from.c_str(), r.to.c_str(), r.pairs, r.date.c_str(), r.source.c_str());
     return out;
   }
   // The same kernel (backend, path) measured on another device, as a fraction of that
   // device's peak of the class: the group with the most rows.
   const CalGroup* other = nullptr;
   for (const auto& [key, g] : groups) {
-    if (g.device == dev.key || g.backend != backend || g.path != path.name) continue;
-    if (g.kind != kind && !(kind == "mm_id" && g.kind == "mm")) continue;
+    if (g.device == dev.key || g.backend != backend || g.path != path.name || !kind_fits(g)) continue;
     if (!other || g.points.size() > other->points.size()) other = &g;
   }
   if (other) {
     out.eff = other->at(x, date);
-    out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " rows of " + other->nearest_date(date) +
+    out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " rows of " + other->nearest_date(date, x) +
               " (same kernel, another device), as a fraction of peak";
     return out;
   }
@@ -294,6 +381,9 @@ void print_calibration(std::ostream& out, const Calibration& c) {
     out << strf("  %-12s %-7s %-24s %-6s %5zu %8.3f %8.3f %8.3f %s\n", g.device.c_str(), g.backend.c_str(), g.path.c_str(), g.kind.c_str(),
                 g.points.size(), g.median(), g.lo(), g.hi(), curve.c_str());
   }
+  for (const auto& r : c.ratios)
+    out << strf("  backend ratio: %s %s -> %s (%s, %s): achieved rate x %.3f over %d types (%s, %s)\n", r.device.c_str(), r.from.c_str(),
+                r.to.c_str(), r.kind.c_str(), r.family.c_str(), r.ratio, r.pairs, r.date.c_str(), r.source.c_str());
   for (const auto& s : c.skipped) out << "  skipped line " << s.line << ": " << s.why << "\n";
 }
 

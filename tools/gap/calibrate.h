@@ -11,12 +11,18 @@
 // (the build era): a curve is the median efficiency at each x, interpolated linearly in
 // log2(x) and clamped at the ends; a prediction uses the curve of the nearest build date. A
 // prediction multiplies it back by the target shape's wave factor.
+// A curve stands only for its own regime: points at x <= 8 (ggml's vector kernels, mmvq /
+// mmvf, and the small-batch flash-attention kernels, which are bound by streaming the
+// weights or the KV cache) never stand for x > 8 (the tiled MMQ / BLAS / prompt kernels,
+// bound by the matrix units), nor the reverse; a group without points in the target's
+// regime is passed over as if absent.
 // Where a device/backend/path has no group, in order: for MUL_MAT_ID the same path's
 // MUL_MAT curve (ggml runs expert GEMMs with the same MMQ kernel, over gathered rows); the
 // same device and backend on another path of the same family (another build era), scaled
-// by the two classes' peaks; the same backend and path measured on another device, as a
-// fraction of that device's peak; else the roofline default of devices.json. The lookup
-// says which.
+// by the two classes' peaks; the same device on another backend, scaled by a kernel-level
+// ratio of the two backends measured on that machine at one build (BackendRatio); the same
+// backend and path measured on another device, as a fraction of that device's peak; else
+// the roofline default of devices.json. The lookup says which.
 #pragma once
 #include <map>
 #include <set>
@@ -49,10 +55,12 @@ struct CalGroup {
   std::map<double, double> curve;  // x -> median efficiency, all builds
   std::map<std::string, std::map<double, double>> era_curves;  // build date -> x -> median
   std::set<std::string> builds;
-  double at(double x) const;       // interpolated in log2(x), clamped
+  double at(double x) const;       // interpolated in log2(x), clamped, within x's regime
+  bool covers(double x) const;     // some point lies in x's regime (x <= 8 or x > 8)
   // The curve of the build date nearest `date` (the latest dated one when `date` is "").
   double at(double x, const std::string& date) const;
-  std::string nearest_date(const std::string& date) const;
+  // x > 0: only build dates with points in x's regime.
+  std::string nearest_date(const std::string& date, double x = 0) const;
   double median() const, lo() const, hi() const;
 };
 
@@ -62,6 +70,17 @@ struct CalLookup {
   bool calibrated = false, fallback_default = false;
 };
 
+// The same test-backend-ops cases timed on two backends of one machine at one build date:
+// time(from) / time(to), the median over the weight types both timed. A time per run
+// (or the geometric mean of the times of one case list) is comparable across backends only
+// for the same cases, so a ratio is formed only from rows whose params text is identical.
+struct BackendRatio {
+  std::string device, from, to, date, source;
+  std::string kind = "mm", family = "quant";
+  double ratio = 0;  // achieved rate of `to` / achieved rate of `from`
+  int pairs = 0;
+};
+
 struct SkippedRow {
   int line = 0;
   std::string why;
@@ -69,6 +88,7 @@ struct SkippedRow {
 
 struct Calibration {
   std::map<std::string, CalGroup> groups;  // key: device|backend|path|kind
+  std::vector<BackendRatio> ratios;
   std::vector<SkippedRow> skipped;
   std::set<std::string> sources;           // documents the fit used (source_document)
   size_t rows_used = 0;
