@@ -218,6 +218,40 @@ TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
   EXPECT_TRUE(branch_skipped);
 }
 
+TEST(GapCalibration, CurvesFollowTheWeightTypeAndLeaveBranchBuildsOut) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto rows = planted_rows(strix, planted);  // q4_0, upstream
+  const size_t n = rows.size();
+  for (size_t i = 0; i < n; ++i) {
+    KernelRow q6 = rows[i];  // q6_K at half the rate, upstream
+    q6.params.replace(q6.params.find("q4_0"), 4, "q6_K");
+    q6.p = parse_params(q6.params);
+    q6.value /= 2;
+    q6.line += 100;
+    rows.push_back(q6);
+    KernelRow branch = rows[i];  // an unmerged branch, twice as fast
+    branch.build = "llama.cpp PR #999 branch";
+    branch.value *= 2;
+    branch.line += 200;
+    rows.push_back(branch);
+  }
+  const Calibration cal = calibrate(db, rows);
+  const InstrPath path = instruction_path(strix, "hip", parse_build("b7500", "2026-01-01"), "mm", "quant");
+  const CalLookup q4 = cal.lookup(strix, "hip", path, "mm", 512, "2026-01-01", "q4_0");
+  EXPECT_NEAR(q4.eff, planted(512), 0.01 * planted(512)) << q4.how;
+  EXPECT_NE(q4.how.find("q4_0 rows"), std::string::npos) << q4.how;
+  const CalLookup q6 = cal.lookup(strix, "hip", path, "mm", 512, "2026-01-01", "Q6_K");
+  EXPECT_NEAR(q6.eff, planted(512) / 2, 0.01 * planted(512)) << q6.how;
+  // A type without rows takes all types' rows, and says so.
+  const CalLookup q8 = cal.lookup(strix, "hip", path, "mm", 512, "2026-01-01", "q8_0");
+  EXPECT_NE(q8.how.find("none of q8_0"), std::string::npos) << q8.how;
+  EXPECT_GT(q8.eff, planted(512) / 2 * 0.97);
+  EXPECT_LT(q8.eff, planted(512) * 1.03);
+  EXPECT_TRUE(is_branch_build("llama.cpp PR #999 branch"));
+  EXPECT_FALSE(is_branch_build("llama.cpp master before PR #999"));
+}
+
 TEST(GapValidate, ExcludesRowsFromADocumentThatGaveKernelRowsAndEndsWithOneSummaryLine) {
   const Database db = load_database(database_path());
   auto rows = planted_rows(db.device("strix-halo"), planted);

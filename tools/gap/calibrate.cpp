@@ -2,6 +2,7 @@
 #include "calibrate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <ostream>
@@ -60,6 +61,10 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 
 bool gemv_rows(double tokens) { return tokens <= 8; }
 
+bool is_branch_build(const std::string& build) {
+  return build.find("PR #") != std::string::npos && build.find("master") == std::string::npos && build.find("base") == std::string::npos;
+}
+
 std::string source_document(const std::string& source) {
   const size_t start = source.find_first_not_of(" \t\"");
   if (start == std::string::npos) return "";
@@ -79,6 +84,11 @@ std::string kernel_kind(const std::string& op) {
 namespace {
 
 bool same_regime(double a, double b) { return gemv_rows(a) == gemv_rows(b); }
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
 
 bool covers_regime(const std::map<double, double>& curve, double x) {
   for (const auto& [cx, e] : curve)
@@ -179,6 +189,35 @@ double CalGroup::at(double x, const std::string& date) const {
   return interpolate(era_curves.at(era), x);
 }
 
+double CalGroup::eval(double x, const std::string& date, const std::string& type, std::string& rows) const {
+  const std::string want = lower(type);
+  std::map<std::string, std::map<double, std::vector<double>>> by_date;
+  for (const auto& p : points)
+    if (!(upstream_only && p.branch) && same_regime(p.x, x) && !want.empty() && p.type == want) by_date[p.date][p.x].push_back(p.eff);
+  if (!by_date.empty()) {
+    std::string best;
+    double best_gap = 1e300;
+    for (const auto& [d, c] : by_date) {
+      const double have = day_number(d), at_day = day_number(date);
+      const double gap = at_day < 0 ? -have : have < 0 ? 1e200 : std::abs(have - at_day);
+      if (gap < best_gap) best_gap = gap, best = d;
+    }
+    std::map<double, double> c;
+    for (const auto& [cx, v] : by_date.at(best)) c[cx] = median_of(v);
+    rows = want + " rows of " + (best.empty() ? std::string("undated builds") : best);
+    return interpolate(c, x);
+  }
+  if (want.empty()) {
+    const std::string era = nearest_date(date, x);
+    rows = "rows of " + (era.empty() ? std::string("undated builds") : era);
+    return at(x, date);
+  }
+  // No rows of this weight type: one type's rows at one build date do not make a build era
+  // for the others, so the curve of all types and dates stands in.
+  rows = "rows of all weight types and builds (none of " + want + ")";
+  return at(x);
+}
+
 double CalGroup::median() const {
   std::vector<double> v;
   for (const auto& p : points) v.push_back(p.eff);
@@ -216,7 +255,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     const DeviceSpec& dev = db.device(r.device);
     const BuildRef build = parse_build(r.build, r.date);
     double x = 0, eff = 0;
-    std::string path_name = "memory", cls = "memory", path_family = "mem";
+    std::string path_name = "memory", cls = "memory", path_family = "mem", weight_type;
     try {
       if (kind == "mem") {
         if (r.unit != "GB/s") {
@@ -231,6 +270,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
           continue;
         }
         const std::string type = kind == "fa" ? "f16" : r.p.count("type_a") ? r.p.at("type_a") : "";
+        if (kind != "fa") weight_type = type;
         const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
         const InstrPath path = instruction_path(dev, r.backend, build, kind, family);
         path_name = path.name;
@@ -280,7 +320,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     const std::string key = r.device + "|" + r.backend + "|" + path_name + "|" + kind;
     CalGroup& g = c.groups[key];
     g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls, g.family = path_family;
-    g.points.push_back({x, eff, r.line, r.build, r.source, r.date});
+    g.points.push_back({x, eff, r.line, r.build, r.source, r.date, is_branch_build(r.build), lower(weight_type)});
     g.builds.insert(r.build);
     c.sources.insert(source_document(r.source));
     ++c.rows_used;
@@ -289,7 +329,9 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
   for (auto& [key, g] : c.groups) {
     std::map<double, std::vector<double>> by_x;
     std::map<std::string, std::map<double, std::vector<double>>> by_date;
+    g.upstream_only = std::any_of(g.points.begin(), g.points.end(), [](const CalPoint& p) { return !p.branch; });
     for (const auto& p : g.points) {
+      if (g.upstream_only && p.branch) continue;
       by_x[p.x].push_back(p.eff);
       by_date[p.date][p.x].push_back(p.eff);
     }
@@ -301,21 +343,21 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
 }
 
 CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
-                              double x, const std::string& date) const {
+                              double x, const std::string& date, const std::string& type) const {
   CalLookup out;
+  std::string rows;
   auto exact = groups.find(dev.key + "|" + backend + "|" + path.name + "|" + kind);
   if (exact != groups.end() && exact->second.covers(x)) {
-    const std::string era = exact->second.nearest_date(date, x);
-    out.eff = exact->second.at(x, date);
+    out.eff = exact->second.eval(x, date, type, rows);
     out.calibrated = true;
-    out.how = "calibrated: rows of " + (era.empty() ? std::string("undated builds") : era);
+    out.how = "calibrated: " + rows;
     return out;
   }
   if (kind == "mm_id") {
     auto dense = groups.find(dev.key + "|" + backend + "|" + path.name + "|mm");
     if (dense != groups.end() && dense->second.covers(x)) {
-      out.eff = dense->second.at(x, date);
-      out.how = "fallback: MUL_MAT rows of " + dense->second.nearest_date(date, x) + ", same path, at the expert batch";
+      out.eff = dense->second.eval(x, date, type, rows);
+      out.how = "fallback: MUL_MAT " + rows + ", same path, at the expert batch";
       return out;
     }
   }
@@ -325,8 +367,8 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
   // peak. MUL_MAT rows stand in for MUL_MAT_ID as above.
   for (const auto& [key, g] : groups) {
     if (g.device != dev.key || g.backend != backend || g.family != path.family || !kind_fits(g)) continue;
-    out.eff = g.at(x, date) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
-    out.how = "fallback: nearest build era (" + g.path + " rows of " + g.nearest_date(date, x) + ")";
+    out.eff = g.eval(x, date, type, rows) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
+    out.how = "fallback: nearest build era (" + g.path + " " + rows + ")";
     return out;
   }
   // The same device on another backend, through a ratio of the two backends' times for the
@@ -341,10 +383,10 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     const InstrPath other = instruction_path(dev, r.from, then, r.kind, r.family);
     auto g = groups.find(dev.key + "|" + r.from + "|" + other.name + "|" + r.kind);
     if (g == groups.end() || !g->second.covers(x)) continue;
-    out.eff = g->second.at(x, r.date) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) * r.ratio;
-    out.how = strf("fallback: %s's %s %s rows of %s x %.3f (%s/%s time ratio of the same test-backend-ops cases on this machine, "
+    out.eff = g->second.eval(x, r.date, type, rows) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) * r.ratio;
+    out.how = strf("fallback: %s's %s %s %s x %.3f (%s/%s time ratio of the same test-backend-ops cases on this machine, "
                    "%d types, %s, %s; nearest build: that date's kernels)",
-                   dev.key.c_str(), r.from.c_str(), other.name.c_str(), g->second.nearest_date(r.date, x).c_str(), r.ratio,
+                   dev.key.c_str(), r.from.c_str(), other.name.c_str(), rows.c_str(), r.ratio,
                    r.from.c_str(), r.to.c_str(), r.pairs, r.date.c_str(), r.source.c_str());
     return out;
   }
@@ -356,8 +398,8 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     if (!other || g.points.size() > other->points.size()) other = &g;
   }
   if (other) {
-    out.eff = other->at(x, date);
-    out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " rows of " + other->nearest_date(date, x) +
+    out.eff = other->eval(x, date, type, rows);
+    out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " " + rows +
               " (same kernel, another device), as a fraction of peak";
     return out;
   }
@@ -378,6 +420,8 @@ void print_calibration(std::ostream& out, const Calibration& c) {
       curve += " [" + (date.empty() ? std::string("undated") : date) + "]";
       for (const auto& [x, e] : c) curve += strf(" %g:%.3f", x, e);
     }
+    const auto branch_rows = std::count_if(g.points.begin(), g.points.end(), [](const CalPoint& p) { return p.branch; });
+    if (g.upstream_only && branch_rows > 0) curve += strf(" (%d rows of PR branches left out: upstream rows exist)", static_cast<int>(branch_rows));
     out << strf("  %-12s %-7s %-24s %-6s %5zu %8.3f %8.3f %8.3f %s\n", g.device.c_str(), g.backend.c_str(), g.path.c_str(), g.kind.c_str(),
                 g.points.size(), g.median(), g.lo(), g.hi(), curve.c_str());
   }

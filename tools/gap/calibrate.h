@@ -7,10 +7,12 @@
 //   MUL_MAT_ID      x = n * n_used / n_mats    (tokens per expert: the expert batch)
 //   FLASH_ATTN_EXT  x = nb (queries)           flops = 4 * hsk * nh * nr * kv * nb
 //   elementwise     GB/s rows: fraction of the theoretical bandwidth (class "memory")
-// Points are grouped by (device, backend, path, kind) and, inside a group, by build date
-// (the build era): a curve is the median efficiency at each x, interpolated linearly in
-// log2(x) and clamped at the ends; a prediction uses the curve of the nearest build date. A
-// prediction multiplies it back by the target shape's wave factor.
+// Points are grouped by (device, backend, path, kind) and, inside a group, by weight type
+// and build date (the build era): a curve is the median efficiency at each x, interpolated
+// linearly in log2(x) and clamped at the ends; a prediction uses the curve of its weight
+// type at the nearest build date (the unpacking of each block type costs differently: on
+// one DGX Spark build, q8_0 / q4_K / q6_K MMQ reach 67 / 62 / 48 TFLOPS at the same shape),
+// else all types' rows. A prediction multiplies it back by the target shape's wave factor.
 // A curve stands only for its own regime: points at x <= 8 (ggml's vector kernels, mmvq /
 // mmvf, and the small-batch flash-attention kernels, which are bound by streaming the
 // weights or the KV cache) never stand for x > 8 (the tiled MMQ / BLAS / prompt kernels,
@@ -47,6 +49,8 @@ struct CalPoint {
   double x = 0, eff = 0;
   int line = 0;
   std::string build, source, date;
+  bool branch = false;  // an unmerged pull request's branch (is_branch_build)
+  std::string type;     // the weight type (type_a), lower case; "" for attention and memory
 };
 
 struct CalGroup {
@@ -55,12 +59,18 @@ struct CalGroup {
   std::map<double, double> curve;  // x -> median efficiency, all builds
   std::map<std::string, std::map<double, double>> era_curves;  // build date -> x -> median
   std::set<std::string> builds;
+  bool upstream_only = false;      // branch rows left out of the curves: upstream rows exist
   double at(double x) const;       // interpolated in log2(x), clamped, within x's regime
   bool covers(double x) const;     // some point lies in x's regime (x <= 8 or x > 8)
   // The curve of the build date nearest `date` (the latest dated one when `date` is "").
   double at(double x, const std::string& date) const;
   // x > 0: only build dates with points in x's regime.
   std::string nearest_date(const std::string& date, double x = 0) const;
+  // The efficiency at x for a weight type: the curve of that type's rows at their nearest
+  // build date; without rows of the type, the curve of all types and dates (one type's rows
+  // at one date do not make a build era for the others); with type "", at(x, date).
+  // `rows` says which rows answered.
+  double eval(double x, const std::string& date, const std::string& type, std::string& rows) const;
   double median() const, lo() const, hi() const;
 };
 
@@ -95,7 +105,7 @@ struct Calibration {
   // cls: the class the prediction's path issues (for scaling a neighbour's efficiency).
   // date: the run's build date; rows of the nearest build date are used (build era).
   CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
-                   double x, const std::string& date = "") const;
+                   double x, const std::string& date = "", const std::string& type = "") const;
 };
 
 // Rows whose device the database lacks, whose op has no kind, or whose path cannot be
@@ -105,6 +115,11 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows);
 // The document a source cell names: its first word, the URL or repository path, without
 // the annotation that follows ("https://.../pull/17906 (review by ...)" -> the URL).
 std::string source_document(const std::string& source);
+
+// A published run used an upstream build's kernels, not an unmerged pull request's: a row
+// whose build names a PR ("PR #123 branch") and neither "master" nor a fork's "base" stands
+// in for the curves only where its group has no upstream rows.
+bool is_branch_build(const std::string& build);
 
 // The kind of an op: "mm", "mm_id", "fa", "mem", or "" (not a kernel the model uses).
 std::string kernel_kind(const std::string& op);

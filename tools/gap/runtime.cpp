@@ -42,8 +42,9 @@ void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
 }
 
 // One GEMM-like kernel over `layers` layers.
-KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x, double wave, double layers) {
-  const CalLookup l = c.cal.lookup(c.dev, c.run.backend, p, kind, x, c.run.build.date);
+KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x, double wave, double layers,
+                 const std::string& type = "") {
+  const CalLookup l = c.cal.lookup(c.dev, c.run.backend, p, kind, x, c.run.build.date, type);
   k.path = p.name;
   k.cls = p.cls;
   k.how = l.how;
@@ -129,7 +130,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
-          add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units), layers));
+          add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units), layers,
+                         t.type));
         } else {
           const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family);
           const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
@@ -140,7 +142,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
           const double wave = gemv_rows(rows) ? 1.0 : wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n,
                                                              p.stream_k ? 1.0 : c.units / std::max(1.0, std::min(E, rows * used)));
-          add(sum, timed(c, k, p, "mm_id", x, wave, layers));
+          add(sum, timed(c, k, p, "mm_id", x, wave, layers, t.type));
         }
       }
       {  // attention
