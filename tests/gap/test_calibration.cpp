@@ -310,6 +310,17 @@ TEST(GapCapacity, RefusesAModelThatDoesNotFitAndSaysWhy) {
   EXPECT_TRUE(predict(big, m, run, none).ok);
 }
 
+TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
+  auto passes = [](const char* backend, const char* date, bool moe) {
+    return elementwise_fusion(backend, parse_build("", date), moe).passes_per_layer;
+  };
+  EXPECT_EQ(passes("cuda", "2025-06-01", false), 11);
+  EXPECT_EQ(passes("cuda", "2025-10-01", true), 11);       // 17 unfused, 6 fused away
+  EXPECT_EQ(passes("hip", "2025-10-01", true), passes("cuda", "2025-10-01", true));  // same ggml-cuda sources
+  EXPECT_EQ(passes("vulkan", "2025-06-01", false), 11);
+  EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);     // rms_norm+mul, twice per layer
+}
+
 TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
   const Database db = load_database(database_path());
   const DeviceSpec& spark = db.device("dgx-spark");

@@ -77,10 +77,18 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   // layer adds softmax/top-k/argsort/get_rows/weights/sum (6 more).
   Fusion f{11, 11, "unfused ggml graph"};
   if (moe) f.passes_per_layer += 6, f.launches_per_layer += 6;
-  if (backend == "cuda" && since(b, "2025-08-01", 6000)) {
+  // The HIP backend is ggml-cuda's sources compiled for AMD (ggml/src/ggml-hip builds
+  // ../ggml-cuda/*.cu), so it takes the same graph fusions on the same dates.
+  if ((backend == "cuda" || backend == "hip") && since(b, "2025-08-01", 6000)) {
     f.passes_per_layer -= 3, f.launches_per_layer -= 3;
-    f.why = "CUDA fuses rms_norm+mul and add chains";
+    f.why = "ggml-cuda (CUDA and HIP) fuses rms_norm+mul and add chains";
     if (moe && since(b, "2025-09-25", 6600)) f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+  }
+  // Vulkan fuses RMS_NORM+MUL since llama.cpp PR 14366 (merged before its fix, PR 14545 of
+  // 2025-07-05): the two norms of a layer each lose their separate multiply pass.
+  if (backend == "vulkan" && since(b, "2025-07-05", 5830)) {
+    f.passes_per_layer -= 2, f.launches_per_layer -= 2;
+    f.why = "Vulkan fuses rms_norm+mul (PR 14366)";
   }
   return f;
 }

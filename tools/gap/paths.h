@@ -51,9 +51,9 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
                            const std::string& family);
 
 // Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
-// the launches and DRAM passes of the elementwise ops of one layer. CUDA's fusions
-// (rms_norm+mul, add chains, top-k MoE softmax) landed through 2025 (dates approximate);
-// the other backends are taken as unfused.
+// the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions
+// (rms_norm+mul, add chains, top-k MoE softmax) landed through 2025 (dates approximate) and
+// apply to HIP too (the same sources); Vulkan fuses rms_norm+mul since July 2025.
 struct Fusion {
   double passes_per_layer = 0;  // activation-sized read+write passes
   double launches_per_layer = 0;
