@@ -2,9 +2,11 @@
 #include "validate.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "render.h"
@@ -55,6 +57,7 @@ std::string ValidateResult::summary() const {
 
 ValidateResult run_validate(const Database& db, const Calibration& cal, const std::vector<E2eRow>& rows, std::ostream& out) {
   ValidateResult v;
+  std::map<std::string, std::vector<double>> errors, hits;  // "device backend pp|tg" -> errors, within (1/0)
   out << strf("%-5s %-11s %-7s %-16s %-14s %-7s %-7s %5s %10s %10s %8s  %s\n", "line", "device", "backend", "build", "model", "quant",
               "test", "ub", "published", "predicted", "error", "status");
   for (const auto& r : rows) {
@@ -85,8 +88,22 @@ ValidateResult run_validate(const Database& db, const Calibration& cal, const st
     const double err = p.tok_per_s() / r.tok_s - 1;
     const bool ok = std::abs(err) <= 0.20;
     v.within += ok;
+    const std::string group = r.device + " " + r.backend + " " + r.test.substr(0, 2);
+    errors[group].push_back(err);
+    hits[group].push_back(ok ? 1 : 0);
     out << head << strf(" %10.1f %10.1f %+7.0f%%  %s, %s%s\n", r.tok_s, p.tok_per_s(), 100 * err, ok ? "within 20%" : "MISS",
                         p.main_path().c_str(), p.any_default ? ", some kernels at roofline defaults" : "");
+  }
+  out << "\nby device, backend and test:\n| device backend test | rows | within 20% | median error | range |\n| --- | --- | --- | --- | --- |\n";
+  for (auto& [group, e] : errors) {
+    std::vector<double> sorted = e;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t n = sorted.size();
+    const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    int within = 0;
+    for (double h : hits[group]) within += static_cast<int>(h);
+    out << strf("| %s | %zu | %d | %+.0f%% | %+.0f%% .. %+.0f%% |\n", group.c_str(), n, within, 100 * median, 100 * sorted.front(),
+                100 * sorted.back());
   }
   out << v.summary() << "\n";
   return v;
