@@ -149,14 +149,16 @@ TEST(GapCalibration, FallsBackToTheNearestBuildEraThenToTheRooflineDefaultAndSay
   const Database db = load_database(database_path());
   const DeviceSpec& strix = db.device("strix-halo");
   const Calibration cal = calibrate(db, planted_rows(strix, planted));
-  // A build before WMMA MMQ runs hip_mmq_dp4a: no rows of its own, so the WMMA rows stand in,
-  // rescaled to the dp4a peak.
-  const InstrPath old = instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant");
+  // A build before WMMA MMQ runs hip_mmq_dp4a below 64 tokens: no rows of its own, so the
+  // WMMA rows stand in (clamped at their smallest n, 64), rescaled to the dp4a peak.
+  const InstrPath old = instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant", 32);
   EXPECT_EQ(old.name, "hip_mmq_dp4a");
-  const CalLookup l = cal.lookup(strix, "hip", old, "mm", 512, "2025-08-01");
+  const CalLookup l = cal.lookup(strix, "hip", old, "mm", 32, "2025-08-01");
   EXPECT_FALSE(l.calibrated);
   EXPECT_NE(l.how.find("nearest build era"), std::string::npos) << l.how;
-  EXPECT_NEAR(l.eff, planted(512) * strix.peak_ops("int8_mma") / strix.peak_ops("int8_dot"), 1e-3);
+  EXPECT_NEAR(l.eff, planted(64) * strix.peak_ops("int8_mma") / strix.peak_ops("int8_dot"), 0.01 * planted(64));
+  // From 64 tokens that build dequantized to f16 for hipBLAS instead.
+  EXPECT_EQ(instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant", 512).name, "hip_blas_f16");
   // Vulkan on the same box has no rows at all: the database's default, labelled.
   const InstrPath vk = instruction_path(strix, "vulkan", parse_build("", "2026-01-01"), "mm", "quant");
   const CalLookup d = cal.lookup(strix, "vulkan", vk, "mm", 512, "2026-01-01");
@@ -331,7 +333,8 @@ TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
   EXPECT_EQ(path(spark, "cuda", "2026-01-15", "fp4"), "cuda_mmq_mxfp4_mma");
   EXPECT_EQ(path(spark, "cuda", "2026-01-15", "quant"), "cuda_mmq_int8");
   EXPECT_EQ(path(db.device("h100-sxm"), "cuda", "2026-01-15", "fp4"), "cuda_mmq_int8");  // no FP4 MMA on sm_90
-  EXPECT_EQ(path(db.device("rtx-4090"), "cuda", "2024-05-01", "quant"), "cuda_mmq_dp4a");
+  EXPECT_EQ(instruction_path(db.device("rtx-4090"), "cuda", parse_build("", "2024-05-01"), "mm", "quant", 32).name, "cuda_mmq_dp4a");
+  EXPECT_EQ(path(db.device("rtx-4090"), "cuda", "2024-05-01", "quant"), "cuda_blas_f16");  // 512 tokens: cuBLAS
   EXPECT_EQ(path(db.device("strix-halo"), "vulkan", "2025-08-01", "quant"), "vulkan_mul_mm_coopmat");
   EXPECT_THROW(path(db.device("strix-halo"), "cuda", "2025-08-01", "quant"), Error);
   EXPECT_EQ(parse_build("llama.cpp b6918 (2f68ce7cf)", "").number, 6918);

@@ -272,7 +272,11 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         const std::string type = kind == "fa" ? "f16" : r.p.count("type_a") ? r.p.at("type_a") : "";
         if (kind != "fa") weight_type = type;
         const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
-        const InstrPath path = instruction_path(dev, r.backend, build, kind, family);
+        // The token count that decides between MMQ and BLAS (paths.h): n, or the expert batch.
+        const double tokens = kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
+                                                    static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
+                                              : static_cast<double>(r.num("n", 512));
+        const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens);
         path_name = path.name;
         cls = path.cls;
         path_family = path.family;

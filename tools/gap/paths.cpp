@@ -19,11 +19,26 @@ bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) =
 bool rdna3(const DeviceSpec& d) { return d.arch.rfind("gfx11", 0) == 0; }
 bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
 
-InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family) {
+// ggml-cuda's ggml_cuda_should_use_mmq (mmq.cu): where MMQ has no int8 matrix-unit path but
+// the GPU has f16 matrix units, a GEMM of MMQ_DP4A_MAX_BATCH_SIZE (64) tokens or more is
+// dequantized to f16 and run by the BLAS library instead (NVIDIA Volta+: `ne11 <
+// MMQ_DP4A_MAX_BATCH_SIZE`; AMD RDNA3: `cc < GGML_CUDA_CC_RDNA3 || ne11 <
+// MMQ_DP4A_MAX_BATCH_SIZE`). MUL_MAT_ID outside the batched MMQ path runs one GEMM per
+// expert, so its token count is the expert batch.
+bool blas_instead_of_dp4a(double tokens) { return tokens >= 64; }
+
+InstrPath blas_path(const std::string& backend, const char* why) {
+  return {backend + "_blas_f16", "f16_mma_f32acc", 128, 128, why, "float"};
+}
+
+InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family, double tokens) {
   if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
     return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
-  if (!since(b, "2024-06-10", 3130))
+  if (!since(b, "2024-06-10", 3130)) {
+    if (blas_instead_of_dp4a(tokens))
+      return blas_path("cuda", "before tensor-core MMQ (PR 7676), 64+ tokens: dequantized to f16 for cuBLAS (ggml_cuda_should_use_mmq)");
     return {"cuda_mmq_dp4a", "int8_dot", 64, 128, "MMQ on dp4a before tensor-core MMQ (PR 7676, June 2024)"};
+  }
   return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
 }
 
@@ -41,7 +56,7 @@ BuildRef parse_build(const std::string& build, const std::string& date) {
 }
 
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b, const std::string& kind,
-                           const std::string& family) {
+                           const std::string& family, double tokens) {
   if (backend == "cuda" && dev.api != "cuda") throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
   if (backend == "hip" && dev.api != "hip") throw Error("gap", "backend", dev.key + " is not an AMD GPU: no hip backend");
   if (backend != "cuda" && backend != "hip" && backend != "vulkan")
@@ -58,13 +73,15 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
     return p;
   }
   if (backend == "cuda") {
-    p = instruction_path_cuda(dev, b, family);
+    p = instruction_path_cuda(dev, b, family, tokens);
     p.stream_k = true;
     return p;
   }
   if (backend == "hip") {
     if (rdna3(dev) && since(b, "2025-12-01", 7230))
       return {"hip_mmq_wmma", "int8_mma", 128, 128, "MMQ with WMMA iu8 on RDNA3 since PR 17576 (late Nov 2025)"};
+    if (rdna3(dev) && blas_instead_of_dp4a(tokens))
+      return blas_path("hip", "RDNA3 before WMMA MMQ (PR 17576), 64+ tokens: dequantized to f16 for hipBLAS (ggml_cuda_should_use_mmq)");
     return {"hip_mmq_dp4a", "int8_dot", 64, 128, "MMQ on int8 dot products (no WMMA on RDNA3 before PR 17576)"};
   }
   if (has_coopmat(dev)) return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128, "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};

@@ -3,12 +3,14 @@
 // a function of (backend, device arch, build date), each switch dated by the pull request
 // that introduced it:
 //   CUDA  MMQ: int8 dot products (dp4a) until llama.cpp PR 7676 ("CUDA: use tensor cores
-//         for MMQ", opened 2024-05-31, merged June 2024), then int8 mma.sync on q8_1
+//         for MMQ", opened 2024-05-31, merged June 2024), for fewer than 64 tokens only
+//         (more went to cuBLAS as f16, ggml_cuda_should_use_mmq), then int8 mma.sync on q8_1
 //         activations for every block type, MXFP4 included;
 //         native block-scaled FP4 MMA for MXFP4 on Blackwell sm_12x since llama.cpp PR
 //         17906 ("CUDA: experimental native mxfp4 support for blackwell", Dec 2025).
 //   HIP   MMQ on RDNA3/3.5: int8 dot products (v_dot4) until PR 17576 ("HIP: enable
-//         WMMA-MMQ INT kernels for RDNA 3", opened 2025-11-28), WMMA iu8 after.
+//         WMMA-MMQ INT kernels for RDNA 3", opened 2025-11-28), for fewer than 64 tokens
+//         only (more went to hipBLAS as f16, as on CUDA), WMMA iu8 after.
 //   Vulkan mul_mm with KHR_cooperative_matrix (f16 operands) where the driver offers it
 //         (RADV on RDNA3, NVIDIA), else the scalar shader; q4_0/q8_0-class types may take
 //         the integer-dot mul_mmq shader (assumed here for devices without coopmat).
@@ -47,8 +49,11 @@ struct InstrPath {
 // kind: "mm" (prompt GEMM), "mm_id" (MoE expert GEMM), "fa" (flash attention).
 // family: GgmlType::family of the weight ("quant", "mxfp4", "float"). Throws xk::Error
 // when the backend cannot run on the device (e.g. hip on an NVIDIA GPU).
+// tokens: the GEMM's token count (the expert batch for "mm_id"): before the int8 matrix
+// paths (CUDA PR 7676, HIP RDNA3 PR 17576) ggml sends 64 tokens or more to the BLAS library
+// as f16 instead of the dp4a MMQ.
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build, const std::string& kind,
-                           const std::string& family);
+                           const std::string& family, double tokens = 512);
 
 // Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
 // the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions

@@ -126,17 +126,17 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         k.name = t.role;
         k.launches = 1;
         if (!t.is_expert()) {
-          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm", type.family);
+          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm", type.family, rows);
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
           add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units), layers,
                          t.type));
         } else {
-          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family);
           const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
           const double hit = E * (1 - std::pow(1 - used / E, rows));
           const double x = rows * used / E;
+          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family, x);
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
           k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
