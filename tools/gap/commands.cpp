@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "render.h"
+#include "validate.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -69,6 +70,7 @@ std::vector<std::string> split_list(const std::string& s) {
 }  // namespace
 
 int run_explain(const ExplainArgs& args, std::ostream& out) {
+  if (args.runtime()) return run_explain_runtime(args, out);
   if (args.devices.size() < 2) throw Error("explain", "devices", "name at least two devices, e.g. dgx-spark,strix-halo");
   const auto t0 = std::chrono::steady_clock::now();
   const Database db = load_database(database_path());
@@ -133,6 +135,7 @@ int run_compare(const CompareArgs& args, std::ostream& out) {
 }
 
 void add_commands(CLI::App& app) {
+  add_validate_commands(app);
   auto ex = std::make_shared<ExplainArgs>();
   auto ex_devices = std::make_shared<std::string>("dgx-spark,strix-halo");
   CLI::App* e = app.add_subcommand("explain", "Where the prompt-processing gap between devices comes from, kernel by kernel");
@@ -144,8 +147,21 @@ void add_commands(CLI::App& app) {
   e->add_option("--bench-device", ex->bench_device, "Bench device name inside that file (default: the most frequent)");
   e->add_option("--bench-as", ex->bench_as, "Database device the bench file measured (default: cpu-ref -> this-cpu)");
   e->add_option("--json", ex->json_out, "Also write the estimates, decomposition and scenarios as JSON");
-  e->callback([ex, ex_devices] {
+  auto ex_backends = std::make_shared<std::string>(), ex_dates = std::make_shared<std::string>(), ex_builds = std::make_shared<std::string>();
+  e->add_option("--gguf", ex->gguf, "Runtime model: the model from this GGUF file's header (no weights needed)");
+  e->add_flag("--answer", ex->answer, "Runtime model: decompose the article's ~1,723 vs ~340 tok/s (README 'Explaining the gap')");
+  e->add_option("--backends", *ex_backends, "Runtime model: backend per device, comma-separated (cuda, hip, vulkan)");
+  e->add_option("--dates", *ex_dates, "Runtime model: llama.cpp build date per device, comma-separated (YYYY-MM-DD)");
+  e->add_option("--builds", *ex_builds, "Runtime model: llama.cpp build per device, comma-separated (b6918)");
+  e->add_option("--test", ex->test, "Runtime model: llama-bench test (pp512, pp2048, tg128)")->capture_default_str();
+  e->add_option("--ubatch", ex->ubatch, "Runtime model: llama-bench -ub")->capture_default_str();
+  e->add_option("--quant", ex->quant, "Runtime model: llama.cpp file type of a preset (Q4_0, Q4_K_M, MXFP4 ...)")->capture_default_str();
+  e->add_option("--kernels", ex->kernels, "Runtime model: kernel rows for the calibration (default tools/measurements/kernels.csv)");
+  e->callback([ex, ex_devices, ex_backends, ex_dates, ex_builds] {
     ex->devices = split_list(*ex_devices);
+    ex->backends = split_list(*ex_backends);
+    ex->dates = split_list(*ex_dates);
+    ex->builds = split_list(*ex_builds);
     run_explain(*ex, std::cout);
   });
 

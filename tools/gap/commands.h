@@ -24,8 +24,20 @@ struct ExplainArgs {
   std::string bench_device;  // bench device name in it (default: the most frequent)
   std::string bench_as;      // database device the bench file measured (default: inferred)
   std::string json_out;      // optional: write the estimates and decomposition as JSON
+  // Runtime mode (the calibrated llama.cpp model, runtime.h): on when any of these is set.
+  std::string gguf;                   // model from this GGUF header instead of a preset
+  bool answer = false;                // the "~1,723 vs ~340" decomposition (README)
+  std::vector<std::string> backends;  // one per device (default: its api)
+  std::vector<std::string> dates;     // build date per device (YYYY-MM-DD; default today's rules)
+  std::vector<std::string> builds;    // build text per device ("llama.cpp b6918")
+  std::string test = "pp512";
+  int64_t ubatch = 512;
+  std::string quant = "Q4_0";         // llama.cpp file type for a preset model
+  std::string kernels;                // kernel rows for the calibration (default: the database's)
+  bool runtime() const { return !gguf.empty() || answer || !backends.empty() || !dates.empty(); }
 };
 int run_explain(const ExplainArgs& args, std::ostream& out);
+int run_explain_runtime(const ExplainArgs& args, std::ostream& out);
 
 struct CompareArgs {
   std::string a, b;                   // two `xk bench --json` files (A = reference)

@@ -13,6 +13,10 @@
 #include "tools/xk/bench_report.h"
 #include "tools/xk/commands.h"
 #include "xk/error.h"
+#if XK_WITH_GAP
+#include "tools/gap/gguf.h"
+#include "tools/gap/model_desc.h"
+#endif
 
 namespace xk::tool {
 
@@ -20,11 +24,36 @@ namespace {
 
 struct BenchArgs {
   std::vector<std::string> devices;
-  std::string set = "small", model, workload, format, act, variant, json, filter, op = "all", shape;
+  std::string set = "small", model, workload, format, act, variant, json, filter, op = "all", shape, gguf;
   bool all_variants = false, quiet = false;
   double min_time = 0.2;
   int64_t iterations = 0;
 };
+
+#if XK_WITH_GAP
+// --gguf: one custom matmul per weight matrix of the file's layers, at pp512 (M = 512 tokens;
+// a MoE expert matrix at its expert batch 512 x used / experts), in the xkern format closest
+// to its GGUF type (K-quants and other 4-5 bit types -> q4_0, 6-8 bit -> q8_0).
+struct GgufCase {
+  std::vector<int64_t> shape;
+  std::string format;
+};
+std::vector<GgufCase> gguf_cases(const std::string& path) {
+  const gap::ModelDesc m = gap::model_from_gguf(gap::read_gguf(path));
+  std::vector<GgufCase> out;
+  for (const auto& t : m.tensors) {
+    const gap::GgmlType& type = gap::ggml_type_by_name(t.type);
+    if (std::string(type.family) == "float") continue;  // no f16-weight matmul in the suite
+    const std::string format = t.type == "mxfp4" ? "mxfp4" : type.bits() <= 5.5 ? "q4_0" : "q8_0";
+    const int64_t tokens = t.is_expert() ? std::max<int64_t>(1, 512 * m.experts_used / t.experts) : 512;
+    GgufCase c{{tokens, t.n, t.k}, format};
+    bool seen = false;
+    for (const auto& o : out) seen = seen || (o.shape == c.shape && o.format == c.format);
+    if (!seen) out.push_back(c);
+  }
+  return out;
+}
+#endif
 
 void run_bench(const BenchArgs& a) {
   bench::SetOptions set;
@@ -60,6 +89,21 @@ void run_bench(const BenchArgs& a) {
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;  // --device given twice
     seen.push_back(name);
     Device& dev = session.open(name);
+    if (!a.gguf.empty()) {
+#if XK_WITH_GAP
+      for (const auto& g : gguf_cases(a.gguf)) {
+        bench::SetOptions one = set;
+        one.set = "custom";
+        one.shape = g.shape;
+        one.format = g.format;
+        for (const auto& c : bench::matmul_cases(dev, one))
+          if (keep(c.name)) session.add(dev, c), ++total;
+      }
+      continue;
+#else
+      throw Error("bench", "gguf", "this xk was built without tools/gap, which reads GGUF headers");
+#endif
+    }
     if (a.op != "attention")
       for (const auto& c : bench::matmul_cases(dev, set))
         if (keep(c.name)) session.add(dev, c), ++total;
@@ -112,6 +156,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--iterations", a->iterations, "Fixed number of timed calls per benchmark (overrides --min-time)");
   cmd->add_option("--json", a->json, "Also write Google Benchmark JSON to this file");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress lines on stderr");
+  cmd->add_option("--gguf", a->gguf, "Benchmark the weight matrices of this GGUF file's layers at pp512 (header only, no weights)");
   cmd->callback([a] {
     if ((!a->model.empty() || !a->workload.empty()) && a->set == "small") a->set = "models";
     run_bench(*a);

@@ -1,0 +1,369 @@
+// The measurement parsers on real output samples (tools/measurements/raw), calibration
+// recovering planted efficiencies, the capacity check, and the runtime model's paths.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "gap/calibrate.h"
+#include "gap/measurements.h"
+#include "gap/runtime.h"
+#include "gap/validate.h"
+#include "xk/error.h"
+
+namespace xk::gap {
+namespace {
+
+std::string raw(const std::string& name) { return read_text_file(std::string(XK_SOURCE_DIR) + "/tools/measurements/raw/" + name); }
+
+TEST(GapParsers, TestBackendOpsPerfTextGivesOpParamsRateAndBackend) {
+  KernelRow ctx;
+  ctx.device = "strix-halo";
+  ctx.backend = "hip";
+  const auto rows = parse_backend_ops_perf(raw("test-backend-ops-perf-hip-strix.txt"), ctx);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].op, "MUL_MAT");
+  EXPECT_EQ(rows[0].params, "type_a=f16,type_b=f32,m=16416,n=1,k=128,bs=[8,1],nr=[4,1],per=[0,2,1,3],v=0");
+  EXPECT_EQ(rows[0].p.at("bs"), "[8,1]");  // brackets keep their commas
+  EXPECT_EQ(rows[0].num("m"), 16416);
+  EXPECT_DOUBLE_EQ(rows[0].value, 13.54);
+  EXPECT_EQ(rows[0].unit, "GFLOPS");
+  EXPECT_NE(rows[0].notes.find("ROCm0"), std::string::npos);
+  EXPECT_EQ(rows[0].device, "strix-halo");
+}
+
+TEST(GapParsers, PerfTextWithFlashAttentionNr23Parses) {
+  const auto rows = parse_backend_ops_perf(raw("test-backend-ops-perf-vulkan-fa-5090.txt"), KernelRow{});
+  ASSERT_GE(rows.size(), 5u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.op, "FLASH_ATTN_EXT");
+    EXPECT_EQ(r.p.at("nr23"), "[8,1]");
+    EXPECT_EQ(r.num("kv"), 7680);
+  }
+  EXPECT_DOUBLE_EQ(rows[0].value, 747.72);
+  EXPECT_EQ(rows[0].unit, "GFLOPS");
+}
+
+TEST(GapParsers, LlamaBenchMarkdownGivesModelQuantTestUbatchAndBuild) {
+  E2eRow ctx;
+  ctx.device = "dgx-spark";
+  const auto rows = parse_llama_bench_markdown(raw("llama-bench-md-spark.txt"), ctx);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0].model, "gpt-oss-120b");
+  EXPECT_EQ(rows[0].quant, "MXFP4");
+  EXPECT_EQ(rows[0].test, "pp2048");
+  EXPECT_EQ(rows[0].ubatch, 2048);
+  EXPECT_DOUBLE_EQ(rows[0].tok_s, 1937.54);
+  EXPECT_EQ(rows[0].build, "llama.cpp b6918");
+  EXPECT_EQ(rows[0].backend, "cuda");
+  EXPECT_EQ(rows[0].flags, "fa=1");
+  EXPECT_EQ(rows[2].test, "pp2048 @ d4096");  // depth runs are kept, and refused by the model
+  const auto radv = parse_llama_bench_markdown(raw("llama-bench-md-strix-radv.txt"), E2eRow{});
+  ASSERT_EQ(radv.size(), 2u);
+  EXPECT_EQ(radv[0].backend, "vulkan");
+  EXPECT_EQ(radv[0].build, "llama.cpp b9187");
+  EXPECT_DOUBLE_EQ(radv[0].tok_s, 719.91);
+  const auto rocm = parse_llama_bench_markdown(raw("llama-bench-md-strix-rocm.txt"), E2eRow{});
+  ASSERT_EQ(rocm.size(), 2u);
+  EXPECT_EQ(rocm[0].backend, "hip");  // llama-bench prints ROCm
+  EXPECT_EQ(rocm[1].test, "tg128");
+}
+
+TEST(GapParsers, LlamaBenchJsonlTakesTheModelFromTheFileNameWhenTheSizeIsMissing) {
+  const auto rows = parse_llama_bench_json(raw("llama-bench-jsonl-strix.txt"), E2eRow{});
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[0].model, "gpt-oss-120b");  // model_type is "gpt-oss ?B F16"
+  EXPECT_EQ(rows[0].quant, "F16");
+  EXPECT_EQ(rows[0].backend, "hip");
+  EXPECT_EQ(rows[0].build, "llama.cpp b6097");
+  EXPECT_EQ(rows[0].test, "pp512");
+  EXPECT_EQ(rows[0].date, "2025-08-06");
+  EXPECT_NEAR(rows[0].tok_s, 349.57653, 1e-6);
+  EXPECT_EQ(rows[0].flags, "fa=0");
+  EXPECT_THROW(parse_llama_bench_json("{not json", E2eRow{}), Error);
+}
+
+TEST(GapParsers, TheProjectsCsvFilesParseAndBadCellsNameTheirLine) {
+  const std::string dir = std::string(XK_SOURCE_DIR) + "/tools/measurements/";
+  EXPECT_GE(read_kernel_csv(dir + "kernels.csv").size(), 40u);
+  EXPECT_GE(read_e2e_csv(dir + "e2e.csv").size(), 30u);
+  const CsvTable t = parse_csv("device,backend,build,model,quant,test,tok_s\nx,cuda,\"b1, b2\",m,Q4_0,pp512,fast\n");
+  EXPECT_EQ(t.get(0, "build"), "b1, b2");
+  try {
+    e2e_rows_from_csv(t, "t.csv");
+    FAIL() << "a non-number tok_s must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("t.csv line 2"), std::string::npos) << e.what();
+  }
+}
+
+// Synthetic MUL_MAT rows on strix-halo / hip at a build with WMMA MMQ, whose achieved rate is
+// planted = eff(n) x peak x wave factor of the shape (what a real kernel at that efficiency
+// would print), with +-3% noise around it.
+std::vector<KernelRow> planted_rows(const DeviceSpec& dev, double (*eff)(double)) {
+  std::vector<KernelRow> rows;
+  int line = 2;
+  for (double n : {64.0, 128.0, 256.0, 512.0})
+    for (double noise : {0.97, 1.0, 1.03}) {
+      KernelRow r;
+      r.device = "strix-halo";
+      r.backend = "hip";
+      r.build = "llama.cpp b7500";
+      r.date = "2026-01-01";
+      r.op = "MUL_MAT";
+      r.params = "type_a=q4_0,type_b=f32,m=4096,n=" + std::to_string(static_cast<int>(n)) + ",k=4096,bs=[1,1],nr=[1,1]";
+      r.p = parse_params(r.params);
+      const double wave = wave_factor(n, 4096, 128, 128, dev.units.at("cu_count").value);
+      r.value = eff(n) * noise * dev.peak_ops("int8_mma") * wave / 1e12;
+      r.unit = "TFLOPS";
+      r.line = line++;
+      rows.push_back(r);
+    }
+  return rows;
+}
+
+double planted(double n) { return 0.1 + 0.3 * std::log2(n / 32) / 4; }  // 0.175 at 64 .. 0.4 at 512
+
+TEST(GapCalibration, RecoversPlantedEfficienciesAndInterpolatesBetweenThem) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  const Calibration cal = calibrate(db, planted_rows(strix, planted));
+  ASSERT_EQ(cal.groups.size(), 1u);
+  const CalGroup& g = cal.groups.begin()->second;
+  EXPECT_EQ(g.path, "hip_mmq_wmma");
+  EXPECT_EQ(g.points.size(), 12u);
+  const InstrPath path = instruction_path(strix, "hip", parse_build("b7500", "2026-01-01"), "mm", "quant");
+  for (double n : {64.0, 128.0, 256.0, 512.0, 90.0, 300.0}) {
+    const CalLookup l = cal.lookup(strix, "hip", path, "mm", n, "2026-01-01");
+    EXPECT_TRUE(l.calibrated);
+    EXPECT_NEAR(l.eff, planted(n), 0.01 * planted(n) + 1e-3) << "n=" << n;
+  }
+  // Outside the measured range the curve is clamped, not extrapolated.
+  EXPECT_NEAR(cal.lookup(strix, "hip", path, "mm", 4096, "2026-01-01").eff, planted(512), 0.005);
+  std::ostringstream out;
+  print_calibration(out, cal);
+  EXPECT_NE(out.str().find("hip_mmq_wmma"), std::string::npos);
+}
+
+TEST(GapCalibration, FallsBackToTheNearestBuildEraThenToTheRooflineDefaultAndSaysSo) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  const Calibration cal = calibrate(db, planted_rows(strix, planted));
+  // A build before WMMA MMQ runs hip_mmq_dp4a below 64 tokens: no rows of its own, so the
+  // WMMA rows stand in (clamped at their smallest n, 64), rescaled to the dp4a peak.
+  const InstrPath old = instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant", 32);
+  EXPECT_EQ(old.name, "hip_mmq_dp4a");
+  const CalLookup l = cal.lookup(strix, "hip", old, "mm", 32, "2025-08-01");
+  EXPECT_FALSE(l.calibrated);
+  EXPECT_NE(l.how.find("nearest build era"), std::string::npos) << l.how;
+  EXPECT_NEAR(l.eff, planted(64) * strix.peak_ops("int8_mma") / strix.peak_ops("int8_dot"), 0.01 * planted(64));
+  // From 64 tokens that build dequantized to f16 for hipBLAS instead.
+  EXPECT_EQ(instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant", 512).name, "hip_blas_f16");
+  // Vulkan on the same box has no rows at all: the database's default, labelled.
+  const InstrPath vk = instruction_path(strix, "vulkan", parse_build("", "2026-01-01"), "mm", "quant");
+  const CalLookup d = cal.lookup(strix, "vulkan", vk, "mm", 512, "2026-01-01");
+  EXPECT_TRUE(d.fallback_default);
+  EXPECT_NE(d.how.find("roofline default"), std::string::npos);
+}
+
+TEST(GapCalibration, ACurveStandsOnlyForItsOwnRegime) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  const Calibration cal = calibrate(db, planted_rows(strix, planted));  // n = 64 .. 512 only
+  const InstrPath path = instruction_path(strix, "hip", parse_build("b7500", "2026-01-01"), "mm", "quant");
+  EXPECT_TRUE(cal.lookup(strix, "hip", path, "mm", 16, "2026-01-01").calibrated);
+  // A single token runs ggml's vector kernel: the tiled kernel's rows do not stand for it.
+  const CalLookup one = cal.lookup(strix, "hip", path, "mm", 1, "2026-01-01");
+  EXPECT_FALSE(one.calibrated);
+  EXPECT_TRUE(one.fallback_default) << one.how;
+  // And the reverse: rows of 2 tokens do not stand for a 512-token prompt.
+  auto small = planted_rows(strix, planted);
+  for (auto& r : small) {
+    r.params = "type_a=q4_0,type_b=f32,m=4096,n=2,k=4096,bs=[1,1],nr=[1,1]";
+    r.p = parse_params(r.params);
+  }
+  const Calibration gemv = calibrate(db, small);
+  EXPECT_TRUE(gemv.lookup(strix, "hip", path, "mm", 2, "2026-01-01").calibrated);
+  EXPECT_FALSE(gemv.lookup(strix, "hip", path, "mm", 512, "2026-01-01").calibrated);
+}
+
+TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto rows = planted_rows(strix, planted);
+  auto geomean = [&](const std::string& backend, const std::string& build, double us) {
+    KernelRow r;
+    r.device = "strix-halo";
+    r.backend = backend;
+    r.build = build;
+    r.date = "2026-01-01";
+    r.op = "MUL_MAT";
+    r.params = "geomean(MUL_MAT perf cases,type_a=q4_0)";
+    r.value = us;
+    r.unit = "us (geomean)";
+    r.source = "https://example.org/pull/2 (description)";
+    r.line = 90 + static_cast<int>(rows.size());
+    rows.push_back(r);
+  };
+  geomean("hip", "llama.cpp master", 100);
+  geomean("vulkan", "llama.cpp master", 200);  // vulkan takes twice as long: half the rate
+  geomean("vulkan", "llama.cpp PR branch", 50);  // a branch is not what a published run used
+  const Calibration cal = calibrate(db, rows);
+  ASSERT_EQ(cal.ratios.size(), 2u);  // hip -> vulkan and vulkan -> hip
+  const InstrPath vk = instruction_path(strix, "vulkan", parse_build("", "2026-01-01"), "mm", "quant");
+  const CalLookup l = cal.lookup(strix, "vulkan", vk, "mm", 512, "2026-01-01");
+  EXPECT_FALSE(l.fallback_default);
+  EXPECT_NE(l.how.find("time ratio"), std::string::npos) << l.how;
+  EXPECT_NEAR(l.eff, planted(512) * strix.peak_ops("int8_mma") / strix.peak_ops(vk.cls) * 0.5, 1e-3);
+  bool branch_skipped = false;
+  for (const auto& s : cal.skipped) branch_skipped = branch_skipped || s.why.find("branch build") != std::string::npos;
+  EXPECT_TRUE(branch_skipped);
+}
+
+TEST(GapCalibration, CurvesFollowTheWeightTypeAndLeaveBranchBuildsOut) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto rows = planted_rows(strix, planted);  // q4_0, upstream
+  const size_t n = rows.size();
+  for (size_t i = 0; i < n; ++i) {
+    KernelRow q6 = rows[i];  // q6_K at half the rate, upstream
+    q6.params.replace(q6.params.find("q4_0"), 4, "q6_K");
+    q6.p = parse_params(q6.params);
+    q6.value /= 2;
+    q6.line += 100;
+    rows.push_back(q6);
+    KernelRow branch = rows[i];  // an unmerged branch, twice as fast
+    branch.build = "llama.cpp PR #999 branch";
+    branch.value *= 2;
+    branch.line += 200;
+    rows.push_back(branch);
+  }
+  const Calibration cal = calibrate(db, rows);
+  const InstrPath path = instruction_path(strix, "hip", parse_build("b7500", "2026-01-01"), "mm", "quant");
+  const CalLookup q4 = cal.lookup(strix, "hip", path, "mm", 512, "2026-01-01", "q4_0");
+  EXPECT_NEAR(q4.eff, planted(512), 0.01 * planted(512)) << q4.how;
+  EXPECT_NE(q4.how.find("q4_0 rows"), std::string::npos) << q4.how;
+  const CalLookup q6 = cal.lookup(strix, "hip", path, "mm", 512, "2026-01-01", "Q6_K");
+  EXPECT_NEAR(q6.eff, planted(512) / 2, 0.01 * planted(512)) << q6.how;
+  // A type without rows takes all types' rows, and says so.
+  const CalLookup q8 = cal.lookup(strix, "hip", path, "mm", 512, "2026-01-01", "q8_0");
+  EXPECT_NE(q8.how.find("none of q8_0"), std::string::npos) << q8.how;
+  EXPECT_GT(q8.eff, planted(512) / 2 * 0.97);
+  EXPECT_LT(q8.eff, planted(512) * 1.03);
+  EXPECT_TRUE(is_branch_build("llama.cpp PR #999 branch"));
+  EXPECT_FALSE(is_branch_build("llama.cpp master before PR #999"));
+}
+
+TEST(GapValidate, ExcludesRowsFromADocumentThatGaveKernelRowsAndEndsWithOneSummaryLine) {
+  const Database db = load_database(database_path());
+  auto rows = planted_rows(db.device("strix-halo"), planted);
+  for (auto& r : rows) r.source = "https://example.org/pull/1 (table in the description)";
+  const Calibration cal = calibrate(db, rows);
+  const CsvTable t = parse_csv(
+      "device,backend,build,model,quant,test,ubatch,tok_s,source,date\n"
+      "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/pull/1 (llama-bench),2026-01-01\n"
+      "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/other,2026-01-01\n"
+      "strix-halo,hip,b7500,no-such-model,Q4_0,pp512,512,1000,https://example.org/other,2026-01-01\n");
+  std::ostringstream out;
+  const ValidateResult v = run_validate(db, cal, e2e_rows_from_csv(t, "t.csv"), out);
+  EXPECT_EQ(v.calibrated_excluded, 1);
+  EXPECT_EQ(v.not_expressible, 1);
+  EXPECT_EQ(v.predicted, 1);
+  const std::string text = out.str();
+  const std::string last = text.substr(text.rfind("validated:"));
+  EXPECT_EQ(last, "validated: " + std::to_string(v.within) +
+                      " of 1 rows within 20% (1 rows used in calibration excluded, 1 rows not expressible)\n");
+  EXPECT_NE(text.find("unknown model 'no-such-model'"), std::string::npos) << text;
+}
+
+TEST(GapCalibration, SkipsRowsItCannotPlaceWithAReason) {
+  const Database db = load_database(database_path());
+  KernelRow r;
+  r.device = "no-such-gpu";
+  r.backend = "cuda";
+  r.op = "MUL_MAT";
+  r.params = "type_a=q4_0,m=1,n=1,k=1";
+  r.p = parse_params(r.params);
+  r.value = 1;
+  r.unit = "TFLOPS";
+  r.line = 7;
+  const Calibration c = calibrate(db, {r});
+  ASSERT_EQ(c.skipped.size(), 1u);
+  EXPECT_EQ(c.skipped[0].line, 7);
+  EXPECT_NE(c.skipped[0].why.find("no-such-gpu"), std::string::npos);
+}
+
+TEST(GapCapacity, RefusesAModelThatDoesNotFitAndSaysWhy) {
+  Database db = load_database(database_path());
+  const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");
+  EXPECT_NEAR(m.weight_bytes() / 1e9, 63.4, 2.0);  // llama-bench prints 59.02 GiB = 63.4 GB
+  RunConfig run;
+  run.backend = "cuda";
+  run.test = "pp512";
+  const Calibration none;
+  const Prediction p = predict(db.device("rtx-5090"), m, run, none);
+  EXPECT_FALSE(p.ok);
+  EXPECT_NE(p.refused.find("does not fit"), std::string::npos) << p.refused;
+  EXPECT_NE(p.refused.find("32 GB"), std::string::npos) << p.refused;
+  EXPECT_TRUE(predict(db.device("dgx-spark"), m, run, none).ok);
+  // The refusal comes from the capacity figure: give the 5090 more memory and it predicts.
+  DeviceSpec big = db.device("rtx-5090");
+  big.memory["capacity"].value = 200;
+  EXPECT_TRUE(predict(big, m, run, none).ok);
+}
+
+TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
+  auto passes = [](const char* backend, const char* date, bool moe) {
+    return elementwise_fusion(backend, parse_build("", date), moe).passes_per_layer;
+  };
+  EXPECT_EQ(passes("cuda", "2025-06-01", false), 11);
+  EXPECT_EQ(passes("cuda", "2025-10-01", true), 11);       // 17 unfused, 6 fused away
+  EXPECT_EQ(passes("hip", "2025-10-01", true), passes("cuda", "2025-10-01", true));  // same ggml-cuda sources
+  EXPECT_EQ(passes("vulkan", "2025-06-01", false), 11);
+  EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);     // rms_norm+mul, twice per layer
+}
+
+TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& spark = db.device("dgx-spark");
+  auto path = [&](const DeviceSpec& d, const char* backend, const char* date, const char* family) {
+    return instruction_path(d, backend, parse_build("", date), "mm", family).name;
+  };
+  EXPECT_EQ(path(spark, "cuda", "2025-10-15", "fp4"), "cuda_mmq_int8");  // MXFP4 before PR 17906
+  EXPECT_EQ(path(spark, "cuda", "2026-01-15", "fp4"), "cuda_mmq_mxfp4_mma");
+  EXPECT_EQ(path(spark, "cuda", "2026-01-15", "quant"), "cuda_mmq_int8");
+  EXPECT_EQ(path(db.device("h100-sxm"), "cuda", "2026-01-15", "fp4"), "cuda_mmq_int8");  // no FP4 MMA on sm_90
+  EXPECT_EQ(instruction_path(db.device("rtx-4090"), "cuda", parse_build("", "2024-05-01"), "mm", "quant", 32).name, "cuda_mmq_dp4a");
+  EXPECT_EQ(path(db.device("rtx-4090"), "cuda", "2024-05-01", "quant"), "cuda_blas_f16");  // 512 tokens: cuBLAS
+  EXPECT_EQ(path(db.device("strix-halo"), "vulkan", "2025-08-01", "quant"), "vulkan_mul_mm_coopmat");
+  EXPECT_THROW(path(db.device("strix-halo"), "cuda", "2025-08-01", "quant"), Error);
+  EXPECT_EQ(parse_build("llama.cpp b6918 (2f68ce7cf)", "").number, 6918);
+  EXPECT_EQ(parse_build("llama.cpp PR #7676 branch", "").number, -1);  // a PR number is not a build
+}
+
+TEST(GapRuntime, MoeStreamsHitExpertsOncePerUbatch) {
+  const Database db = load_database(database_path());
+  const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");
+  RunConfig run;
+  run.backend = "cuda";
+  run.build = parse_build("", "2025-10-15");
+  run.test = "pp2048";
+  const Calibration none;
+  auto expert_bytes = [&](int64_t ubatch) {
+    run.ubatch = ubatch;
+    const Prediction p = predict(db.device("dgx-spark"), m, run, none);
+    double b = 0;
+    for (const auto& k : p.kernels)
+      if (k.group == "moe") b += k.bytes;
+    return b;
+  };
+  // 4 chunks of 512 tokens hit (nearly) all 128 experts each time, one chunk of 2048 once:
+  // three more passes over every expert weight; the per-token gather traffic is the same.
+  double expert_weights = 0;
+  for (const auto& t : m.tensors)
+    if (t.is_expert()) expert_weights += t.bytes();
+  EXPECT_NEAR((expert_bytes(512) - expert_bytes(2048)) / expert_weights, 3.0, 1e-3);
+}
+
+}  // namespace
+}  // namespace xk::gap

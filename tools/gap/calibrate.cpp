@@ -1,0 +1,438 @@
+// Fitting achieved efficiencies from kernel rows; lookups with stated fallbacks.
+#include "calibrate.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <ostream>
+#include <regex>
+
+#include "ggml_types.h"
+#include "render.h"
+#include "xk/error.h"
+
+namespace xk::gap {
+namespace {
+
+double units_of(const DeviceSpec& d) {
+  for (const char* k : {"sm_count", "cu_count", "gpu_cores"}) {
+    auto it = d.units.find(k);
+    if (it != d.units.end()) return it->second.value;
+  }
+  return 1;
+}
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Seconds per run of a row, or 0 when its unit gives a rate instead.
+double seconds_of(const KernelRow& r) {
+  if (r.unit == "us/run") return r.value * 1e-6;
+  if (r.unit == "ms/run") return r.value * 1e-3;
+  return 0;
+}
+
+double flops_rate(const KernelRow& r, double flops) {
+  if (r.unit == "TFLOPS") return r.value * 1e12;
+  if (r.unit == "GFLOPS") return r.value * 1e9;
+  const double s = seconds_of(r);
+  return s > 0 ? flops / s : 0;
+}
+
+}  // namespace
+
+double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units) {
+  // ggml's MMQ picks the smallest token tile (a multiple of 8 up to tile_m) that needs the
+  // fewest tiles (ggml-cuda/mmq.cuh, the mmq_x loop), so tokens are spread evenly over
+  // ceil(M / tile_m) tiles and padded only to the next multiple of 8.
+  const double tiles_m = std::ceil(m_tokens / tile_m);
+  tile_m = static_cast<int>(std::min<double>(tile_m, 8 * std::ceil(m_tokens / tiles_m / 8)));
+  const double tm = std::ceil(m_tokens / tile_m), tn = std::ceil(n_rows / tile_n);
+  const double tiles = tm * tn;
+  const double pad = (m_tokens * n_rows) / (tiles * tile_m * tile_n);
+  const double waves = std::ceil(tiles / std::max(1.0, units));
+  return pad * tiles / (waves * std::max(1.0, units));
+}
+
+bool gemv_rows(double tokens) { return tokens <= 8; }
+
+bool is_branch_build(const std::string& build) {
+  return build.find("PR #") != std::string::npos && build.find("master") == std::string::npos && build.find("base") == std::string::npos;
+}
+
+std::string source_document(const std::string& source) {
+  const size_t start = source.find_first_not_of(" \t\"");
+  if (start == std::string::npos) return "";
+  const size_t end = source.find_first_of(" \t\",;", start);
+  return source.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string kernel_kind(const std::string& op) {
+  if (op == "MUL_MAT") return "mm";
+  if (op == "MUL_MAT_ID") return "mm_id";
+  if (op == "FLASH_ATTN_EXT") return "fa";
+  for (const char* m : {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "GLU", "SWIGLU", "CPY", "GET_ROWS", "SCALE", "NORM"})
+    if (op == m) return "mem";
+  return "";
+}
+
+namespace {
+
+bool same_regime(double a, double b) { return gemv_rows(a) == gemv_rows(b); }
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+bool covers_regime(const std::map<double, double>& curve, double x) {
+  for (const auto& [cx, e] : curve)
+    if (same_regime(cx, x)) return true;
+  return false;
+}
+
+double interpolate(std::map<double, double> curve, double x) {
+  // Only the points of x's regime (calibrate.h); all of them when none is (a caller that
+  // checked covers() never gets there).
+  if (covers_regime(curve, x))
+    for (auto it = curve.begin(); it != curve.end();) it = same_regime(it->first, x) ? std::next(it) : curve.erase(it);
+  if (curve.empty()) return 0;
+  if (x <= curve.begin()->first) return curve.begin()->second;
+  if (x >= curve.rbegin()->first) return curve.rbegin()->second;
+  auto hi_it = curve.lower_bound(x);
+  auto lo_it = std::prev(hi_it);
+  const double t = (std::log2(x) - std::log2(lo_it->first)) / (std::log2(hi_it->first) - std::log2(lo_it->first));
+  return lo_it->second + t * (hi_it->second - lo_it->second);
+}
+
+// Days since 2000-01-01 of "YYYY-MM-DD" (approximate: 31-day months are enough to order
+// and compare build dates); -1 when the text is not a date.
+double day_number(const std::string& d) {
+  if (d.size() < 10 || d[4] != '-' || d[7] != '-') return -1;
+  return (std::atof(d.substr(0, 4).c_str()) - 2000) * 372 + std::atof(d.substr(5, 2).c_str()) * 31 + std::atof(d.substr(8, 2).c_str());
+}
+
+// Backend ratios from rows timed as one geometric mean over a case list (calibrate.h).
+// Only upstream builds ("master" in the build text) are paired: a pull request's branch is
+// not the kernel any published run used.
+std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<const KernelRow*>& rows, std::vector<SkippedRow>& skipped) {
+  std::map<std::string, std::map<std::string, const KernelRow*>> cases;  // device|date|op|params -> backend -> row
+  for (const KernelRow* r : rows) {
+    if (r->build.find("master") == std::string::npos) {
+      skipped.push_back({r->line, r->op + ": geometric mean of a branch build (only upstream builds are paired across backends)"});
+      continue;
+    }
+    if (!db.devices.count(r->device) || kernel_kind(r->op).empty() || r->value <= 0) {
+      skipped.push_back({r->line, r->op + ": geometric mean without a known device, kernel or time"});
+      continue;
+    }
+    cases[r->device + "|" + r->date + "|" + r->op + "|" + r->params][r->backend] = r;
+  }
+  std::map<std::string, BackendRatio> out;
+  std::map<std::string, std::vector<double>> values;
+  static const std::regex type_re(R"(type_a=([A-Za-z0-9_]+))");
+  for (const auto& [key, by_backend] : cases) {
+    for (const auto& [from, a] : by_backend)
+      for (const auto& [to, b] : by_backend) {
+        if (from == to) continue;
+        std::smatch m;
+        const std::string family = std::regex_search(a->params, m, type_re) ? ggml_type_by_name(m[1]).family : "quant";
+        BackendRatio r{a->device, from, to, a->date, source_document(a->source), kernel_kind(a->op), family};
+        const std::string k = r.device + "|" + from + "|" + to + "|" + r.date + "|" + r.kind + "|" + family;
+        out.emplace(k, r);
+        values[k].push_back(a->value / b->value);
+      }
+  }
+  std::vector<BackendRatio> ratios;
+  for (auto& [k, r] : out) {
+    r.ratio = median_of(values[k]);
+    r.pairs = static_cast<int>(values[k].size());
+    ratios.push_back(r);
+  }
+  for (const KernelRow* r : rows) {
+    bool paired = false;
+    for (const auto& b : ratios) paired = paired || (b.device == r->device && b.date == r->date && (b.from == r->backend));
+    if (!paired && r->build.find("master") != std::string::npos)
+      skipped.push_back({r->line, r->op + ": geometric mean with no other backend's upstream row for the same cases"});
+  }
+  return ratios;
+}
+
+}  // namespace
+
+double CalGroup::at(double x) const { return interpolate(curve, x); }
+
+bool CalGroup::covers(double x) const { return covers_regime(curve, x); }
+
+std::string CalGroup::nearest_date(const std::string& date, double x) const {
+  const double want = day_number(date);
+  std::string best;
+  double best_gap = 1e300;
+  for (const auto& [d, c] : era_curves) {
+    if (x > 0 && !covers_regime(c, x)) continue;
+    const double have = day_number(d);
+    // Unknown dates on either side: the latest dated rows stand for "today's build".
+    const double gap = want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
+    if (gap < best_gap) best_gap = gap, best = d;
+  }
+  return best;
+}
+
+double CalGroup::at(double x, const std::string& date) const {
+  const std::string era = nearest_date(date, x);
+  if (era_curves.empty() || !era_curves.count(era)) return at(x);
+  return interpolate(era_curves.at(era), x);
+}
+
+double CalGroup::eval(double x, const std::string& date, const std::string& type, std::string& rows) const {
+  const std::string want = lower(type);
+  std::map<std::string, std::map<double, std::vector<double>>> by_date;
+  for (const auto& p : points)
+    if (!(upstream_only && p.branch) && same_regime(p.x, x) && !want.empty() && p.type == want) by_date[p.date][p.x].push_back(p.eff);
+  if (!by_date.empty()) {
+    std::string best;
+    double best_gap = 1e300;
+    for (const auto& [d, c] : by_date) {
+      const double have = day_number(d), at_day = day_number(date);
+      const double gap = at_day < 0 ? -have : have < 0 ? 1e200 : std::abs(have - at_day);
+      if (gap < best_gap) best_gap = gap, best = d;
+    }
+    std::map<double, double> c;
+    for (const auto& [cx, v] : by_date.at(best)) c[cx] = median_of(v);
+    rows = want + " rows of " + (best.empty() ? std::string("undated builds") : best);
+    return interpolate(c, x);
+  }
+  if (want.empty()) {
+    const std::string era = nearest_date(date, x);
+    rows = "rows of " + (era.empty() ? std::string("undated builds") : era);
+    return at(x, date);
+  }
+  // No rows of this weight type: one type's rows at one build date do not make a build era
+  // for the others, so the curve of all types and dates stands in.
+  rows = "rows of all weight types and builds (none of " + want + ")";
+  return at(x);
+}
+
+double CalGroup::median() const {
+  std::vector<double> v;
+  for (const auto& p : points) v.push_back(p.eff);
+  return median_of(v);
+}
+double CalGroup::lo() const {
+  double m = 1e300;
+  for (const auto& p : points) m = std::min(m, p.eff);
+  return points.empty() ? 0 : m;
+}
+double CalGroup::hi() const {
+  double m = 0;
+  for (const auto& p : points) m = std::max(m, p.eff);
+  return m;
+}
+
+Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
+  Calibration c;
+  std::vector<const KernelRow*> geomeans;
+  for (const auto& r : rows) {
+    auto skip = [&](const std::string& why) { c.skipped.push_back({r.line, why}); };
+    if (r.unit == "us (geomean)") {
+      geomeans.push_back(&r);
+      continue;
+    }
+    const std::string kind = kernel_kind(r.op);
+    if (kind.empty()) {
+      skip(r.op + ": not a kernel the runtime model uses");
+      continue;
+    }
+    if (!db.devices.count(r.device)) {
+      skip("device '" + r.device + "' is not in the device database");
+      continue;
+    }
+    const DeviceSpec& dev = db.device(r.device);
+    const BuildRef build = parse_build(r.build, r.date);
+    double x = 0, eff = 0;
+    std::string path_name = "memory", cls = "memory", path_family = "mem", weight_type;
+    try {
+      if (kind == "mem") {
+        if (r.unit != "GB/s") {
+          skip(r.op + ": elementwise rows are used as GB/s only");
+          continue;
+        }
+        eff = r.value * 1e9 / dev.bandwidth_bytes();
+        x = 1;
+      } else {
+        if (r.unit != "TFLOPS" && r.unit != "GFLOPS" && seconds_of(r) <= 0) {
+          skip(r.op + ": unit '" + r.unit + "' is neither a rate (TFLOPS, GFLOPS) nor a time per run");
+          continue;
+        }
+        const std::string type = kind == "fa" ? "f16" : r.p.count("type_a") ? r.p.at("type_a") : "";
+        if (kind != "fa") weight_type = type;
+        const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
+        // The token count that decides between MMQ and BLAS (paths.h): n, or the expert batch.
+        const double tokens = kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
+                                                    static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
+                                              : static_cast<double>(r.num("n", 512));
+        const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens);
+        path_name = path.name;
+        cls = path.cls;
+        path_family = path.family;
+        const double peak = dev.peak_ops(path.cls), units = units_of(dev);
+        const double m = static_cast<double>(r.num("m")), n = static_cast<double>(r.num("n")), k = static_cast<double>(r.num("k"));
+        double flops = 0, wave = 1;
+        if (kind == "mm") {
+          flops = 2 * m * n * k;
+          x = n;
+          wave = gemv_rows(n) ? 1.0 : wave_factor(n, m, path.tile_m, path.tile_n, path.stream_k ? 1.0 : units);
+        } else if (kind == "mm_id") {
+          const double used = static_cast<double>(r.num("n_used", 1)), mats = static_cast<double>(r.num("n_mats", 1));
+          flops = 2 * m * n * k * used;
+          x = n * used / mats;
+          wave = gemv_rows(n) ? 1.0 : wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
+                                                           path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
+        } else {
+          const double hs = static_cast<double>(r.num("hsk", r.num("hs", 128)));
+          // GQA ratio: "nr" in older builds, "nr23=[a,b]" (a x b) in newer ones.
+          double nr = static_cast<double>(r.num("nr", 1));
+          if (r.p.count("nr23")) {
+            nr = 1;
+            const std::string& list = r.p.at("nr23");
+            for (size_t i = list.find_first_of("0123456789"); i != std::string::npos; i = list.find_first_of("0123456789", list.find_first_not_of("0123456789", i)))
+              nr *= std::atof(list.c_str() + i);
+          }
+          flops = 4 * hs * static_cast<double>(r.num("nh", 1)) * nr * static_cast<double>(r.num("kv")) * static_cast<double>(r.num("nb", 1));
+          x = static_cast<double>(r.num("nb", 1));
+        }
+        if (flops <= 0 || x <= 0) {
+          skip(r.op + ": params lack the shape (m, n, k / kv, nb)");
+          continue;
+        }
+        const double rate = flops_rate(r, flops);
+        if (rate <= 0) {
+          skip(r.op + ": unit '" + r.unit + "' is not a rate or time");
+          continue;
+        }
+        eff = rate / peak / std::max(1e-6, wave);
+      }
+    } catch (const Error& e) {
+      skip(e.what());
+      continue;
+    }
+    const std::string key = r.device + "|" + r.backend + "|" + path_name + "|" + kind;
+    CalGroup& g = c.groups[key];
+    g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls, g.family = path_family;
+    g.points.push_back({x, eff, r.line, r.build, r.source, r.date, is_branch_build(r.build), lower(weight_type)});
+    g.builds.insert(r.build);
+    c.sources.insert(source_document(r.source));
+    ++c.rows_used;
+  }
+  c.ratios = backend_ratios(db, geomeans, c.skipped);
+  for (auto& [key, g] : c.groups) {
+    std::map<double, std::vector<double>> by_x;
+    std::map<std::string, std::map<double, std::vector<double>>> by_date;
+    g.upstream_only = std::any_of(g.points.begin(), g.points.end(), [](const CalPoint& p) { return !p.branch; });
+    for (const auto& p : g.points) {
+      if (g.upstream_only && p.branch) continue;
+      by_x[p.x].push_back(p.eff);
+      by_date[p.date][p.x].push_back(p.eff);
+    }
+    for (const auto& [x, v] : by_x) g.curve[x] = median_of(v);
+    for (const auto& [date, xs] : by_date)
+      for (const auto& [x, v] : xs) g.era_curves[date][x] = median_of(v);
+  }
+  return c;
+}
+
+CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
+                              double x, const std::string& date, const std::string& type) const {
+  CalLookup out;
+  std::string rows;
+  auto exact = groups.find(dev.key + "|" + backend + "|" + path.name + "|" + kind);
+  if (exact != groups.end() && exact->second.covers(x)) {
+    out.eff = exact->second.eval(x, date, type, rows);
+    out.calibrated = true;
+    out.how = "calibrated: " + rows;
+    return out;
+  }
+  if (kind == "mm_id") {
+    auto dense = groups.find(dev.key + "|" + backend + "|" + path.name + "|mm");
+    if (dense != groups.end() && dense->second.covers(x)) {
+      out.eff = dense->second.eval(x, date, type, rows);
+      out.how = "fallback: MUL_MAT " + rows + ", same path, at the expert batch";
+      return out;
+    }
+  }
+  auto kind_fits = [&](const CalGroup& g) { return g.covers(x) && (g.kind == kind || (kind == "mm_id" && g.kind == "mm")); };
+  // The same device and backend on another path of the family (another build era): same
+  // achieved op/s per op of the class it issued, re-expressed as a fraction of this path's
+  // peak. MUL_MAT rows stand in for MUL_MAT_ID as above.
+  for (const auto& [key, g] : groups) {
+    if (g.device != dev.key || g.backend != backend || g.family != path.family || !kind_fits(g)) continue;
+    out.eff = g.eval(x, date, type, rows) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
+    out.how = "fallback: nearest build era (" + g.path + " " + rows + ")";
+    return out;
+  }
+  // The same device on another backend, through a ratio of the two backends' times for the
+  // same test-backend-ops cases on that machine. The other backend's curve is read at the
+  // ratio's own build date: the ratio holds for the kernels of that date only, so every
+  // build of this backend gets that date's kernel (stated as the nearest build).
+  for (const auto& r : ratios) {
+    if (r.device != dev.key || r.to != backend || r.family != path.family || (r.kind != kind && !(kind == "mm_id" && r.kind == "mm")))
+      continue;
+    BuildRef then;
+    then.date = r.date;
+    const InstrPath other = instruction_path(dev, r.from, then, r.kind, r.family);
+    auto g = groups.find(dev.key + "|" + r.from + "|" + other.name + "|" + r.kind);
+    if (g == groups.end() || !g->second.covers(x)) continue;
+    out.eff = g->second.eval(x, r.date, type, rows) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) * r.ratio;
+    out.how = strf("fallback: %s's %s %s %s x %.3f (%s/%s time ratio of the same test-backend-ops cases on this machine, "
+                   "%d types, %s, %s; nearest build: that date's kernels)",
+                   dev.key.c_str(), r.from.c_str(), other.name.c_str(), rows.c_str(), r.ratio,
+                   r.from.c_str(), r.to.c_str(), r.pairs, r.date.c_str(), r.source.c_str());
+    return out;
+  }
+  // The same kernel (backend, path) measured on another device, as a fraction of that
+  // device's peak of the class: the group with the most rows.
+  const CalGroup* other = nullptr;
+  for (const auto& [key, g] : groups) {
+    if (g.device == dev.key || g.backend != backend || g.path != path.name || !kind_fits(g)) continue;
+    if (!other || g.points.size() > other->points.size()) other = &g;
+  }
+  if (other) {
+    out.eff = other->eval(x, date, type, rows);
+    out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " " + rows +
+              " (same kernel, another device), as a fraction of peak";
+    return out;
+  }
+  out.fallback_default = true;
+  const std::string what = kind == "fa" ? "attention" : kind == "mem" ? "memory" : path.cls;
+  out.eff = dev.efficiency.count(what) ? dev.efficiency_of(what) : 0.5;
+  out.how = "fallback: roofline default (devices.json efficiency." + what + ")";
+  return out;
+}
+
+void print_calibration(std::ostream& out, const Calibration& c) {
+  out << strf("calibration: %zu kernel rows fitted in %zu groups, %zu rows skipped\n", c.rows_used, c.groups.size(), c.skipped.size());
+  out << strf("  %-12s %-7s %-24s %-6s %5s %8s %8s %8s  %s\n", "device", "backend", "path", "kind", "rows", "median", "min", "max",
+              "curves per build date, x:eff");
+  for (const auto& [key, g] : c.groups) {
+    std::string curve;
+    for (const auto& [date, c] : g.era_curves) {
+      curve += " [" + (date.empty() ? std::string("undated") : date) + "]";
+      for (const auto& [x, e] : c) curve += strf(" %g:%.3f", x, e);
+    }
+    const auto branch_rows = std::count_if(g.points.begin(), g.points.end(), [](const CalPoint& p) { return p.branch; });
+    if (g.upstream_only && branch_rows > 0) curve += strf(" (%d rows of PR branches left out: upstream rows exist)", static_cast<int>(branch_rows));
+    out << strf("  %-12s %-7s %-24s %-6s %5zu %8.3f %8.3f %8.3f %s\n", g.device.c_str(), g.backend.c_str(), g.path.c_str(), g.kind.c_str(),
+                g.points.size(), g.median(), g.lo(), g.hi(), curve.c_str());
+  }
+  for (const auto& r : c.ratios)
+    out << strf("  backend ratio: %s %s -> %s (%s, %s): achieved rate x %.3f over %d types (%s, %s)\n", r.device.c_str(), r.from.c_str(),
+                r.to.c_str(), r.kind.c_str(), r.family.c_str(), r.ratio, r.pairs, r.date.c_str(), r.source.c_str());
+  for (const auto& s : c.skipped) out << "  skipped line " << s.line << ": " << s.why << "\n";
+}
+
+}  // namespace xk::gap

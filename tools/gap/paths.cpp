@@ -1,0 +1,113 @@
+// Instruction path and fusion rules per backend and build (dates cited in paths.h).
+#include "paths.h"
+
+#include <regex>
+
+#include "xk/error.h"
+
+namespace xk::gap {
+namespace {
+
+// A date is compared as text (YYYY-MM-DD); an unknown date takes the build number; a run
+// with neither is today's build.
+bool since(const BuildRef& b, const char* date, int number) {
+  if (b.date.size() >= 10) return b.date.substr(0, 10) >= date;
+  return b.number < 0 || b.number >= number;
+}
+
+bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) == 0; }
+bool rdna3(const DeviceSpec& d) { return d.arch.rfind("gfx11", 0) == 0; }
+bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
+
+// ggml-cuda's ggml_cuda_should_use_mmq (mmq.cu): where MMQ has no int8 matrix-unit path but
+// the GPU has f16 matrix units, a GEMM of MMQ_DP4A_MAX_BATCH_SIZE (64) tokens or more is
+// dequantized to f16 and run by the BLAS library instead (NVIDIA Volta+: `ne11 <
+// MMQ_DP4A_MAX_BATCH_SIZE`; AMD RDNA3: `cc < GGML_CUDA_CC_RDNA3 || ne11 <
+// MMQ_DP4A_MAX_BATCH_SIZE`). MUL_MAT_ID outside the batched MMQ path runs one GEMM per
+// expert, so its token count is the expert batch.
+bool blas_instead_of_dp4a(double tokens) { return tokens >= 64; }
+
+InstrPath blas_path(const std::string& backend, const char* why) {
+  return {backend + "_blas_f16", "f16_mma_f32acc", 128, 128, why, "float"};
+}
+
+InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family, double tokens) {
+  if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
+    return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
+  if (!since(b, "2024-06-10", 3130)) {
+    if (blas_instead_of_dp4a(tokens))
+      return blas_path("cuda", "before tensor-core MMQ (PR 7676), 64+ tokens: dequantized to f16 for cuBLAS (ggml_cuda_should_use_mmq)");
+    return {"cuda_mmq_dp4a", "int8_dot", 64, 128, "MMQ on dp4a before tensor-core MMQ (PR 7676, June 2024)"};
+  }
+  return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
+}
+
+}  // namespace
+
+BuildRef parse_build(const std::string& build, const std::string& date) {
+  BuildRef b;
+  b.text = build;
+  b.date = date;
+  // "b6918" or "(6918)" as llama-bench prints it; a bare number may be a PR number.
+  static const std::regex num(R"((?:\bb|\()(\d{3,5})\b)");
+  std::smatch m;
+  if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
+  return b;
+}
+
+InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b, const std::string& kind,
+                           const std::string& family, double tokens) {
+  if (backend == "cuda" && dev.api != "cuda") throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
+  if (backend == "hip" && dev.api != "hip") throw Error("gap", "backend", dev.key + " is not an AMD GPU: no hip backend");
+  if (backend != "cuda" && backend != "hip" && backend != "vulkan")
+    throw Error("gap", "backend", "backend '" + backend + "' has no kernel model (cuda, hip, vulkan)");
+  InstrPath p;
+  if (kind == "fa") {
+    p = {backend + "_flash_attn", "f16_mma_f32acc", 64, 64, "flash attention on the f16 matrix path", "fa"};
+    if (backend == "hip" || (backend == "vulkan" && !has_coopmat(dev))) p.cls = "f32_fma", p.why = "flash attention without matrix cores";
+    return p;
+  }
+  if (family == "float") {
+    p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16", "f16_mma_f32acc", 128, 128, "f16/bf16 weights: BLAS / mul_mm",
+         "float"};
+    return p;
+  }
+  if (backend == "cuda") {
+    p = instruction_path_cuda(dev, b, family, tokens);
+    p.stream_k = true;
+    return p;
+  }
+  if (backend == "hip") {
+    if (rdna3(dev) && since(b, "2025-12-01", 7230))
+      return {"hip_mmq_wmma", "int8_mma", 128, 128, "MMQ with WMMA iu8 on RDNA3 since PR 17576 (late Nov 2025)"};
+    if (rdna3(dev) && blas_instead_of_dp4a(tokens))
+      return blas_path("hip", "RDNA3 before WMMA MMQ (PR 17576), 64+ tokens: dequantized to f16 for hipBLAS (ggml_cuda_should_use_mmq)");
+    return {"hip_mmq_dp4a", "int8_dot", 64, 128, "MMQ on int8 dot products (no WMMA on RDNA3 before PR 17576)"};
+  }
+  if (has_coopmat(dev)) return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128, "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};
+  return {"vulkan_mul_mmq_int_dot", "int8_dot", 64, 64, "no cooperative matrix: integer-dot mul_mmq shader"};
+}
+
+Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {
+  // Unfused per layer: 2x (rms_norm, mul by weight), rope q, rope k, 2 residual adds,
+  // swiglu (or silu + mul), KV copies: about 11 activation passes and 11 launches; a MoE
+  // layer adds softmax/top-k/argsort/get_rows/weights/sum (6 more).
+  Fusion f{11, 11, "unfused ggml graph"};
+  if (moe) f.passes_per_layer += 6, f.launches_per_layer += 6;
+  // The HIP backend is ggml-cuda's sources compiled for AMD (ggml/src/ggml-hip builds
+  // ../ggml-cuda/*.cu), so it takes the same graph fusions on the same dates.
+  if ((backend == "cuda" || backend == "hip") && since(b, "2025-08-01", 6000)) {
+    f.passes_per_layer -= 3, f.launches_per_layer -= 3;
+    f.why = "ggml-cuda (CUDA and HIP) fuses rms_norm+mul and add chains";
+    if (moe && since(b, "2025-09-25", 6600)) f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+  }
+  // Vulkan fuses RMS_NORM+MUL since llama.cpp PR 14366 (merged before its fix, PR 14545 of
+  // 2025-07-05): the two norms of a layer each lose their separate multiply pass.
+  if (backend == "vulkan" && since(b, "2025-07-05", 5830)) {
+    f.passes_per_layer -= 2, f.launches_per_layer -= 2;
+    f.why = "Vulkan fuses rms_norm+mul (PR 14366)";
+  }
+  return f;
+}
+
+}  // namespace xk::gap

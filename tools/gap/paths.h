@@ -1,0 +1,69 @@
+// Which instruction path llama.cpp's backend takes for a weight type at a given build, on a
+// given device. The figures being explained were made by particular builds, so the path is
+// a function of (backend, device arch, build date), each switch dated by the pull request
+// that introduced it:
+//   CUDA  MMQ: int8 dot products (dp4a) until llama.cpp PR 7676 ("CUDA: use tensor cores
+//         for MMQ", opened 2024-05-31, merged June 2024), for fewer than 64 tokens only
+//         (more went to cuBLAS as f16, ggml_cuda_should_use_mmq), then int8 mma.sync on q8_1
+//         activations for every block type, MXFP4 included;
+//         native block-scaled FP4 MMA for MXFP4 on Blackwell sm_12x since llama.cpp PR
+//         17906 ("CUDA: experimental native mxfp4 support for blackwell", Dec 2025).
+//   HIP   MMQ on RDNA3/3.5: int8 dot products (v_dot4) until PR 17576 ("HIP: enable
+//         WMMA-MMQ INT kernels for RDNA 3", opened 2025-11-28), for fewer than 64 tokens
+//         only (more went to hipBLAS as f16, as on CUDA), WMMA iu8 after.
+//   Vulkan mul_mm with KHR_cooperative_matrix (f16 operands) where the driver offers it
+//         (RADV on RDNA3, NVIDIA), else the scalar shader; q4_0/q8_0-class types may take
+//         the integer-dot mul_mmq shader (assumed here for devices without coopmat).
+//   F16/BF16/F32 weights: the vendor BLAS (cuBLAS / hipBLAS) or mul_mm, f16 MMA class.
+// Dates are approximate merge dates (a row's date is when it was measured, not built).
+#pragma once
+#include <string>
+
+#include "devices.h"
+
+namespace xk::gap {
+
+struct BuildRef {
+  std::string text;  // "llama.cpp b6918"
+  int number = -1;   // 6918, -1 when the text holds none
+  std::string date;  // YYYY-MM-DD (of the build or, failing that, of the measurement)
+};
+BuildRef parse_build(const std::string& build, const std::string& date);
+
+struct InstrPath {
+  std::string name;  // "cuda_mmq_int8", "cuda_mmq_mxfp4_mma", "hip_mmq_dp4a", ...
+  std::string cls;   // peak class in devices.json: int8_mma, fp4_mma, int8_dot, f16_mma_f32acc, f32_fma
+  int tile_m = 128;  // tokens per block (mmq_x)
+  int tile_n = 128;  // weight rows per block (mmq_y)
+  std::string why;   // the rule that chose it
+  // "quant" (MMQ-like kernels of block-quantized weights), "float" (BLAS / f16 mul_mm),
+  // "fa": paths of one family are the same kernel's build eras, so a calibration of one
+  // may stand in for another (calibrate.h).
+  std::string family = "quant";
+  // Stream-K: the K loop of the last wave is split over the idle SMs, so only tile padding
+  // is lost, not wave quantization. ggml-cuda's MMQ uses it on NVIDIA GPUs since Volta
+  // (ggml-cuda/mmq.cuh, use_stream_k); RDNA and Vulkan keep whole tiles per workgroup.
+  bool stream_k = false;
+};
+
+// kind: "mm" (prompt GEMM), "mm_id" (MoE expert GEMM), "fa" (flash attention).
+// family: GgmlType::family of the weight ("quant", "mxfp4", "float"). Throws xk::Error
+// when the backend cannot run on the device (e.g. hip on an NVIDIA GPU).
+// tokens: the GEMM's token count (the expert batch for "mm_id"): before the int8 matrix
+// paths (CUDA PR 7676, HIP RDNA3 PR 17576) ggml sends 64 tokens or more to the BLAS library
+// as f16 instead of the dp4a MMQ.
+InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build, const std::string& kind,
+                           const std::string& family, double tokens = 512);
+
+// Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
+// the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions
+// (rms_norm+mul, add chains, top-k MoE softmax) landed through 2025 (dates approximate) and
+// apply to HIP too (the same sources); Vulkan fuses rms_norm+mul since July 2025.
+struct Fusion {
+  double passes_per_layer = 0;  // activation-sized read+write passes
+  double launches_per_layer = 0;
+  std::string why;
+};
+Fusion elementwise_fusion(const std::string& backend, const BuildRef& build, bool moe);
+
+}  // namespace xk::gap

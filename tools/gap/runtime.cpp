@@ -1,0 +1,197 @@
+// The runtime model (formulas in runtime.h).
+#include "runtime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "render.h"
+#include "xk/error.h"
+
+namespace xk::gap {
+namespace {
+
+double units_of(const DeviceSpec& d) {
+  for (const char* k : {"sm_count", "cu_count", "gpu_cores"}) {
+    auto it = d.units.find(k);
+    if (it != d.units.end()) return it->second.value;
+  }
+  return 1;
+}
+
+double capacity_of(const DeviceSpec& d) {
+  auto it = d.memory.find("capacity");
+  return it == d.memory.end() ? 0 : it->second.value * 1e9;
+}
+
+struct Ctx {
+  const DeviceSpec& dev;
+  const RunConfig& run;
+  const Calibration& cal;
+  double units, bw, eff_mem, overhead;
+  std::string mem_how;
+};
+
+void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
+  KernelTime& t = into[k.group + "/" + k.name];
+  if (t.name.empty()) t = k;
+  else {
+    t.flops += k.flops, t.bytes += k.bytes, t.launches += k.launches;
+    t.t_compute += k.t_compute, t.t_memory += k.t_memory, t.t_launch += k.t_launch, t.time += k.time;
+  }
+}
+
+// One GEMM-like kernel over `layers` layers.
+KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x, double wave, double layers,
+                 const std::string& type = "") {
+  const CalLookup l = c.cal.lookup(c.dev, c.run.backend, p, kind, x, c.run.build.date, type);
+  k.path = p.name;
+  k.cls = p.cls;
+  k.how = l.how;
+  k.eff = std::max(1e-4, l.eff * wave);
+  k.flops *= layers;
+  k.bytes *= layers;
+  k.launches *= layers;
+  k.t_compute = k.flops / (c.dev.peak_ops(p.cls) * k.eff);
+  k.t_memory = k.bytes / (c.bw * c.eff_mem);
+  k.t_launch = k.launches * c.overhead;
+  k.time = std::max(k.t_compute, k.t_memory) + k.t_launch;
+  return k;
+}
+
+}  // namespace
+
+double Prediction::group_time(const std::string& group) const {
+  double t = 0;
+  for (const auto& k : kernels)
+    if (k.group == group) t += k.time;
+  return t;
+}
+
+std::string Prediction::main_path() const {
+  const KernelTime* best = nullptr;
+  for (const auto& k : kernels)
+    if ((k.group == "gemm" || k.group == "moe") && (!best || k.time > best->time)) best = &k;
+  return best ? best->path + " (" + best->cls + ")" : "";
+}
+
+Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& run, const Calibration& cal) {
+  Prediction pr;
+  pr.device = dev.key;
+  pr.model = m.key;
+  pr.test = run.test;
+  const bool pp = run.test.rfind("pp", 0) == 0, tg = run.test.rfind("tg", 0) == 0;
+  int64_t n = 0;
+  try {
+    n = std::stoll(run.test.substr(2));
+  } catch (const std::exception&) {
+  }
+  if ((!pp && !tg) || n <= 0 || run.test.find_first_of("+@ ") != std::string::npos) {
+    pr.refused = "test '" + run.test + "' is not ppN or tgN (combined tests and depths are not modelled)";
+    return pr;
+  }
+  pr.tokens = n;
+  pr.weight_bytes = m.weight_bytes();
+  pr.kv_bytes = 2.0 * static_cast<double>(m.layers * m.kv_heads * m.head_dim) * 2.0 * static_cast<double>(n);
+  pr.capacity_bytes = capacity_of(dev);
+  if (pr.capacity_bytes > 0 && pr.weight_bytes + pr.kv_bytes > pr.capacity_bytes) {
+    pr.refused = strf("does not fit: %s needs %.1f GB of weights + %.1f GB of KV cache, %s has %.0f GB (no offload modelled)",
+                      m.key.c_str(), pr.weight_bytes / 1e9, pr.kv_bytes / 1e9, dev.key.c_str(), pr.capacity_bytes / 1e9);
+    return pr;
+  }
+  try {
+    Ctx c{dev, run, cal, units_of(dev), dev.bandwidth_bytes(), 0, dev.launch_overhead.value * 1e-6, ""};
+    const InstrPath mem_path{"memory", "memory", 1, 1, ""};
+    const CalLookup mem = cal.lookup(dev, run.backend, mem_path, "mem", 1, run.build.date);
+    c.eff_mem = mem.eff;
+    c.mem_how = mem.how;
+    // CUDA graphs (llama.cpp's single-token decode) remove the CPU's launch cost but not
+    // the GPU's per-kernel cost of a few microseconds, so decode keeps the database's
+    // per-kernel figure too.
+    std::map<std::string, KernelTime> sum;
+    const int64_t u_max = pp ? std::max<int64_t>(1, std::min(run.ubatch, n)) : 1;
+    const int64_t steps = pp ? (n + u_max - 1) / u_max : n;
+    const Fusion fusion = elementwise_fusion(run.backend, run.build, m.moe());
+    const double swa = static_cast<double>(m.swa_layers), full = static_cast<double>(m.layers - m.swa_layers);
+    for (int64_t s = 0; s < steps; ++s) {
+      const double u = pp ? static_cast<double>(std::min(u_max, n - s * u_max)) : 1.0;
+      const double p0 = pp ? static_cast<double>(s * u_max) : static_cast<double>(n) / 2.0;
+      for (const auto& t : m.tensors) {
+        const GgmlType& type = ggml_type_by_name(t.type);
+        const double N = static_cast<double>(t.n), K = static_cast<double>(t.k), wbytes = N * K * type.bits() / 8.0;
+        const double layers = static_cast<double>(t.layers);
+        if (t.role == "output" && pp && s != steps - 1) continue;  // prompt: logits of the last token only
+        const double rows = t.role == "output" ? 1.0 : u;
+        KernelTime k;
+        k.name = t.role;
+        k.launches = 1;
+        if (!t.is_expert()) {
+          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm", type.family, rows);
+          k.group = "gemm";
+          k.flops = 2 * rows * N * K;
+          k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
+          add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units), layers,
+                         t.type));
+        } else {
+          const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
+          const double hit = E * (1 - std::pow(1 - used / E, rows));
+          const double x = rows * used / E;
+          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family, x);
+          k.group = "moe";
+          k.flops = 2 * rows * used * N * K;
+          k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
+          const double wave = gemv_rows(rows) ? 1.0 : wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n,
+                                                             p.stream_k ? 1.0 : c.units / std::max(1.0, std::min(E, rows * used)));
+          add(sum, timed(c, k, p, "mm_id", x, wave, layers, t.type));
+        }
+      }
+      {  // attention
+        const InstrPath p = instruction_path(dev, run.backend, run.build, "fa", "float");
+        auto pairs = [&](double window) {
+          double total = 0;
+          for (double i = 0; i < u; ++i) total += window > 0 ? std::min(window, p0 + i + 1) : p0 + i + 1;
+          return total;
+        };
+        const double HqD = static_cast<double>(m.heads * m.head_dim), kvD = static_cast<double>(m.kv_heads * m.head_dim);
+        const double ctx = p0 + u;
+        KernelTime k;
+        k.name = "attention";
+        k.group = "attention";
+        k.launches = 1;
+        k.flops = 4 * HqD * (swa * pairs(static_cast<double>(m.sliding_window)) + full * pairs(0)) / static_cast<double>(m.layers);
+        k.bytes = 2 * u * HqD * 4 + 2 * kvD * 2 * ctx;
+        // Without flash attention the KQ scores make a round trip through memory (F32).
+        if (!run.flash_attn) k.bytes += 3 * u * ctx * static_cast<double>(m.heads) * 4, k.launches = 4;
+        add(sum, timed(c, k, p, "fa", u, 1.0, static_cast<double>(m.layers)));
+      }
+      {  // elementwise
+        KernelTime k;
+        k.name = "elementwise";
+        k.group = "elementwise";
+        k.path = "memory";
+        k.cls = "memory";
+        k.how = c.mem_how + "; " + fusion.why;
+        const double layers = static_cast<double>(m.layers);
+        k.bytes = fusion.passes_per_layer * u * static_cast<double>(m.hidden) * 8 * layers;
+        k.launches = fusion.launches_per_layer * layers;
+        k.eff = c.eff_mem;
+        k.t_memory = k.bytes / (c.bw * c.eff_mem);
+        k.t_launch = k.launches * c.overhead;
+        k.time = k.t_memory + k.t_launch;
+        add(sum, k);
+      }
+    }
+    for (auto& [key, k] : sum) {
+      pr.any_default = pr.any_default || k.how.find("roofline default") != std::string::npos;
+      pr.seconds += k.time;
+      pr.kernels.push_back(k);
+    }
+  } catch (const Error& e) {
+    pr.refused = e.what();
+    return pr;
+  }
+  pr.ok = true;
+  return pr;
+}
+
+}  // namespace xk::gap
