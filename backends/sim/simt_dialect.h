@@ -84,7 +84,8 @@ inline float bf16_to_f32(uint16_t b) {
 
 void syncwarp(uint32_t mask);
 // Shuffle of an 8-byte payload: each lane names its source lane; a source outside the mask
-// yields the caller's own value (as the hardware does for out-of-range shfl.down/up).
+// yields the caller's own value, or all-ones under XK_SIM_STRICT (the result is undefined
+// on the GPU). The dialect below maps out-of-range down/up/xor to the own lane first.
 uint64_t shfl(uint32_t mask, uint64_t value, int src_lane);
 uint32_t ballot(uint32_t mask, bool pred);
 int64_t reduce_add(uint32_t mask, int64_t v);
