@@ -1,6 +1,7 @@
 // Fiber scheduler, block barrier, warp meeting points and the worker pool (engine.h).
 #include "backends/sim/engine.h"
 
+#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -352,6 +353,42 @@ class WorkerPool {
   bool stop_ = false;
 };
 
+// Static __shared__ arrays (simt_dialect.h) are thread_locals in the TLS section
+// XK_SIM_SHARED_SECTION, which the linker keeps contiguous and brackets with __start_/__stop_
+// symbols. Those symbols give the section's place in the TLS initialisation image; a probe
+// in the same section with a unique value, found once in that image, gives the distance
+// from image to the calling worker's copy.
+extern "C" char __start_xk_sim_shared_tls[], __stop_xk_sim_shared_tls[];
+constexpr uint64_t kProbe[2] = {0x786b5f73696d5f73ull, 0x6861726564707262ull};
+__attribute__((section(XK_SIM_SHARED_SECTION))) thread_local uint64_t t_shared_probe[2] = {kProbe[0], kProbe[1]};
+
+uintptr_t find_probe_image() {
+  uintptr_t found = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* out) {
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_TLS) continue;
+          const uintptr_t lo = info->dlpi_addr + ph.p_vaddr, hi = lo + ph.p_filesz;
+          for (uintptr_t p = lo; p + 16 <= hi; p += 8)
+            if (std::memcmp(reinterpret_cast<const void*>(p), kProbe, 16) == 0) {
+              *static_cast<uintptr_t*>(out) = p;
+              return 1;
+            }
+        }
+        return 0;
+      },
+      &found);
+  return found;
+}
+
+void poison_static_shared() {
+  static const uintptr_t image = find_probe_image();
+  if (!image) throw Error("sim", "cannot locate the static __shared__ section in the TLS image");
+  const intptr_t delta = reinterpret_cast<intptr_t>(&t_shared_probe[0]) - static_cast<intptr_t>(image);
+  std::memset(__start_xk_sim_shared_tls + delta, 0xFF, size_t(__stop_xk_sim_shared_tls - __start_xk_sim_shared_tls));
+}
+
 std::mutex g_launch_mutex;  // one launch at a time: the pool serves one grid
 std::atomic<uint64_t> g_launch_counter{0};
 
@@ -397,6 +434,7 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
       b.counters = Counters{};
       b.error = nullptr;
       try {
+        poison_static_shared();  // static __shared__ too: NaN floats, -1 integers
         run_block(b, stacks, body);
       } catch (...) {
         std::lock_guard<std::mutex> l(merge);

@@ -24,15 +24,17 @@
 //    and counted vector global accesses; counted global accesses outside an allocation.
 // Not detected: plain (uncounted) loads and stores, so races through them show only as
 // wrong answers under some schedule, and early reads of a cp.async destination only as
-// poison (0xFF, NaN) in the result; reads of uninitialised static __shared__ memory (it is
-// per-worker storage that keeps the previous block's contents, zero at first use; dynamic
-// shared memory is 0xFF-filled per block).
+// poison (0xFF, NaN) in the result. Static and dynamic shared memory are 0xFF-filled before
+// every block, so an uninitialised read shows as NaN / -1 in the result, not as an error.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+
+// The TLS section holding every static __shared__ array of the kernel sources (simt_dialect.h).
+#define XK_SIM_SHARED_SECTION "xk_sim_shared_tls"
 
 namespace xk::sim {
 

@@ -2,8 +2,9 @@
 // kernel sources (XK_SIM). Included by cuda_sim.h and hip_sim.h, never by kernels directly.
 //
 // __shared__ is `static thread_local`: a block runs on one OS worker at a time, so the
-// worker's copy of a function-scope static array is that block's shared memory. It is not
-// re-initialised between blocks (see engine.h for what that means for detection).
+// worker's copy of a function-scope static array is that block's shared memory. Every such
+// array lives in the TLS section XK_SIM_SHARED_SECTION, which the engine fills with 0xFF
+// before each block (engine.cpp poison_static_shared), as it does dynamic shared memory.
 #pragma once
 #include <atomic>
 #include <cmath>
@@ -19,7 +20,7 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
-#define __shared__ static thread_local
+#define __shared__ __attribute__((section(XK_SIM_SHARED_SECTION))) static thread_local
 #define __constant__
 #define __align__(n) __attribute__((aligned(n)))
 

@@ -2,7 +2,8 @@
 // with one planted violation fails with a message naming kernel, block, thread and address.
 //   cp.async visible only at its wait; alignment of cp.async, ldmatrix and vector global
 //   accesses; global reads and writes outside an allocation; cross-warp shared-memory races
-//   between barriers; shuffles from lanes outside the mask (XK_SIM_STRICT); truncating
+//   between barriers; static __shared__ poisoned per block; shuffles from lanes outside the
+//   mask (XK_SIM_STRICT); truncating
 //   tensor-core accumulation (XK_SIM_ACCUM=truncate).
 #include <gtest/gtest.h>
 
@@ -104,6 +105,31 @@ TEST(SimStrictCpAsync, PlainReadBeforeTheWaitSeesPoison) {
   });
   EXPECT_TRUE(std::isnan(seen_early));
   EXPECT_EQ(seen_late, 1.5f);
+}
+
+TEST(SimStrictSharedPoison, StaticSharedIsPoisonedBeforeEveryBlock) {
+  // Block 0 writes its array; block 1 reads before writing: on a GPU it sees whatever the
+  // SM held, here NaN / -1, never block 0's values (whichever worker runs it).
+  float seen_f[2] = {0, 0};
+  int seen_i[2] = {0, 0};
+  st::run(2, 32, [&] {
+    __shared__ float f[32];
+    __shared__ int n[32];
+    const unsigned t = threadIdx.x, blk = blockIdx.x;
+    if (blk == 0) {
+      f[t] = 1.0f;
+      n[t] = 7;
+    }
+    __syncthreads();
+    if (t == 0) {
+      seen_f[blk] = f[5];
+      seen_i[blk] = n[5];
+    }
+  });
+  EXPECT_EQ(seen_f[0], 1.0f);
+  EXPECT_EQ(seen_i[0], 7);
+  EXPECT_TRUE(std::isnan(seen_f[1])) << "the uninitialised read of block 1 must not see block 0's data";
+  EXPECT_EQ(seen_i[1], -1);
 }
 
 TEST(SimStrictRace, CrossWarpReadWithoutBarrierIsReported) {
