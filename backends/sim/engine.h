@@ -24,8 +24,10 @@
 //    and counted vector global accesses; counted global accesses outside an allocation.
 // Not detected: plain (uncounted) loads and stores, so races through them show only as
 // wrong answers under some schedule, and early reads of a cp.async destination only as
-// poison (0xFF, NaN) in the result. Static and dynamic shared memory are 0xFF-filled before
-// every block, so an uninitialised read shows as NaN / -1 in the result, not as an error.
+// poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__ arrays
+// of non-template functions are 0xFF-filled before every block (an uninitialised read shows
+// as NaN / -1 in the result); g++ ignores the section attribute on static locals of function
+// templates, so templated kernels' static arrays keep the previous block's data.
 #pragma once
 #include <cstddef>
 #include <cstdint>

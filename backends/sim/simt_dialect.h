@@ -5,6 +5,8 @@
 // worker's copy of a function-scope static array is that block's shared memory. Every such
 // array lives in the TLS section XK_SIM_SHARED_SECTION, which the engine fills with 0xFF
 // before each block (engine.cpp poison_static_shared), as it does dynamic shared memory.
+// g++ (12) ignores the section attribute on static locals of function templates: those
+// arrays land in .tbss and are not poisoned.
 #pragma once
 #include <atomic>
 #include <cmath>
