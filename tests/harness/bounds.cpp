@@ -21,6 +21,28 @@ std::vector<double> abs_products(const std::vector<float>& w, const std::vector<
   return s;
 }
 
+std::vector<double> q8_flip_allowance(const std::vector<float>& w, const std::vector<float>& x, int64_t M,
+                                      int64_t N, int64_t K) {
+  const int64_t blocks = K / 32;
+  std::vector<double> step(static_cast<size_t>(M * blocks));  // d of each X block
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t b = 0; b < blocks; ++b) {
+      double amax = 0;
+      for (int64_t k = 32 * b; k < 32 * b + 32; ++k) amax = std::max(amax, std::fabs(static_cast<double>(x[static_cast<size_t>(i * K + k)])));
+      step[static_cast<size_t>(i * blocks + b)] = amax / 127.0;
+    }
+  std::vector<double> out(static_cast<size_t>(M * N));
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double m = 0;
+      for (int64_t k = 0; k < K; ++k)
+        m = std::max(m, std::fabs(static_cast<double>(w[static_cast<size_t>(j * K + k)])) *
+                            step[static_cast<size_t>(i * blocks + k / 32)]);
+      out[static_cast<size_t>(i * N + j)] = m;
+    }
+  return out;
+}
+
 // u = 2^-24, FP32's unit roundoff. Recursive FP32 summation of K terms errs by at most
 // gamma_K ~ K*u times sum|terms| (Higham, "Accuracy and Stability of Numerical Algorithms",
 // 2nd ed., eq. 3.5); any summation order (split-K, trees, per-MMA chunks) has the same
@@ -35,10 +57,10 @@ double matmul_bound_scale(int64_t K) {
 }
 
 ElementCheck check_elements(const std::vector<float>& y, const std::vector<float>& ref,
-                            const std::vector<double>& abs_sum, double scale) {
+                            const std::vector<double>& abs_sum, double scale, const std::vector<double>& extra) {
   ElementCheck c;
   for (size_t i = 0; i < ref.size(); ++i) {
-    const double bound = scale * abs_sum[i] + kBoundFloor;
+    const double bound = scale * abs_sum[i] + kBoundFloor + (extra.empty() ? 0.0 : extra[i]);
     const double err = std::fabs(static_cast<double>(y[i]) - ref[i]);
     const double ratio = std::isfinite(err) ? err / bound : std::numeric_limits<double>::infinity();
     if (ratio > 1.0) ++c.violations;

@@ -22,6 +22,13 @@ namespace xk::harness {
 std::vector<double> abs_products(const std::vector<float>& w, const std::vector<float>& x, int64_t M, int64_t N,
                                  int64_t K);
 
+// Q8 only: one activation rounding flip, max_k |w[j,k]| * d(i, k/32) with d = amax/127 of
+// X's block. Devices whose quantizer computes x * (1/d) with a reciprocal that is not
+// correctly rounded (GLSL division is allowed 2.5 ulp) resolve some near-ties the other way
+// than the oracle; each flip moves one product by one step. 0 for every other precision.
+std::vector<double> q8_flip_allowance(const std::vector<float>& w, const std::vector<float>& x, int64_t M,
+                                      int64_t N, int64_t K);
+
 // c(K) * u of the matmul bound for a dot product of length K (justification in bounds.cpp).
 double matmul_bound_scale(int64_t K);
 // The absolute floor: FP32's smallest normal, so an all-zero dot product must give 0.
@@ -33,8 +40,10 @@ struct ElementCheck {
   double worst_ratio = 0;  // that ratio (> 1 is a violation; NaN counts as infinite)
   double worst_bound = 0;
 };
+// `extra` (may be empty) is added to each element's bound.
 ElementCheck check_elements(const std::vector<float>& y, const std::vector<float>& ref,
-                            const std::vector<double>& abs_sum, double scale);
+                            const std::vector<double>& abs_sum, double scale,
+                            const std::vector<double>& extra = {});
 
 // Max |y - ref| over all elements (NaN -> infinity).
 double max_abs_error(const std::vector<float>& y, const std::vector<float>& ref);
