@@ -92,7 +92,7 @@ uint32_t warp_present_mask();
 inline void count_global_read(size_t n) { block_counters().global_bytes_read += n; }
 inline void count_global_write(size_t n) { block_counters().global_bytes_written += n; }
 
-// ---- The strict rules (engine.cpp) -------------------------------------------------
+// ---- The strict rules (engine_rules.cpp) -------------------------------------------------
 // Read from the environment at the start of every launch:
 //  XK_SIM_STRICT=1        shuffles from a lane outside the mask return poison (all ones);
 //  XK_SIM_ACCUM=truncate  MMA/WMMA sums align and truncate like tensor cores (mma_emu.cpp);
