@@ -28,7 +28,7 @@ inline float __bfloat162float(__nv_bfloat16 b) { return ::xk::sim::bf16_to_f32(b
 
 // __ldg: a read-only global load, counted as global bytes read.
 template <class T> inline T __ldg(const T* p) {
-  ::xk::sim::count_global_read(sizeof(T));
+  ::xk::sim::global_read(p, sizeof(T), alignof(T));
   return *p;
 }
 // __dp4a (sm_61+): four 8-bit products accumulated into 32 bits.
@@ -61,7 +61,8 @@ constexpr uint32_t selectors(int byte_a, int tid_a, int byte_b, int tid_b) {
 void mma(MmaKind kind, void* d, const uint32_t* a, const uint32_t* b, const void* c, uint32_t scale_a,
          uint32_t scale_b, uint32_t selectors);
 void ldmatrix(uint32_t* r, int count, bool trans, const void* smem_row);
-// cp.async as an immediate copy: `src_bytes` of `bytes` come from global, the rest is zero.
+// cp.async: `src_bytes` of `bytes` come from global, the rest is zero; visible at the wait
+// that retires its group (engine.h async_copy).
 void cp_async(void* smem_dst, const void* gmem_src, int bytes, int src_bytes);
 
 }  // namespace xk::sim

@@ -1,6 +1,7 @@
 // Fiber scheduler, block barrier, warp meeting points and the worker pool (engine.h).
 #include "backends/sim/engine.h"
 
+#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,9 +17,12 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "backends/sim/engine_state.h"
 #include "xk/error.h"
 
 namespace xk::sim {
@@ -95,54 +99,42 @@ std::string collective_name(uint32_t kind) {
   }() + ")";
 }
 
+}  // namespace
+
+Rules g_rules;
+
 std::string dim_str(const Dim3& d) {
   return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
 }
-
-}  // namespace
-
-enum class Wait : uint8_t { Ready, Barrier, Warp, Exited };
-
-struct ThreadState {
-  Dim3 tid;
-  unsigned linear = 0, lane = 0, warp = 0;
-  Wait wait = Wait::Ready;
-  BlockState* block = nullptr;
-  ctx::fiber fiber;  // the suspended thread (held by the scheduler)
-  ctx::fiber sink;   // the scheduler (held by the running thread)
-};
-
-struct WarpMeeting {
-  uint32_t kind = 0, mask = 0, arrived = 0, present = 0;
-  void* ops[32] = {};
-};
-
-struct BlockState {
-  const LaunchConfig* cfg = nullptr;
-  Dim3 idx;
-  void* dyn_smem = nullptr;
-  std::vector<ThreadState> threads;
-  std::vector<WarpMeeting> warps;
-  std::deque<ThreadState*> ready;
-  unsigned live = 0, at_barrier = 0;
-  uint64_t barrier_epoch = 0;
-  std::mt19937_64 rng;
-  bool shuffled = false;
-  std::exception_ptr error;
-  Counters counters;
-};
-
-thread_local ThreadState* t_thread = nullptr;
-
-namespace {
 
 std::string where(const ThreadState& t) {
   return "kernel '" + t.block->cfg->kernel + "' block " + dim_str(t.block->idx) + " thread " + dim_str(t.tid) +
          " (warp " + std::to_string(t.warp) + ", lane " + std::to_string(t.lane) + ")";
 }
 
+void land(PendingCopy& p) {
+  if (p.landed) return;
+  p.landed = true;
+  std::memcpy(p.dst, p.data, p.bytes);
+}
+
+thread_local ThreadState* t_thread = nullptr;
+
+namespace {
+
+// Under a schedule seed, a committed cp.async group may complete at any meeting point
+// before its wait: land the oldest one with probability 1/4.
+void maybe_land_early(ThreadState& t) {
+  if (!t.block->shuffled || t.pending.empty() || t.pending.front().group >= t.open_group) return;
+  if (t.block->rng() % 4 != 0) return;
+  const uint64_t g = t.pending.front().group;
+  for (auto& p : t.pending)
+    if (p.group == g) land(p);
+}
+
 void yield_to_scheduler() {
   ThreadState* t = t_thread;
+  maybe_land_early(*t);
   t->sink = std::move(t->sink).resume();
 }
 
@@ -302,6 +294,42 @@ class WorkerPool {
   bool stop_ = false;
 };
 
+// Static __shared__ arrays (simt_dialect.h) are thread_locals in the TLS section
+// XK_SIM_SHARED_SECTION, which the linker keeps contiguous and brackets with __start_/__stop_
+// symbols. Those symbols give the section's place in the TLS initialisation image; a probe
+// in the same section with a unique value, found once in that image, gives the distance
+// from image to the calling worker's copy.
+extern "C" char __start_xk_sim_shared_tls[], __stop_xk_sim_shared_tls[];
+constexpr uint64_t kProbe[2] = {0x786b5f73696d5f73ull, 0x6861726564707262ull};
+__attribute__((section(XK_SIM_SHARED_SECTION))) thread_local uint64_t t_shared_probe[2] = {kProbe[0], kProbe[1]};
+
+uintptr_t find_probe_image() {
+  uintptr_t found = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* out) {
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_TLS) continue;
+          const uintptr_t lo = info->dlpi_addr + ph.p_vaddr, hi = lo + ph.p_filesz;
+          for (uintptr_t p = lo; p + 16 <= hi; p += 8)
+            if (std::memcmp(reinterpret_cast<const void*>(p), kProbe, 16) == 0) {
+              *static_cast<uintptr_t*>(out) = p;
+              return 1;
+            }
+        }
+        return 0;
+      },
+      &found);
+  return found;
+}
+
+void poison_static_shared() {
+  static const uintptr_t image = find_probe_image();
+  if (!image) throw Error("sim", "cannot locate the static __shared__ section in the TLS image");
+  const intptr_t delta = reinterpret_cast<intptr_t>(&t_shared_probe[0]) - static_cast<intptr_t>(image);
+  std::memset(__start_xk_sim_shared_tls + delta, 0xFF, size_t(__stop_xk_sim_shared_tls - __start_xk_sim_shared_tls));
+}
+
 std::mutex g_launch_mutex;  // one launch at a time: the pool serves one grid
 std::atomic<uint64_t> g_launch_counter{0};
 
@@ -319,6 +347,10 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
   std::lock_guard<std::mutex> launch_lock(g_launch_mutex);
   static WorkerPool pool(static_cast<unsigned>(std::max<size_t>(1, env_size("XK_SIM_THREADS", 2))));
   const uint64_t seed = env_size("XK_SIM_SEED", 0);
+  g_rules.seed = seed;
+  g_rules.strict = env_size("XK_SIM_STRICT", 0) != 0;
+  const char* accum = std::getenv("XK_SIM_ACCUM");
+  g_rules.accum = accum && std::string(accum) == "truncate" ? Accumulation::Truncated : Accumulation::Exact;
   const uint64_t launch_no = g_launch_counter++;
 
   std::atomic<uint64_t> next{0};
@@ -336,12 +368,14 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
       b.idx = {unsigned(i % g.x), unsigned((i / g.x) % g.y), unsigned(i / (uint64_t(g.x) * g.y))};
       // Dynamic shared memory is poisoned per block: a read before any write sees NaN / 0xFF.
       smem.assign(cfg.dyn_smem_bytes + 16, 0xFF);
+      b.granules.clear();
       b.dyn_smem = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(smem.data()) + 15) & ~uintptr_t(15));
       b.shuffled = seed != 0;
       if (b.shuffled) b.rng.seed(seed * 0x9E3779B97F4A7C15ull ^ (launch_no << 32) ^ i);
       b.counters = Counters{};
       b.error = nullptr;
       try {
+        poison_static_shared();  // static __shared__ too: NaN floats, -1 integers
         run_block(b, stacks, body);
       } catch (...) {
         std::lock_guard<std::mutex> l(merge);

@@ -17,19 +17,26 @@
 //  - a thread exiting while others wait for it at a barrier or a warp collective;
 //  - lanes of one warp meeting at different kinds of collective, or with different masks;
 //  - a lane in a collective's mask that does not exist in the block;
-//  - WMMA A/B operands of lanes 16-31 that do not replicate lanes 0-15.
-// Not detected: races between barriers that happen to give the same answer in every order
-// the scheduler tries (the scheduler never preempts inside straight-line code), reads of
-// uninitialised static __shared__ memory (it is per-worker storage that keeps the previous
-// block's contents, zero at first use; dynamic shared memory is 0xFF-filled per block),
-// out-of-bounds reads of global memory (out-of-bounds writes into the guard regions are
-// caught after the launch by the device, see sim_device.h).
+//  - WMMA A/B operands of lanes 16-31 that do not replicate lanes 0-15;
+//  - the strict rules below: an ldmatrix reading bytes a cp.async has not made visible, or
+//    that another warp wrote (cp.async retired) with no __syncthreads in between; a cp.async
+//    refilling bytes another warp read since the last barrier; misaligned cp.async, ldmatrix
+//    and counted vector global accesses; counted global accesses outside an allocation.
+// Not detected: plain (uncounted) loads and stores, so races through them show only as
+// wrong answers under some schedule, and early reads of a cp.async destination only as
+// poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__ arrays
+// of non-template functions are 0xFF-filled before every block (an uninitialised read shows
+// as NaN / -1 in the result); g++ ignores the section attribute on static locals of function
+// templates, so templated kernels' static arrays keep the previous block's data.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+
+// The TLS section holding every static __shared__ array of the kernel sources (simt_dialect.h).
+#define XK_SIM_SHARED_SECTION "xk_sim_shared_tls"
 
 namespace xk::sim {
 
@@ -84,5 +91,50 @@ uint32_t warp_present_mask();
 
 inline void count_global_read(size_t n) { block_counters().global_bytes_read += n; }
 inline void count_global_write(size_t n) { block_counters().global_bytes_written += n; }
+
+// ---- The strict rules (engine_rules.cpp) -------------------------------------------------
+// Read from the environment at the start of every launch:
+//  XK_SIM_STRICT=1        shuffles from a lane outside the mask return poison (all ones);
+//  XK_SIM_ACCUM=truncate  MMA/WMMA sums align and truncate like tensor cores (mma_emu.cpp);
+//  XK_SIM_SEED=<n>        also lands cp.async groups at random meeting points before their wait.
+bool strict_shuffles();
+enum class Accumulation : uint8_t { Exact, Truncated };
+Accumulation accumulation();
+// c + sum(products[0..n)) as tensor cores add (mma_emu.cpp): `chunk` products and the running
+// sum at a time, aligned to the largest exponent, truncated, renormalised toward zero.
+float truncated_dot(float c, const double* products, int n, int chunk);
+
+// Fails (xk::Error naming kernel, block, thread) unless p is a multiple of `align`.
+void check_aligned(const void* p, size_t align, const char* what);
+
+// Global allocations known to the simulator (SimBuffer registers itself). An access that
+// starts or ends in the 256 bytes around a known allocation but leaves it is reported;
+// memory the simulator does not know (a test's host array) is not checked.
+void register_allocation(const void* base, size_t bytes);
+void unregister_allocation(const void* base);
+void check_global(const void* p, size_t bytes, bool write, const char* what);
+// Counted, checked global access of `bytes` with the alignment the access needs.
+inline void global_read(const void* p, size_t bytes, size_t align) {
+  check_aligned(p, align, "global load");
+  check_global(p, bytes, false, "global load");
+  count_global_read(bytes);
+}
+inline void global_write(void* p, size_t bytes, size_t align) {
+  check_aligned(p, align, "global store");
+  check_global(p, bytes, true, "global store");
+  count_global_write(bytes);
+}
+
+// Asynchronous copies (cp.async, PTX ISA "Data Movement: cp.async"): the source is read at
+// issue, the destination is poisoned (0xFF) and the data lands when a wait retires its
+// group, or earlier at a seeded random meeting point. `src_bytes` of `bytes` come from
+// global memory, the rest is zero.
+void async_copy(void* smem_dst, const void* gmem_src, int bytes, int src_bytes);
+void async_commit();
+void async_wait(int keep_groups);  // cp.async.wait_group keep_groups
+// A shared-memory read by a warp collective (ldmatrix) on behalf of `lane` of the calling
+// warp: reading bytes a cp.async has not yet made visible, or bytes another warp wrote
+// since the last __syncthreads, is reported.
+void shared_read(const void* p, size_t bytes, unsigned lane);
 
 }  // namespace xk::sim

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "backends/sim/engine.h"
 #include "xk/error.h"
 
 namespace xk::sim {
@@ -15,9 +16,11 @@ SimBuffer::SimBuffer(size_t n) {
   std::memset(base_, kGuardByte, kGuard);
   std::memset(base_ + kGuard, 0xFF, n);
   std::memset(base_ + kGuard + n, kGuardByte, data_bytes - n + kGuard);
+  register_allocation(data(), n);  // kernel reads outside it are reported (engine.h)
 }
 
 SimBuffer::~SimBuffer() {
+  unregister_allocation(data());
   if (device) static_cast<SimDevice*>(device)->forget(this);
   std::free(base_);
 }
@@ -40,6 +43,12 @@ std::string SimBuffer::check_and_restore() {
   std::memset(base_, kGuardByte, kGuard);
   std::memset(base_ + kGuard + bytes, kGuardByte, tail);
   return what;
+}
+
+// XK_SIM_COMPUTE_UNITS=<n> makes the device report n SMs / CUs, so split-K and other
+// occupancy-dependent choices take the paths a real GPU takes (GB10: 48 SMs, gfx1151: 40 CUs).
+SimDevice::SimDevice(DeviceInfo info) : info_(std::move(info)) {
+  if (const char* v = std::getenv("XK_SIM_COMPUTE_UNITS"); v && std::atoi(v) > 0) info_.compute_units = std::atoi(v);
 }
 
 SimDevice::~SimDevice() {

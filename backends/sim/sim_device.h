@@ -32,7 +32,7 @@ class SimBuffer : public BufferImpl {
 
 class SimDevice : public Device {
  public:
-  explicit SimDevice(DeviceInfo info) : info_(std::move(info)) {}
+  explicit SimDevice(DeviceInfo info);
   ~SimDevice() override;
   const DeviceInfo& info() const override { return info_; }
   Buffer alloc(size_t bytes) override;

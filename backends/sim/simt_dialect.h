@@ -2,8 +2,11 @@
 // kernel sources (XK_SIM). Included by cuda_sim.h and hip_sim.h, never by kernels directly.
 //
 // __shared__ is `static thread_local`: a block runs on one OS worker at a time, so the
-// worker's copy of a function-scope static array is that block's shared memory. It is not
-// re-initialised between blocks (see engine.h for what that means for detection).
+// worker's copy of a function-scope static array is that block's shared memory. Every such
+// array lives in the TLS section XK_SIM_SHARED_SECTION, which the engine fills with 0xFF
+// before each block (engine.cpp poison_static_shared), as it does dynamic shared memory.
+// g++ (12) ignores the section attribute on static locals of function templates: those
+// arrays land in .tbss and are not poisoned.
 #pragma once
 #include <atomic>
 #include <cmath>
@@ -19,7 +22,7 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
-#define __shared__ static thread_local
+#define __shared__ __attribute__((section(XK_SIM_SHARED_SECTION))) static thread_local
 #define __constant__
 #define __align__(n) __attribute__((aligned(n)))
 
@@ -84,7 +87,8 @@ inline float bf16_to_f32(uint16_t b) {
 
 void syncwarp(uint32_t mask);
 // Shuffle of an 8-byte payload: each lane names its source lane; a source outside the mask
-// yields the caller's own value (as the hardware does for out-of-range shfl.down/up).
+// yields the caller's own value, or all-ones under XK_SIM_STRICT (the result is undefined
+// on the GPU). The dialect below maps out-of-range down/up/xor to the own lane first.
 uint64_t shfl(uint32_t mask, uint64_t value, int src_lane);
 uint32_t ballot(uint32_t mask, bool pred);
 int64_t reduce_add(uint32_t mask, int64_t v);

@@ -111,6 +111,12 @@ void wmma_compute(void* const* ops, uint32_t) {
         static_cast<int32_t*>(op->d)[e] = static_cast<int32_t>(static_cast<uint32_t>(s));
       } else {
         double s = C[rc.row][rc.col];
+        if (accumulation() == Accumulation::Truncated) {  // the tensor-core model of mma_emu.cpp
+          double p[16];
+          for (int kk = 0; kk < 16; ++kk) p[kk] = A[rc.row][kk] * B[kk][rc.col];
+          static_cast<float*>(op->d)[e] = truncated_dot(static_cast<float>(s), p, 16, 8);
+          continue;
+        }
         for (int kk = 0; kk < 16; ++kk) s += A[rc.row][kk] * B[kk][rc.col];
         static_cast<float*>(op->d)[e] = static_cast<float>(s);
       }

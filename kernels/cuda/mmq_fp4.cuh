@@ -63,7 +63,8 @@ __global__ void __launch_bounds__(128) quantize_act_fp4(const void* x, int act_t
   if (nvfp4 && row < M)
     for (int k = lane; k < K; k += 32) amax = fmaxf(amax, fabs_dev(load_act(x, x_row + k, at)));
   for (int off = 16; off > 0; off >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, off));
-  const float s = nvfp4 && amax > 0.0f ? amax / (6.0f * 448.0f) : 1.0f;
+  // Floored at FLT_MIN (1.17549435e-38f) as kernels/ref does: a subnormal s loses bits of x / s.
+  const float s = nvfp4 && amax > 0.0f ? fmaxf(amax / (6.0f * 448.0f), 1.17549435e-38f) : 1.0f;
   if (lane == 0) ptx::st_global(row_scale + row, s);
 
   const int sub = nvfp4 ? 16 : 32;

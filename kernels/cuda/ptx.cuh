@@ -84,19 +84,19 @@ inline void ldmatrix_x1_trans(uint32_t (&r)[1], const void* smem_row) { sim::ldm
 inline void ldmatrix_x2_trans(uint32_t (&r)[2], const void* smem_row) { sim::ldmatrix(r, 2, true, smem_row); }
 inline void ldmatrix_x4_trans(uint32_t (&r)[4], const void* smem_row) { sim::ldmatrix(r, 4, true, smem_row); }
 
-// ---- cp.async (PTX ISA "cp.async"): the simulator copies at once (commit/wait are no-ops,
-// which is a legal schedule: the data simply arrived early) and counts the bytes.
+// ---- cp.async (PTX ISA "cp.async"): the simulator holds the data until the wait that
+// retires its group (backends/sim/engine.h async_copy) and counts the bytes.
 inline void cp_async_16(void* smem_dst, const void* gmem_src) { sim::cp_async(smem_dst, gmem_src, 16, 16); }
 // Copies src_bytes (0..16) and zero-fills the rest of the 16 bytes (the "src-size" form).
 inline void cp_async_16_zfill(void* smem_dst, const void* gmem_src, int src_bytes) {
   sim::cp_async(smem_dst, gmem_src, 16, src_bytes);
 }
-inline void cp_async_commit() {}
-template <int N> inline void cp_async_wait() {}
+inline void cp_async_commit() { sim::async_commit(); }
+template <int N> inline void cp_async_wait() { sim::async_wait(N); }
 
 // ---- Counted global memory access and small lane helpers -----------------------------
-template <class T> inline T ld_global(const T* p) { sim::count_global_read(sizeof(T)); return *p; }
-template <class T> inline void st_global(T* p, const T& v) { sim::count_global_write(sizeof(T)); *p = v; }
+template <class T> inline T ld_global(const T* p) { sim::global_read(p, sizeof(T), alignof(T)); return *p; }
+template <class T> inline void st_global(T* p, const T& v) { sim::global_write(p, sizeof(T), alignof(T)); *p = v; }
 inline unsigned lane_id() { return sim::lane_id(); }
 inline unsigned warp_id() { return sim::warp_id(); }
 template <class T> inline T* dynamic_smem() { return static_cast<T*>(sim::dynamic_smem()); }

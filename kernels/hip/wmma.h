@@ -55,8 +55,8 @@ inline void wmma_i32_16x16x16_iu4(int8v& d, bool a_signed, const int2v& a, bool 
 }
 inline unsigned lane_id() { return sim::lane_id(); }
 template <class T> inline T* dynamic_smem() { return static_cast<T*>(sim::dynamic_smem()); }
-template <class T> inline T ld_global(const T* p) { sim::count_global_read(sizeof(T)); return *p; }
-template <class T> inline void st_global(T* p, const T& v) { sim::count_global_write(sizeof(T)); *p = v; }
+template <class T> inline T ld_global(const T* p) { sim::global_read(p, sizeof(T), alignof(T)); return *p; }
+template <class T> inline void st_global(T* p, const T& v) { sim::global_write(p, sizeof(T), alignof(T)); *p = v; }
 
 #else  // ------------------------------------------------------------------ real builtins
 typedef _Float16 half16 __attribute__((ext_vector_type(16)));

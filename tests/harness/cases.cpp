@@ -133,6 +133,15 @@ constexpr AttentionCase kSmallAttention[] = {
   {DType::F32, DType::F32, 2, 4, 1,   1,   50,   64,  false, 0,   0.0f},  // decode, batch 2
   {DType::F32, DType::F16, 1, 4, 1,   1,   130,  64,  true,  129, 0.0f},  // split-K decode
   {DType::F32, DType::F16, 1, 4, 1,   0,   16,   64,  false, 0,   0.0f},  // zero queries
+  // A full 64-row HIP workgroup / CUDA block of queries whose causal edge is one past a
+  // 32-key boundary (q_offset % 32 == 1), with keys beyond the last query's edge (T >
+  // q_offset + S) so the causal cut, not T, ends the key loop: a kv_end one short loses
+  // exactly one key of the last row.
+  {DType::F32, DType::F16, 1, 2, 2,   64,  130,  64,  true,  33,  0.0f},
+  {DType::F16, DType::F16, 1, 4, 1,   64,  100,  64,  true,  1,   0.0f},
+  // Decode long enough for several key splits once the device reports many compute units
+  // (the harness's seed2/accum runs set XK_SIM_COMPUTE_UNITS).
+  {DType::F32, DType::F16, 1, 8, 2,   1,   321,  128, true,  320, 0.0f},
 };
 constexpr AttentionCase kFullAttention[] = {
   {DType::F32, DType::F16, 1, 4, 1,   33,  33,   64,  false, 0,   0.0f},
@@ -146,6 +155,8 @@ constexpr AttentionCase kFullAttention[] = {
   {DType::F32, DType::F32, 2, 4, 1,   1,   77,   64,  false, 0,   0.0f},
   {DType::F32, DType::F16, 1, 8, 1,   1,   1000, 64,  true,  999, 0.0f},  // split-K decode
   {DType::F32, DType::F16, 1, 4, 1,   0,   16,   64,  false, 0,   0.0f},
+  {DType::F32, DType::F16, 1, 2, 2,   64,  130,  64,  true,  33,  0.0f},  // causal edge at q_offset % 32 == 1
+  {DType::F32, DType::F16, 1, 8, 2,   96,  193,  128, true,  97,  0.0f},
 };
 // clang-format on
 

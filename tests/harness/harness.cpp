@@ -6,7 +6,9 @@
 // GoogleTest test ("matmul/<variant>/<case>"), plus one test per case through automatic
 // selection ("matmul/auto/<case>"). A variant whose formats, precisions or supports()
 // exclude a case skips with the selection's reason. Results are compared with the oracle
-// (kernels/ref) run directly on the same host data, by normalised mean squared error.
+// (kernels/ref) run directly on the same host data, by normalised mean squared error and
+// per element (bounds.h): matmul against c*u*sum|w x|, attention against 2x the error of a
+// reference that rounds where the kernels round.
 // A device that cannot be opened skips the whole program with the registry's reason.
 #include <gtest/gtest.h>
 
@@ -20,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "bounds.h"
 #include "cases.h"
+#include "inputs.h"
 #include "kernels/ref/ref.h"
 #include "xk/xk.h"
 
@@ -30,52 +34,6 @@ namespace {
 std::unique_ptr<Device> g_device;
 std::map<std::string, int> g_cases_run;  // variant name -> cases it ran (forced or selected)
 
-// ---- deterministic inputs ---------------------------------------------------------------
-
-// splitmix64 + Box-Muller: the same numbers on every platform and standard library.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }  // (0, 1)
-  float normal() {
-    const double r = std::sqrt(-2.0 * std::log(uniform())), phi = 6.283185307179586 * uniform();
-    return static_cast<float>(r * std::cos(phi));
-  }
-
- private:
-  uint64_t state_;
-};
-
-uint64_t seed_of(const std::string& key) {  // FNV-1a
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : key) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
-  return h;
-}
-
-// LLM-like magnitudes: weights ~ N(0, 0.02) with a per-row gain and rare 6x outliers;
-// activations ~ N(0, 1) with every 29th channel 8x larger (outlier channels are what
-// make per-block activation scales matter).
-std::vector<float> weights(Rng& rng, int64_t n, int64_t k) {
-  std::vector<float> w(static_cast<size_t>(n * k));
-  for (int64_t r = 0; r < n; ++r) {
-    const float gain = 0.02f * (1.0f + 0.5f * std::sin(static_cast<float>(r)));
-    for (int64_t c = 0; c < k; ++c)
-      w[static_cast<size_t>(r * k + c)] = gain * rng.normal() * (rng.next() % 97 == 0 ? 6.0f : 1.0f);
-  }
-  return w;
-}
-std::vector<float> activations(Rng& rng, int64_t rows, int64_t k) {
-  std::vector<float> x(static_cast<size_t>(rows * k));
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < k; ++c) x[static_cast<size_t>(r * k + c)] = rng.normal() * (c % 29 == 3 ? 8.0f : 1.0f);
-  return x;
-}
 std::vector<float> nan_filled(int64_t n) {  // output sentinel: an unwritten element stays NaN
   return std::vector<float>(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
 }
@@ -140,6 +98,8 @@ void expect_close(const char* out_name, const std::vector<int64_t>& shape, const
 struct MatmulData {
   std::vector<uint8_t> w, x;  // GGUF-canonical W[N, K]; X[M, K] in the case's storage dtype
   float w_scale = 1.0f;       // NVFP4 per-tensor scale
+  std::vector<double> abs_sum;  // sum_k |w x| per output (dequantized W, widened X)
+  std::vector<double> q8_flip;  // one Q8 activation rounding flip per output
   std::map<ActPrecision, std::vector<float>> ref;  // oracle Y per resolved precision
 };
 
@@ -156,6 +116,10 @@ MatmulData& matmul_data(const MatmulCase& c) {
   const std::vector<float> w = weights(rng, c.N, c.K), x = activations(rng, c.M, c.K);
   d.w = quantize(c.w, w.data(), c.N, c.K, c.w == DType::NVFP4 ? &d.w_scale : nullptr);
   d.x = quantize(c.x, x.data(), c.M, c.K);
+  const std::vector<float> w_deq = dequantize(c.w, d.w.data(), c.N, c.K, d.w_scale),
+                           x_deq = dequantize(c.x, d.x.data(), c.M, c.K);
+  d.abs_sum = abs_products(w_deq, x_deq, c.M, c.N, c.K);
+  d.q8_flip = q8_flip_allowance(w_deq, x_deq, c.M, c.N, c.K);
   return cache.emplace(key, std::move(d)).first->second;
 }
 
@@ -192,8 +156,19 @@ class MatmulTest : public testing::Test {
     EXPECT_EQ(rec.variant, sel.variant->name) << "the launch record names another variant than selection chose";
     ASSERT_NE(rec.act, ActPrecision::Auto) << "variant " << rec.variant << " left the activation precision unresolved";
     const std::vector<float> y = download_f32(Y);
-    expect_close("Y", {c_.M, c_.N}, y, matmul_ref(c_, d, rec.act), max_nmse_matmul(rec.act), rec.variant, c_.name(),
+    const std::vector<float>& ref = matmul_ref(c_, d, rec.act);
+    expect_close("Y", {c_.M, c_.N}, y, ref, max_nmse_matmul(rec.act), rec.variant, c_.name(),
                  std::string(" (act ") + name(rec.act) + ")");
+    if (ref.empty()) return;
+    const ElementCheck e = check_elements(y, ref, d.abs_sum, matmul_bound_scale(c_.K),
+                                          rec.act == ActPrecision::Q8 ? d.q8_flip : std::vector<double>{});
+    RecordProperty("worst_bound_ratio", std::to_string(e.worst_ratio));
+    if (e.violations)
+      ADD_FAILURE() << "device " << g_device->info().name << ", variant " << rec.variant << ", case " << c_.name()
+                    << " (act " << name(rec.act) << "): " << e.violations << " elements exceed |y - ref| <= "
+                    << matmul_bound_scale(c_.K) << " * sum|w x| + floor; worst Y" << index_str(e.worst, {c_.M, c_.N})
+                    << ": expected " << ref[e.worst] << ", actual " << y[e.worst] << ", bound " << e.worst_bound
+                    << " (" << e.worst_ratio << "x)";
   }
 
  private:
@@ -207,6 +182,7 @@ struct AttentionData {
   std::vector<uint8_t> q, k, v;  // in the case's dtypes
   float scale = 0;               // resolved softmax scale
   std::vector<float> ref;        // oracle O
+  double low_precision_error = 0;  // max |O - ref| of the FP16-rounding reference
 };
 
 AttentionData& attention_data(const AttentionCase& c) {
@@ -228,6 +204,11 @@ AttentionData& attention_data(const AttentionCase& c) {
   if (!d.ref.empty())
     ref::attention({c.q, d.q.data(), c.kv, d.k.data(), d.v.data(), d.ref.data(), c.B, c.Hq, c.Hkv, c.S, c.T, c.D,
                     d.scale, c.causal, c.q_offset});
+  const std::vector<float> low = attention_low_precision(
+      dequantize(c.q, d.q.data(), c.B * c.Hq * c.S, c.D), dequantize(c.kv, d.k.data(), c.B * c.Hkv * c.T, c.D),
+      dequantize(c.kv, d.v.data(), c.B * c.Hkv * c.T, c.D), c.B, c.Hq, c.Hkv, c.S, c.T, c.D, d.scale, c.causal,
+      c.q_offset);
+  d.low_precision_error = max_abs_error(low, d.ref);
   return cache.emplace(key, std::move(d)).first->second;
 }
 
@@ -256,7 +237,13 @@ class AttentionTest : public testing::Test {
     attention(dev, Q, K, V, O, opt);
     dev.synchronize();
     EXPECT_EQ(dev.last_launch().variant, sel.variant->name);
-    expect_close("O", O.shape, download_f32(O), d.ref, kMaxNmseAttention, sel.variant->name, c_.name(), "");
+    const std::vector<float> o = download_f32(O);
+    expect_close("O", O.shape, o, d.ref, kMaxNmseAttention, sel.variant->name, c_.name(), "");
+    const double err = max_abs_error(o, d.ref), allowed = kAttentionErrorRatio * d.low_precision_error + kBoundFloor;
+    RecordProperty("error_vs_fp16_reference", std::to_string(err / (d.low_precision_error + kBoundFloor)));
+    EXPECT_LE(err, allowed) << "device " << g_device->info().name << ", variant " << sel.variant->name << ", case "
+                            << c_.name() << ": max |O - ref| " << err << " exceeds " << kAttentionErrorRatio
+                            << "x the FP16-rounding reference's " << d.low_precision_error;
   }
 
  private:

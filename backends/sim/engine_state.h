@@ -1,0 +1,83 @@
+// Internal state of the SIMT engine shared by engine.cpp (scheduler, barriers, collectives)
+// and engine_rules.cpp (the strict rules). Not part of the simulator's interface (engine.h).
+#pragma once
+#include <boost/context/fiber.hpp>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backends/sim/engine.h"
+
+namespace xk::sim {
+
+enum class Wait : uint8_t { Ready, Barrier, Warp, Exited };
+
+// One cp.async in flight: its data (read from global at issue) and its commit group.
+struct PendingCopy {
+  char* dst;
+  uint64_t group;  // the thread's open group when issued
+  uint8_t bytes;
+  bool landed;
+  unsigned char data[16];
+};
+
+// What the block knows about one 16-byte granule of shared memory in the current barrier
+// interval (racecheck's model, for the accesses the simulator sees: cp.async and ldmatrix).
+struct Granule {
+  unsigned pending_by = 0;    // 1 + thread with a cp.async to it not yet retired
+  unsigned pending = 0;       // how many of that thread's copies to it are not retired
+  uint64_t written = 0;       // 1 + barrier epoch of the last retired write
+  unsigned writer_warp = 0;
+  uint64_t read = 0;          // 1 + barrier epoch of the last read
+  uint64_t reader_warps = 0;  // warps that read it in that epoch (bit w % 64)
+};
+
+struct ThreadState {
+  Dim3 tid;
+  std::vector<PendingCopy> pending;
+  uint64_t open_group = 0;
+  unsigned linear = 0, lane = 0, warp = 0;
+  Wait wait = Wait::Ready;
+  BlockState* block = nullptr;
+  boost::context::fiber fiber;  // the suspended thread (held by the scheduler)
+  boost::context::fiber sink;   // the scheduler (held by the running thread)
+};
+
+struct WarpMeeting {
+  uint32_t kind = 0, mask = 0, arrived = 0, present = 0;
+  void* ops[32] = {};
+};
+
+struct BlockState {
+  const LaunchConfig* cfg = nullptr;
+  Dim3 idx;
+  void* dyn_smem = nullptr;
+  std::vector<ThreadState> threads;
+  std::vector<WarpMeeting> warps;
+  std::deque<ThreadState*> ready;
+  unsigned live = 0, at_barrier = 0;
+  uint64_t barrier_epoch = 0;
+  std::mt19937_64 rng;
+  bool shuffled = false;
+  std::exception_ptr error;
+  Counters counters;
+  std::unordered_map<uintptr_t, Granule> granules;  // key: address / 16
+};
+
+// The rules of the current launch (read from the environment by run_grid).
+struct Rules {
+  bool strict = false;
+  Accumulation accum = Accumulation::Exact;
+  uint64_t seed = 0;
+};
+extern Rules g_rules;
+
+std::string dim_str(const Dim3& d);          // "(x,y,z)"
+std::string where(const ThreadState& t);     // "kernel 'k' block (..) thread (..) (warp w, lane l)"
+void land(PendingCopy& p);                   // makes a cp.async's data visible (once)
+
+}  // namespace xk::sim
