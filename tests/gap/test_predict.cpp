@@ -40,8 +40,8 @@ KernelPrediction predicted(const std::string& name) {
 TEST(KernelPredict, XkernInt8MmaGemmIsTheHandComputedRoofline) {
   const KernelPrediction r = predicted("matmul/custom/M512_N6144_K4096/q4_0/q8/variant=mmq_q4_0_q8_64x64_mma_sm80/cuda:0");
   const double flops = 2.0 * 512 * 6144 * 4096;
-  // Q4_0 weights 18 B per 32, Q8 activations 34 B per 32, F32 output.
-  const double bytes = 6144.0 * 4096 * 18 / 32 + 512.0 * 4096 * 34 / 32 + 512.0 * 6144 * 4;
+  // Q4_0 weights 18 B per 32, F32 activations in (quantized to Q8 inside the op), F32 out.
+  const double bytes = 6144.0 * 4096 * 18 / 32 + 512.0 * 4096 * 4 + 512.0 * 6144 * 4;
   EXPECT_EQ(r.cls, "int8_mma");
   EXPECT_DOUBLE_EQ(r.flops, flops);
   EXPECT_DOUBLE_EQ(r.bytes, bytes);
@@ -53,7 +53,7 @@ TEST(KernelPredict, XkernInt8MmaGemmIsTheHandComputedRoofline) {
 
 TEST(KernelPredict, Dp4aGemvIsMemoryBoundOnTheHandComputedBytes) {
   const KernelPrediction r = predicted("matmul/custom/M1_N4096_K14336/q4_0/q8/variant=mmvq_8x64_dp4a_sm61/cuda:0");
-  const double bytes = 4096.0 * 14336 * 18 / 32 + 14336.0 * 34 / 32 + 4096.0 * 4;
+  const double bytes = 4096.0 * 14336 * 18 / 32 + 14336.0 * 4 + 4096.0 * 4;
   EXPECT_EQ(r.cls, "int8_dot");
   EXPECT_DOUBLE_EQ(r.bytes, bytes);
   const double t_memory = bytes / (kBandwidth * kEffMemory);
@@ -77,6 +77,18 @@ TEST(KernelPredict, PeerInt8AndFlashAttentionAreTheHandComputedRooflines) {
   EXPECT_DOUBLE_EQ(fa.flops, flops);
   EXPECT_DOUBLE_EQ(fa.bytes, bytes);
   EXPECT_NEAR(fa.predicted.time, std::max(flops / (kF16Mma * kEffAttention), bytes / (kBandwidth * kEffMemory)), 1e-18);
+}
+
+TEST(KernelPredict, OutputPrecisionFollowsTheSideThatRan) {
+  // Same shape and activation: xkern reads and writes F32 (bench/accounting.cpp), torch f16.
+  const KernelPrediction xk = predicted("matmul/custom/M64_N2880_K2880/f16/f16/cuda:0");
+  const KernelPrediction torch = predicted("matmul/custom/M64_N2880_K2880/f16/f16/variant=torch_matmul_f16_cublas/torch:cuda:0");
+  const double w = 2880.0 * 2880 * 2;
+  EXPECT_DOUBLE_EQ(xk.bytes, w + 64.0 * 2880 * 4 + 64.0 * 2880 * 4);
+  EXPECT_DOUBLE_EQ(torch.bytes, w + 64.0 * 2880 * 2 + 64.0 * 2880 * 2);
+  // The counter xk bench wrote for M1_N256_K256 Q4_0 on cpu-ref (same accounting): 38912 B.
+  EXPECT_DOUBLE_EQ(predicted("matmul/custom/M1_N256_K256/q4_0/q8/cpu-ref").bytes, 38912.0);
+  EXPECT_EQ(xk.cls, "f16_mma_f32acc");
 }
 
 TEST(KernelPredict, ModelPresetNamesCarryNoShape) {

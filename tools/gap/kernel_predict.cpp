@@ -116,9 +116,13 @@ void predict_row(const DeviceSpec& dev, KernelPrediction& r) {
     r.eff_key = r.op == "attention" ? "attention" : r.cls;
     if (r.op == "matmul") {
       const double M = static_cast<double>(r.m), N = static_cast<double>(r.n), K = static_cast<double>(r.k);
-      const double yb = (r.act == "f16" || r.act == "bf16") ? 2 : 4;
+      // xkern writes F32 (bench/accounting.cpp); torch.matmul keeps f16/bf16, _int_mm int32.
+      const bool peer = r.device.rfind("torch", 0) == 0;
+      const double yb = peer && (r.act == "f16" || r.act == "bf16") ? 2 : 4;
       r.flops = 2 * M * N * K;
-      r.bytes = N * K * weight_bits_of(r.format) / 8 + M * K * act_bytes_of(r.act) + M * N * yb;
+      // xkern's ops take F32 activations and quantize them inside the timed call.
+      const double xb = peer ? act_bytes_of(r.act) : 4;
+      r.bytes = N * K * weight_bits_of(r.format) / 8 + M * K * xb + M * N * yb;
     } else {
       const int64_t q_offset = r.causal ? std::max<int64_t>(0, r.t - r.s) : 0;
       const double pairs = static_cast<double>(attention_pairs(r.s, r.t, r.causal, q_offset));

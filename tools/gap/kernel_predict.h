@@ -16,8 +16,11 @@
 //              when causal, as xk bench and the peers run it)
 //   bytes      each operand once (compulsory traffic, no re-reads):
 //              matmul N*K*wbits/8 + M*K*ab + M*N*yb; wbits from the weight format (i8: 8),
-//              ab from the activation (i8: 1), yb = 2 for f16/bf16 outputs, else 4 (F32,
-//              or int32 from torch._int_mm)
+//              ab = 4 for xkern (its ops take F32 activations and quantize them inside
+//              the timed call, as bench/accounting.cpp counts), the peers' activation
+//              size otherwise (i8: 1, f16/bf16: 2); yb = 2 for the torch peers' f16/bf16
+//              outputs, else 4 (xkern's F32, as bench/accounting.cpp counts it, or
+//              int32 from torch._int_mm)
 //              attention B*Hq*S*D*(q + o) + 2*B*Hkv*T*D*kv; q = o = 2 (f16) for the torch
 //              peers, 4 (F32) for xkern's kernels; kv from the K/V format segment
 //   time       max(FLOPs / (peak * eff), bytes / (bandwidth * eff_memory)); no launch
