@@ -13,6 +13,9 @@
   kit_report.py merge   --out F IN ...       Google Benchmark JSON files into one
   kit_report.py compare --xk F --peers F [--device-db DB] [--gpu-name NAME] --md F --json F
                         each xkern kernel's % of peak and its ratio to the best peer
+  kit_report.py device-key NAME              the device-database key of an nvidia-smi name
+                                             (what `xk predict --device` takes); exit 1 when
+                                             the database has no entry for it
 
 Every command rewrites its files whole through a rename, so a run cut off at any moment
 leaves well-formed JSON and a readable summary of the steps that finished.
@@ -237,6 +240,15 @@ def cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_device_key(a: argparse.Namespace) -> int:
+    key = peaks_mod.device_key(a.name)
+    if not key:
+        print(f"no device-database entry for '{a.name}'")
+        return 1
+    print(key)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -266,8 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--gpu-name")
     c.add_argument("--md", required=True)
     c.add_argument("--json", required=True)
+    k = sub.add_parser("device-key")
+    k.add_argument("name")
     a = p.parse_args(argv)
-    return {"init": cmd_init, "step": cmd_step, "gtest": cmd_gtest, "devices": cmd_devices, "merge": cmd_merge, "compare": cmd_compare}[a.cmd](a)
+    return {"device-key": cmd_device_key, "init": cmd_init, "step": cmd_step, "gtest": cmd_gtest, "devices": cmd_devices, "merge": cmd_merge, "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":

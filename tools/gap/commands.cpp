@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "kernel_predict.h"
 #include "render.h"
 #include "validate.h"
 #include "xk/error.h"
@@ -136,6 +137,7 @@ int run_compare(const CompareArgs& args, std::ostream& out) {
 
 void add_commands(CLI::App& app) {
   add_validate_commands(app);
+  add_predict_command(app);
   auto ex = std::make_shared<ExplainArgs>();
   auto ex_devices = std::make_shared<std::string>("dgx-spark,strix-halo");
   CLI::App* e = app.add_subcommand("explain", "Where the prompt-processing gap between devices comes from, kernel by kernel");
