@@ -86,8 +86,20 @@ Context::Context(std::shared_ptr<Instance> instance, const PhysicalDevice& pd)
   f2.features.shaderInt16 = pd_.int16;
   f2.pNext = &f11;
 
+  // VK_KHR_cooperative_matrix's feature struct (type 1000506000; Debian 12's headers
+  // predate the extension): sType, pNext, cooperativeMatrix, robustBufferAccess.
+  struct {
+    VkStructureType sType = static_cast<VkStructureType>(1000506000);
+    void* pNext = nullptr;
+    VkBool32 cooperativeMatrix = VK_TRUE, robustBufferAccess = VK_FALSE;
+  } coopmat;
+  const char* coopmat_ext = "VK_KHR_cooperative_matrix";
+  if (pd_.coopmat) f12.pNext = &coopmat;
+
   auto di = make<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
   di.pNext = &f2;
+  di.enabledExtensionCount = pd_.coopmat ? 1 : 0;
+  di.ppEnabledExtensionNames = &coopmat_ext;
   di.queueCreateInfoCount = 1;
   di.pQueueCreateInfos = &qi;
   device_ = create<UniqueDevice>({}, "open_device", "vkCreateDevice",
