@@ -106,8 +106,9 @@ VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDev
   info_ = describe_device(pd, index, ctx_->unified(), validation);
   info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
   auto& rows = DeviceAccess::variants(*this);
-  add_matmul_variants(pd, coopmat_f16_shapes(ctx_->instance().handle(), pd), rows);
-  add_attention_variants(pd, rows);
+  const std::vector<CoopmatShape> coopmat = coopmat_f16_shapes(ctx_->instance().handle(), pd);
+  add_matmul_variants(pd, coopmat, rows);
+  add_attention_variants(pd, coopmat, rows);
   // The shader list is written in CMakeLists.txt (one SPIR-V module per format x activation);
   // a row naming a module the build did not make is a table bug, caught when the device opens.
   for (const Variant& v : rows)
