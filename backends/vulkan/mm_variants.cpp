@@ -1,6 +1,7 @@
 // The Vulkan matmul variants: rows of data over three shader families.
 //   mm_<w>_<act>_<BMxBN>_<simt|i8>_vk   tiled GEMM, kernels/vulkan/mul_mm.comp (any M)
 //   mv_<w>_<act>_8x<ROWS>_subgroup_vk   skinny GEMV, kernels/vulkan/mul_mv.comp (M <= 8)
+//   mv_<w>_<act>_1x4_subgroup_vk        single-token GEMV, one subgroup per workgroup, kernels/vulkan/mul_mv_sg.comp
 //   mm_<w>_<act>_<MxN>_direct_vk        shared-memory-free GEMM, kernels/vulkan/mul_mm_direct.comp
 //   mm_<w>_f16_<BMxBN>_coopmat_vk       cooperative-matrix GEMM, kernels/vulkan/mul_mm_coopmat.comp
 // with <w> in q4_0 q8_0 mxfp4 nvfp4 and <act> the activation precision the variant runs
@@ -146,6 +147,31 @@ Variant mv_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
        }});
 }
 
+// Single-token GEMV (mul_mv_sg.comp): a workgroup is one subgroup computing kMvSgRows rows.
+constexpr uint32_t kMvSgRows = 4;  // mul_mv_sg.comp NR: the components of its vec4 accumulator
+
+Variant mv_sg_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
+  const std::string shader = shader_name("mul_mv_sg", w, act);
+  // Above the 64-thread GEMV for M = 1 (no shared-memory reduction or barrier, each
+  // activation load reused for 4 rows); below the Q8 GEMV where packed int8 dot is accelerated.
+  const int priority = act == ActPrecision::F32 ? 21 : 16;
+  return make_row(
+      {.op = Op::Matmul, .family = "mv", .formats = {w}, .acts = {act},
+       .tile = {1, static_cast<int>(kMvSgRows), 0}, .technique = "subgroup", .min_arch = "vk1.2",
+       .priority = priority, .kernels = {shader}},
+      {.supports_matmul = [pd](const MatmulArgs& a, const DeviceInfo&) -> std::string {
+         if (a.M() != 1) return "single-token GEMV handles M = 1, M is " + std::to_string(a.M());
+         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+         if ((pd.subgroup_ops & need) != need) return "device lacks subgroup arithmetic in compute shaders";
+         // The workgroup is sized to be exactly one subgroup, which needs a size the device keeps.
+         if (!pd.subgroup_size_fixed) return "device lacks a fixed subgroup size (the workgroup is one subgroup)";
+         return check_limits(pd, a, ceil_div(a.N(), kMvSgRows), 1);
+       },
+       .run_matmul = [shader, lanes = pd.subgroup_size](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, {lanes}, {ceil_div(a.N(), kMvSgRows), 1, 1});
+       }});
+}
+
 // Direct (shared-memory-free) GEMM: X rows per subgroup, W rows per lane (mul_mm_direct.comp).
 constexpr uint32_t kDirectThreads = 64;
 // 16 X rows x 8 W rows per invocation, fixed by mul_mm_direct.comp (ROWS_PER_SG, COLS there).
@@ -236,6 +262,7 @@ void add_matmul_variants(const PhysicalDevice& pd, const std::vector<CoopmatShap
     for (ActPrecision act : {ActPrecision::F32, ActPrecision::F16, ActPrecision::Q8}) {
       out.push_back(mm_variant(pd, w, act, kTile64));
       out.push_back(mv_variant(pd, w, act));
+      if (act != ActPrecision::Q8 && pd.subgroup_size_fixed) out.push_back(mv_sg_variant(pd, w, act));
       if (pd.subgroup_size_fixed) out.push_back(direct_variant(pd, w, act));
     }
 }
