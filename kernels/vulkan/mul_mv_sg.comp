@@ -52,6 +52,34 @@ vec4 x_quad(uint k) {
                          load_act(pc.x_dtype, 1u, w1)));
 }
 
+#if !defined(W_Q8_0)
+// The 8 weights of one quant word, as common.glsl's decode_word_f32 gives them (same values,
+// same rounding order), with the 4 bytes decoded as vectors: the E2M1 value is computed
+// from its bits instead of read from kE2M1x2, since a runtime-indexed constant array is a
+// per-lane gather on SIMD-CPU implementations. E2M1 (OCP MX spec v1.0, 5.3.3): twice the
+// value is m for exponent 0 and (2 + m) << (e - 1) otherwise, sign in bit 3.
+vec4 nibbles_value(uvec4 q) {
+#if defined(W_Q4_0)
+  return vec4(ivec4(q) - 8);
+#else
+  const uvec4 e = (q >> 1u) & 3u, m = q & 1u;
+  const vec4 mag = mix(vec4((2u + m) << (max(e, uvec4(1u)) - 1u)), vec4(m), equal(e, uvec4(0u)));
+  return mix(mag, -mag, notEqual(q & 8u, uvec4(0u)));
+#endif
+}
+void decode_word_vec(uint word, vec2 sc, float ts, out vec4 lo, out vec4 hi) {
+  const uvec4 bytes = (uvec4(word) >> uvec4(0u, 8u, 16u, 24u)) & 0xFFu;
+  const vec4 vl = nibbles_value(bytes & 0xFu), vh = nibbles_value(bytes >> 4u);
+#if defined(W_NVFP4)
+  lo = (vl * sc.x) * ts;  // elements 0..15 of the group: first sub-block
+  hi = (vh * sc.y) * ts;  // elements 16..31: second sub-block
+#else
+  lo = vl * sc.x;
+  hi = vh * sc.x;
+#endif
+}
+#endif
+
 // Row n's share of group g: dot(W[n, 32g .. 32g+31], x) with x the group's 8 quads.
 float group_dot(uint n, uint g, uint groups, vec4 x[8]) {
   const uint grp = n * groups + g;
@@ -69,7 +97,7 @@ float group_dot(uint n, uint g, uint groups, vec4 x[8]) {
   const uvec4 q = w_q4[grp];
   for (uint w = 0u; w < 4u; ++w) {
     vec4 lo, hi;
-    decode_word_f32(q[w], sc, pc.tensor_scale, lo, hi);
+    decode_word_vec(q[w], sc, pc.tensor_scale, lo, hi);
     s += dot(act_round4(lo), x[w]) + dot(act_round4(hi), x[w + 4u]);
   }
 #endif
