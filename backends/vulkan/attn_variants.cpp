@@ -32,7 +32,6 @@ struct CombinePush {  // flash_attn_combine.comp
 
 constexpr uint32_t kRows = 16;          // BR: query rows per workgroup
 constexpr uint32_t kThreadsPerRow = 4;  // flash_attn.comp TPR
-constexpr uint32_t kThreads = kRows * kThreadsPerRow;
 constexpr uint32_t kMaxSplits = 16;     // split-K slices for decode
 
 // Keys per tile: the largest of 32/16 whose tiles fit the device's shared memory.
@@ -136,15 +135,21 @@ void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::str
   }
   const uint32_t splits = std::max<uint32_t>(1, ceil_div(T, per_split));
   const uint32_t G = static_cast<uint32_t>(a.Hq() / a.Hkv());
+  // Decode has G = Hq/Hkv rows per KV head (4 for 32:8 heads): a 16-row workgroup would
+  // leave 3/4 of its threads on empty rows, so the split-K launch shrinks BR to the
+  // power of two covering G (a spec constant; the shared tiles shrink with it).
+  uint32_t rows_per_wg = kRows;
+  if (split)
+    while (rows_per_wg / 2 >= G && rows_per_wg > 1) rows_per_wg /= 2;
   const AttnPush push{static_cast<uint32_t>(a.Hq()), static_cast<uint32_t>(a.Hkv()), static_cast<uint32_t>(a.S()), T,
                       static_cast<uint32_t>(a.q_offset), a.causal ? 1u : 0u, a.scale,
                       static_cast<uint32_t>(a.Q.dtype), splits, per_split};
   const uint64_t rows = static_cast<uint64_t>(a.B()) * a.Hq() * a.S();
   VkBuf& part = ctx.scratch("attn_partials", splits > 1 ? rows * splits * (D + 2) * sizeof(float) : 16);
-  const std::array<uint32_t, 3> grid{ceil_div(static_cast<uint64_t>(a.S()) * G, kRows),
+  const std::array<uint32_t, 3> grid{ceil_div(static_cast<uint64_t>(a.S()) * G, rows_per_wg),
                                      static_cast<uint32_t>(a.B() * a.Hkv()), splits};
   Batch b = ctx.batch(rec.variant, dev.timing());
-  b.dispatch(shader.c_str(), {kThreads, kRows, bc, D},
+  b.dispatch(shader.c_str(), {rows_per_wg * kThreadsPerRow, rows_per_wg, bc, D},
              {&vkbuf(a.Q.buf), &vkbuf(a.K.buf), &vkbuf(a.V.buf), &vkbuf(a.O.buf), &part}, push, grid);
   if (splits > 1) {
     const uint32_t groups = std::min<uint32_t>(65535, ceil_div(rows * D, 64));
