@@ -96,6 +96,8 @@ constexpr uint64_t kCoopAttnShared = 2ull * kCoopMaxRows * kCoopMaxD + 2ull * 2 
       {.supports_attention = [pd, shapes, shape](const AttentionArgs& a, const DeviceInfo&) -> std::string {
          // "device lacks": the harness reports such a refusal as a skip for want of hardware.
          if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
+         if (pd.api_version < VK_API_VERSION_1_3)
+           return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
          if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
          if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
          if (!shape.m) return "device lacks a cooperative-matrix shape with M <= 16 and N, K dividing 16 (the shader's tiles)";
