@@ -1,6 +1,7 @@
 // The shape sets: "small" (a quick look that keeps a cpu-ref run near a minute), "models"
 // (every layer GEMM and the attention of the presets in bench/models.h at pp512, pp2048 and
-// tg128) and "custom" (one shape from the command line, used by `xk profile`).
+// tg128), "custom" (one shape from the command line, used by `xk profile`) and
+// "vkpeer" (the shapes of the ggml-vulkan comparison in backends/vulkan/README.md).
 #include <algorithm>
 #include <string>
 
@@ -18,6 +19,14 @@ namespace {
 // reference runs each M = 64 call in well under a second.
 constexpr int64_t kSmallM[] = {1, 64};
 constexpr int64_t kSmallNK = 1024;
+
+// vkpeer set: the cases ggml's `test-backend-ops perf -b Vulkan0` was timed on for the
+// ggml-vulkan comparison (ggml's m = our N, its n = our M): GEMM at M = 512 and GEMV at
+// M = 1 over N = 4096 and 14336, K = 4096; attention with Llama-3-8B-like heads (32 query
+// over 8 KV, D = 128), causal prefill S = T = 512 and decode S = 1 over T = 4096.
+constexpr int64_t kPeerM[] = {512, 1};
+constexpr int64_t kPeerN[] = {4096, 14336};
+constexpr int64_t kPeerK = 4096;
 
 bool act_fits_format(ActPrecision a, DType f) {
   // FP4 activations are quantized to the weight's own FP4 format (kernels/ref/ref.h).
@@ -62,8 +71,8 @@ std::vector<Choice> matmul_choices(const Device& dev, DType f, const SetOptions&
 }
 
 void check_set(const std::string& set) {
-  if (set != "small" && set != "models" && set != "custom")
-    throw Error("bench", "set", "unknown set '" + set + "' (known: small, models, custom)");
+  if (set != "small" && set != "models" && set != "custom" && set != "vkpeer")
+    throw Error("bench", "set", "unknown set '" + set + "' (known: small, models, custom, vkpeer)");
 }
 
 std::vector<const models::ModelPreset*> models_of(const SetOptions& opt) {
@@ -155,6 +164,9 @@ std::vector<MatmulCase> matmul_cases(const Device& dev, const SetOptions& opt) {
   };
   if (opt.set == "small") {
     for (int64_t M : kSmallM) add("matmul/small/" + matmul_shape_tag(M, kSmallNK, kSmallNK), "small", "", "", M, kSmallNK, kSmallNK, 1);
+  } else if (opt.set == "vkpeer") {
+    for (int64_t M : kPeerM)
+      for (int64_t N : kPeerN) add("matmul/vkpeer/" + matmul_shape_tag(M, N, kPeerK), "vkpeer", "", "", M, N, kPeerK, 1);
   } else if (opt.set == "custom") {
     if (opt.shape.size() != 3 || opt.shape[0] < 0 || opt.shape[1] < 0 || opt.shape[2] < 0)
       throw Error("bench", "shape", "matmul needs --shape M,N,K with three non-negative sizes");
@@ -203,6 +215,11 @@ std::vector<AttentionCase> attention_cases(const Device& dev, const SetOptions& 
     AttentionShape decode{1, 32, 8, 1, 1024, 128, true, 1023};
     add("attention/small/" + attention_shape_tag(prefill), "small", "", prefill);
     add("attention/small/" + attention_shape_tag(decode), "small", "", decode);
+  } else if (opt.set == "vkpeer") {
+    AttentionShape prefill{1, 32, 8, 512, 512, 128, true, 0};
+    AttentionShape decode{1, 32, 8, 1, 4096, 128, true, 4095};
+    add("attention/vkpeer/" + attention_shape_tag(prefill), "vkpeer", "", prefill);
+    add("attention/vkpeer/" + attention_shape_tag(decode), "vkpeer", "", decode);
   } else if (opt.set == "custom") {
     if (opt.shape.size() != 6)
       throw Error("bench", "shape", "attention needs --shape B,Hq,Hkv,S,T,D with six sizes");

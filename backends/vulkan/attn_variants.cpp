@@ -2,6 +2,8 @@
 //   attn_<kv>_f32_16x32_fa2_vk     FlashAttention-2 forward, prefill and decode, any S
 //   attn_<kv>_f32_16x32_splitk_vk  the same kernel with the keys split over workgroups plus
 //                                 flash_attn_combine.comp: decode (S = 1)
+//   attn_<kv>_f16_16x16_coopmat_vk flash_attn_coopmat.comp: both products on cooperative-matrix
+//                                 units (VK_KHR_cooperative_matrix), Q and P rounded to FP16
 // <kv> is the K/V storage type (f16, f32); softmax and accumulation are FP32.
 #include <algorithm>
 #include <string>
@@ -30,7 +32,6 @@ struct CombinePush {  // flash_attn_combine.comp
 
 constexpr uint32_t kRows = 16;          // BR: query rows per workgroup
 constexpr uint32_t kThreadsPerRow = 4;  // flash_attn.comp TPR
-constexpr uint32_t kThreads = kRows * kThreadsPerRow;
 constexpr uint32_t kMaxSplits = 16;     // split-K slices for decode
 
 // Keys per tile: the largest of 32/16 whose tiles fit the device's shared memory.
@@ -65,6 +66,65 @@ std::string check(const PhysicalDevice& pd, const AttentionArgs& a, bool split) 
   return "";
 }
 
+// Cooperative-matrix attention: BR = TM query rows, tiles of 16 keys (flash_attn_coopmat.comp).
+constexpr uint32_t kCoopKeys = 16, kCoopMaxRows = 16, kCoopMaxD = 128;
+
+// The largest reported shape the shader takes: TM <= 16, TN and TK dividing the 16-key tile.
+CoopmatShape pick_attn_shape(const std::vector<CoopmatShape>& shapes) {
+  CoopmatShape best{};
+  for (const CoopmatShape& s : shapes)
+    if (s.m && s.n && s.k && s.m <= kCoopMaxRows && kCoopKeys % s.n == 0 && kCoopKeys % s.k == 0 &&
+        s.m * s.n * s.k > best.m * best.n * best.k)
+      best = s;
+  return best;
+}
+
+// flash_attn_coopmat.comp's shared arrays, sized for its maxima (bytes).
+constexpr uint64_t kCoopAttnShared = 2ull * kCoopMaxRows * kCoopMaxD + 2ull * 2 * kCoopKeys * kCoopMaxD +
+                                     4ull * kCoopMaxRows * kCoopKeys + 2ull * kCoopMaxRows * kCoopKeys +
+                                     2ull * 4 * kCoopMaxRows * kCoopMaxD + 2ull * 4 * kCoopMaxRows;
+
+[[maybe_unused]] Variant coopmat_attn_variant(const PhysicalDevice& pd, const std::vector<CoopmatShape>& shapes, DType kv) {
+  const CoopmatShape shape = pick_attn_shape(shapes);
+  const std::string shader = std::string("flash_attn_coopmat_") + name(kv);
+  const uint32_t rows = shape.m ? shape.m : kCoopMaxRows;
+  // Above the SIMT FA2 kernel; decode's split-K kernel (S = 1) stays above it.
+  return make_row(
+      {.op = Op::Attention, .family = "attn", .formats = {kv}, .acts = {ActPrecision::F16},
+       .tile = {static_cast<int>(rows), static_cast<int>(kCoopKeys), 0}, .technique = "coopmat", .min_arch = "vk1.3",
+       .priority = 15, .kernels = {shader}},
+      {.supports_attention = [pd, shapes, shape](const AttentionArgs& a, const DeviceInfo&) -> std::string {
+         // "device lacks": the harness reports such a refusal as a skip for want of hardware.
+         if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
+         if (pd.api_version < VK_API_VERSION_1_3)
+           return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
+         if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
+         if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
+         if (!shape.m) return "device lacks a cooperative-matrix shape with M <= 16 and N, K dividing 16 (the shader's tiles)";
+         if (kCoopAttnShared > pd.props.limits.maxComputeSharedMemorySize)
+           return "device lacks the " + std::to_string(kCoopAttnShared) + " bytes of shared memory the tiles take";
+         const int64_t D = a.D();
+         if (D % 16 != 0 || D > static_cast<int64_t>(kCoopMaxD))
+           return "head dim " + std::to_string(D) + " unsupported (multiples of 16 up to 128)";
+         return check(pd, a, false);
+       },
+       .run_attention = [pd, shader, shape](Device& base, const AttentionArgs& a, LaunchRecord& rec) {
+         auto& dev = static_cast<VulkanDevice&>(base);
+         Context& ctx = dev.ctx();
+         const auto D = static_cast<uint32_t>(a.D());
+         const uint32_t G = static_cast<uint32_t>(a.Hq() / a.Hkv());
+         const AttnPush push{static_cast<uint32_t>(a.Hq()), static_cast<uint32_t>(a.Hkv()), static_cast<uint32_t>(a.S()),
+                             static_cast<uint32_t>(a.T()), static_cast<uint32_t>(a.q_offset), a.causal ? 1u : 0u,
+                             a.scale, static_cast<uint32_t>(a.Q.dtype), 1u, static_cast<uint32_t>(a.T())};
+         VkBuf& part = ctx.scratch("attn_partials", 16);
+         Batch b = ctx.batch(rec.variant, dev.timing());
+         b.dispatch(shader.c_str(), {pd.subgroup_size, shape.m, shape.n, shape.k, D},
+                    {&vkbuf(a.Q.buf), &vkbuf(a.K.buf), &vkbuf(a.V.buf), &vkbuf(a.O.buf), &part}, push,
+                    {ceil_div(static_cast<uint64_t>(a.S()) * G, shape.m), static_cast<uint32_t>(a.B() * a.Hkv()), 1});
+         rec.device_seconds = b.run();
+       }});
+}
+
 void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::string& shader, bool split) {
   auto& dev = static_cast<VulkanDevice&>(base);
   Context& ctx = dev.ctx();
@@ -77,15 +137,21 @@ void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::str
   }
   const uint32_t splits = std::max<uint32_t>(1, ceil_div(T, per_split));
   const uint32_t G = static_cast<uint32_t>(a.Hq() / a.Hkv());
+  // Decode has G = Hq/Hkv rows per KV head (4 for 32:8 heads): a 16-row workgroup would
+  // leave 3/4 of its threads on empty rows, so the split-K launch shrinks BR to the
+  // power of two covering G (a spec constant; the shared tiles shrink with it).
+  uint32_t rows_per_wg = kRows;
+  if (split)
+    while (rows_per_wg / 2 >= G && rows_per_wg > 1) rows_per_wg /= 2;
   const AttnPush push{static_cast<uint32_t>(a.Hq()), static_cast<uint32_t>(a.Hkv()), static_cast<uint32_t>(a.S()), T,
                       static_cast<uint32_t>(a.q_offset), a.causal ? 1u : 0u, a.scale,
                       static_cast<uint32_t>(a.Q.dtype), splits, per_split};
   const uint64_t rows = static_cast<uint64_t>(a.B()) * a.Hq() * a.S();
   VkBuf& part = ctx.scratch("attn_partials", splits > 1 ? rows * splits * (D + 2) * sizeof(float) : 16);
-  const std::array<uint32_t, 3> grid{ceil_div(static_cast<uint64_t>(a.S()) * G, kRows),
+  const std::array<uint32_t, 3> grid{ceil_div(static_cast<uint64_t>(a.S()) * G, rows_per_wg),
                                      static_cast<uint32_t>(a.B() * a.Hkv()), splits};
   Batch b = ctx.batch(rec.variant, dev.timing());
-  b.dispatch(shader.c_str(), {kThreads, kRows, bc, D},
+  b.dispatch(shader.c_str(), {rows_per_wg * kThreadsPerRow, rows_per_wg, bc, D},
              {&vkbuf(a.Q.buf), &vkbuf(a.K.buf), &vkbuf(a.V.buf), &vkbuf(a.O.buf), &part}, push, grid);
   if (splits > 1) {
     const uint32_t groups = std::min<uint32_t>(65535, ceil_div(rows * D, 64));
@@ -111,8 +177,13 @@ Variant attn_variant(const PhysicalDevice& pd, DType kv, bool split) {
 
 }  // namespace
 
-void add_attention_variants(const PhysicalDevice& pd, std::vector<Variant>& out) {
+void add_attention_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out) {
   for (DType kv : {DType::F16, DType::F32}) {
+#ifdef XK_VULKAN_COOPMAT  // otherwise CMake said why the shaders were not built
+    out.push_back(coopmat_attn_variant(pd, coopmat, kv));
+#else
+    (void)coopmat;
+#endif
     out.push_back(attn_variant(pd, kv, false));
     out.push_back(attn_variant(pd, kv, true));
   }

@@ -1,7 +1,9 @@
 // The Vulkan matmul variants: rows of data over three shader families.
 //   mm_<w>_<act>_<BMxBN>_<simt|i8>_vk   tiled GEMM, kernels/vulkan/mul_mm.comp (any M)
 //   mv_<w>_<act>_8x<ROWS>_subgroup_vk   skinny GEMV, kernels/vulkan/mul_mv.comp (M <= 8)
+//   mv_<w>_<act>_1x4_subgroup_vk        single-token GEMV, one subgroup per workgroup, kernels/vulkan/mul_mv_sg.comp
 //   mm_<w>_<act>_<MxN>_direct_vk        shared-memory-free GEMM, kernels/vulkan/mul_mm_direct.comp
+//   mm_<w>_f16_<BMxBN>_coopmat_vk       cooperative-matrix GEMM, kernels/vulkan/mul_mm_coopmat.comp
 // with <w> in q4_0 q8_0 mxfp4 nvfp4 and <act> the activation precision the variant runs
 // (f32, f16, q8: semantics in kernels/ref/ref.h). Selection (ops.cpp) takes the highest
 // priority among variants whose supports() returns "".
@@ -145,6 +147,31 @@ Variant mv_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
        }});
 }
 
+// Single-token GEMV (mul_mv_sg.comp): a workgroup is one subgroup computing kMvSgRows rows.
+constexpr uint32_t kMvSgRows = 4;  // mul_mv_sg.comp NR: the components of its vec4 accumulator
+
+Variant mv_sg_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
+  const std::string shader = shader_name("mul_mv_sg", w, act);
+  // Above the 64-thread GEMV for M = 1 (no shared-memory reduction or barrier, each
+  // activation load reused for 4 rows); below the Q8 GEMV where packed int8 dot is accelerated.
+  const int priority = act == ActPrecision::F32 ? 21 : 16;
+  return make_row(
+      {.op = Op::Matmul, .family = "mv", .formats = {w}, .acts = {act},
+       .tile = {1, static_cast<int>(kMvSgRows), 0}, .technique = "subgroup", .min_arch = "vk1.2",
+       .priority = priority, .kernels = {shader}},
+      {.supports_matmul = [pd](const MatmulArgs& a, const DeviceInfo&) -> std::string {
+         if (a.M() != 1) return "single-token GEMV handles M = 1, M is " + std::to_string(a.M());
+         const uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+         if ((pd.subgroup_ops & need) != need) return "device lacks subgroup arithmetic in compute shaders";
+         // The workgroup is sized to be exactly one subgroup, which needs a size the device keeps.
+         if (!pd.subgroup_size_fixed) return "device lacks a fixed subgroup size (the workgroup is one subgroup)";
+         return check_limits(pd, a, ceil_div(a.N(), kMvSgRows), 1);
+       },
+       .run_matmul = [shader, lanes = pd.subgroup_size](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, {lanes}, {ceil_div(a.N(), kMvSgRows), 1, 1});
+       }});
+}
+
 // Direct (shared-memory-free) GEMM: X rows per subgroup, W rows per lane (mul_mm_direct.comp).
 constexpr uint32_t kDirectThreads = 64;
 // 16 X rows x 8 W rows per invocation, fixed by mul_mm_direct.comp (ROWS_PER_SG, COLS there).
@@ -182,13 +209,62 @@ Variant direct_variant(const PhysicalDevice& pd, DType w, ActPrecision act) {
        }});
 }
 
+// Cooperative-matrix GEMM: one subgroup per workgroup, 2 x 2 fragments of a shape the device
+// reports (mul_mm_coopmat.comp). The shader's shared tiles hold fragments up to 16 x 16 and
+// step K by 32, so a shape fits when M, N <= 16 and K divides 32.
+constexpr uint32_t kCoopFragments = 2, kCoopMaxMN = 16, kCoopStepK = 32;
+
+// The largest reported shape that fits the shader ({} when none does).
+CoopmatShape pick_coopmat_shape(const std::vector<CoopmatShape>& shapes) {
+  CoopmatShape best{};
+  for (const CoopmatShape& s : shapes)
+    if (s.m && s.n && s.k && s.m <= kCoopMaxMN && s.n <= kCoopMaxMN && kCoopStepK % s.k == 0 &&
+        s.m * s.n * s.k > best.m * best.n * best.k)
+      best = s;
+  return best;
+}
+
+[[maybe_unused]] Variant coopmat_variant(const PhysicalDevice& pd, const std::vector<CoopmatShape>& shapes, DType w) {
+  const CoopmatShape shape = pick_coopmat_shape(shapes);
+  const CoopmatShape named = shape.m ? shape : CoopmatShape{16, 16, 16};  // RDNA3's shape names an unusable row
+  const uint32_t bm = kCoopFragments * named.m, bn = kCoopFragments * named.n;
+  const std::string shader = shader_name("mul_mm_coopmat", w, ActPrecision::F16);
+  // Above every SIMT GEMM (the matrix units are many times the SIMT FP16 rate), below every
+  // GEMV (for M <= 8 a 32-row tile is mostly padding).
+  return make_row(
+      {.op = Op::Matmul, .family = "mm", .formats = {w}, .acts = {ActPrecision::F16},
+       .tile = {static_cast<int>(bm), static_cast<int>(bn), static_cast<int>(kCoopStepK)}, .technique = "coopmat",
+       .min_arch = "vk1.3", .priority = 14, .kernels = {shader}},
+      {.supports_matmul = [pd, shapes, shape, bm, bn](const MatmulArgs& a, const DeviceInfo&) -> std::string {
+         // "device lacks": the harness reports such a refusal as a skip for want of hardware.
+         if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
+         if (pd.api_version < VK_API_VERSION_1_3)
+           return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
+         if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
+         if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
+         if (!shape.m) return "device lacks a cooperative-matrix shape with M, N <= 16 and K dividing 32 (the shader's tiles)";
+         if (pd.subgroup_size > 128) return "subgroup size above 128 (the workgroup is one subgroup)";
+         return check_limits(pd, a, ceil_div(a.N(), bn), ceil_div(a.M(), bm));
+       },
+       .run_matmul = [pd, shader, shape, bm, bn](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+         run(dev, a, rec, shader, {pd.subgroup_size, shape.m, shape.n, shape.k},
+             {ceil_div(a.N(), bn), ceil_div(a.M(), bm), 1});
+       }});
+}
+
 }  // namespace
 
-void add_matmul_variants(const PhysicalDevice& pd, std::vector<Variant>& out) {
+void add_matmul_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out) {
+#ifdef XK_VULKAN_COOPMAT  // otherwise CMake said why the shaders were not built
+  for (DType w : kWeightFormats) out.push_back(coopmat_variant(pd, coopmat, w));
+#else
+  (void)coopmat;
+#endif
   for (DType w : kWeightFormats)
     for (ActPrecision act : {ActPrecision::F32, ActPrecision::F16, ActPrecision::Q8}) {
       out.push_back(mm_variant(pd, w, act, kTile64));
       out.push_back(mv_variant(pd, w, act));
+      if (act != ActPrecision::Q8 && pd.subgroup_size_fixed) out.push_back(mv_sg_variant(pd, w, act));
       if (pd.subgroup_size_fixed) out.push_back(direct_variant(pd, w, act));
     }
 }

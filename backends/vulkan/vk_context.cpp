@@ -86,8 +86,24 @@ Context::Context(std::shared_ptr<Instance> instance, const PhysicalDevice& pd)
   f2.features.shaderInt16 = pd_.int16;
   f2.pNext = &f11;
 
+  // VK_KHR_cooperative_matrix's feature struct (type 1000506000; Debian 12's headers
+  // predate the extension): sType, pNext, cooperativeMatrix, robustBufferAccess.
+  struct {
+    VkStructureType sType = static_cast<VkStructureType>(1000506000);
+    void* pNext = nullptr;
+    VkBool32 cooperativeMatrix = VK_TRUE, robustBufferAccess = VK_FALSE;
+  } coopmat;
+  const char* coopmat_ext = "VK_KHR_cooperative_matrix";
+  // The coopmat modules are SPIR-V 1.6 on the Vulkan memory model, which Vulkan 1.3 makes
+  // mandatory (vulkanMemoryModel): enabled together, only on 1.3 devices.
+  const bool coopmat_on = pd_.coopmat && pd_.api_version >= VK_API_VERSION_1_3;
+  f12.vulkanMemoryModel = coopmat_on;
+  if (coopmat_on) f12.pNext = &coopmat;
+
   auto di = make<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
   di.pNext = &f2;
+  di.enabledExtensionCount = coopmat_on ? 1 : 0;
+  di.ppEnabledExtensionNames = &coopmat_ext;
   di.queueCreateInfoCount = 1;
   di.pQueueCreateInfos = &qi;
   device_ = create<UniqueDevice>({}, "open_device", "vkCreateDevice",

@@ -63,14 +63,52 @@ DeviceInfo describe_device(const PhysicalDevice& pd, int index, bool unified, bo
   return i;
 }
 
+// VK_KHR_cooperative_matrix (Vulkan registry, extension 507): Debian 12's headers (1.3.239)
+// predate it, so the query's types are restated from the specification here, with the
+// values the registry assigns (enum base 1000000000 + (507 - 1) * 1000).
+namespace {
+constexpr auto kCoopmatPropertiesType = static_cast<VkStructureType>(1000506001);
+constexpr int32_t kComponentFloat16 = 0, kComponentFloat32 = 1;  // VkComponentTypeKHR
+constexpr int32_t kScopeSubgroup = 3;                             // VkScopeKHR
+struct CoopmatProperties {                                        // VkCooperativeMatrixPropertiesKHR
+  VkStructureType sType;
+  void* pNext;
+  uint32_t MSize, NSize, KSize;
+  int32_t AType, BType, CType, ResultType;
+  VkBool32 saturatingAccumulation;
+  int32_t scope;
+};
+using PfnCoopmatProperties = VkResult(VKAPI_PTR*)(VkPhysicalDevice, uint32_t*, CoopmatProperties*);
+}  // namespace
+
+std::vector<CoopmatShape> coopmat_f16_shapes(VkInstance instance, const PhysicalDevice& pd) {
+  if (!pd.coopmat || !api().vkGetInstanceProcAddr) return {};
+  const auto query = reinterpret_cast<PfnCoopmatProperties>(
+      api().vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
+  if (!query) return {};
+  uint32_t count = 0;
+  if (query(pd.handle, &count, nullptr) != VK_SUCCESS) return {};
+  CoopmatProperties blank{};
+  blank.sType = kCoopmatPropertiesType;
+  std::vector<CoopmatProperties> props(count, blank);
+  if (query(pd.handle, &count, props.data()) != VK_SUCCESS) return {};
+  std::vector<CoopmatShape> out;
+  for (const CoopmatProperties& p : props)
+    if (p.AType == kComponentFloat16 && p.BType == kComponentFloat16 && p.CType == kComponentFloat32 &&
+        p.ResultType == kComponentFloat32 && p.scope == kScopeSubgroup && !p.saturatingAccumulation)
+      out.push_back({p.MSize, p.NSize, p.KSize});
+  return out;
+}
+
 VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDevice& pd, int index) {
   const bool validation = instance->validation();
   ctx_ = std::make_unique<Context>(std::move(instance), pd);
   info_ = describe_device(pd, index, ctx_->unified(), validation);
   info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
   auto& rows = DeviceAccess::variants(*this);
-  add_matmul_variants(pd, rows);
-  add_attention_variants(pd, rows);
+  const std::vector<CoopmatShape> coopmat = coopmat_f16_shapes(ctx_->instance().handle(), pd);
+  add_matmul_variants(pd, coopmat, rows);
+  add_attention_variants(pd, coopmat, rows);
   // The shader list is written in CMakeLists.txt (one SPIR-V module per format x activation);
   // a row naming a module the build did not make is a table bug, caught when the device opens.
   for (const Variant& v : rows)

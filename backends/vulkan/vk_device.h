@@ -29,9 +29,17 @@ class VulkanDevice : public Device {
   DeviceInfo info_;
 };
 
+// One cooperative-matrix shape the device reports with FP16 A/B, FP32 C/result, subgroup
+// scope (VkCooperativeMatrixPropertiesKHR): an M x K by K x N product into M x N.
+struct CoopmatShape {
+  uint32_t m = 0, n = 0, k = 0;
+};
+// Those shapes ({} without VK_KHR_cooperative_matrix or its query entry point).
+std::vector<CoopmatShape> coopmat_f16_shapes(VkInstance instance, const PhysicalDevice& pd);
+
 // Variant tables (mm_variants.cpp, attn_variants.cpp).
-void add_matmul_variants(const PhysicalDevice& pd, std::vector<Variant>& out);
-void add_attention_variants(const PhysicalDevice& pd, std::vector<Variant>& out);
+void add_matmul_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out);
+void add_attention_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out);
 
 // DeviceInfo of a physical device as `xk devices` and the tests see it.
 DeviceInfo describe_device(const PhysicalDevice& pd, int index, bool unified, bool validation);

@@ -141,8 +141,8 @@ void add_bench_command(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Run the benchmark set on the chosen devices");
   cmd->add_option("--device", a->devices, "Device to benchmark (repeatable; default: every available device but the simulators)");
-  cmd->add_option("--set", a->set, "Shape set: small (quick look) or models (layer GEMMs + attention of each preset)")
-      ->check(CLI::IsMember({"small", "models"}));
+  cmd->add_option("--set", a->set, "Shape set: small (quick look), models (layer GEMMs + attention of each preset) or vkpeer (the ggml-vulkan comparison's shapes)")
+      ->check(CLI::IsMember({"small", "models", "vkpeer"}));
   cmd->add_option("--model", a->model, "Models set (implied by --model/--workload): llama3-70b, qwen2.5-72b, gemma3-27b or gpt-oss-120b");
   cmd->add_option("--workload", a->workload, "Models set: pp512, pp2048 or tg128");
   cmd->add_option("--format", a->format, "Matmul weight format: q4_0, q8_0, mxfp4, nvfp4 (default: all)");
