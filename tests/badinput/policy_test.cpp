@@ -18,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "xk/formats.h"
@@ -182,6 +183,43 @@ TEST_F(Policy, MatmulNonFiniteActivationMakesExactlyItsRowNonFiniteOnEveryVarian
               << "Y[" << m << "," << n << "]: expected " << want[i] << ", got " << got[i];
         }
       }
+  }
+}
+
+// ---- threads -----------------------------------------------------------------------------
+
+// The thread contract (include/xk/device.h) allows distinct Devices in parallel, two instances
+// of one device name included. Run it under ThreadSanitizer to check for races, too.
+TEST_F(Policy, DistinctDevicesOfOneNameRunInParallelFromTwoThreads) {
+  constexpr int64_t M = 8, N = 16, K = 128;
+  constexpr int kThreads = 2, kCallsPerThread = 3;
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 17 + 5) % 23) / 11.0f - 1.0f;
+  const Combo c{"", DType::Q8_0, ActPrecision::Q8};
+  const std::vector<float> want = run(*g_oracle, c, x, M, N, K, false);
+  std::vector<std::vector<float>> got(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::string> variants(kThreads);
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        try {
+          std::unique_ptr<Device> own = open_device(g_device_name);
+          for (int i = 0; i < kCallsPerThread; ++i) got[t] = run(*own, c, x, M, N, K, false);
+          variants[t] = own->last_launch().variant;
+        } catch (const std::exception& e) {
+          errors[t] = e.what();
+        }
+      });
+    for (std::thread& th : threads) th.join();
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(errors[t], "") << "thread " << t;
+    ASSERT_EQ(got[t].size(), want.size()) << "thread " << t;
+    EXPECT_FALSE(variants[t].empty()) << "thread " << t << ": no launch record";
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_NEAR(got[t][i], want[i], 1e-4f * (1.0f + std::fabs(want[i]))) << "thread " << t << ", Y element " << i;
   }
 }
 
