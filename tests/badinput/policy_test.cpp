@@ -186,6 +186,65 @@ TEST_F(Policy, MatmulNonFiniteActivationMakesExactlyItsRowNonFiniteOnEveryVarian
   }
 }
 
+// A NaN in query row i makes exactly output row i NaN; a NaN in key j makes every query
+// that sees j NaN (its score enters the softmax denominator); the others keep the oracle's
+// values. On every attention variant, both K/V formats it lists.
+TEST_F(Policy, AttentionNonFiniteInputsMakeExactlyTheQueriesThatReadThemNaN) {
+  constexpr int64_t S = 16, T = 24, D = 64, kNanQuery = 3, kNanKey = 20;
+  std::vector<float> q(static_cast<size_t>(S * D)), k(static_cast<size_t>(T * D)), v(k.size());
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 7 + 1) % 19) / 19.0f - 0.5f;
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<float>((i * 11 + 2) % 23) / 23.0f - 0.5f;
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 5 + 3) % 17) / 17.0f - 0.5f;
+  q[static_cast<size_t>(kNanQuery * D + 5)] = kNaN;
+  k[static_cast<size_t>(kNanKey * D + 9)] = kNaN;
+  // Causal with q_offset 8: query i sees keys 0 .. 8 + i, so queries 12.. see the NaN key.
+  AttentionOptions opt;
+  opt.causal = true;
+  opt.q_offset = 8;
+  auto run_attention = [&](Device& d, DType kv, const std::string& variant) {
+    std::vector<uint16_t> k16(k.size()), v16(v.size());
+    for (size_t i = 0; i < k.size(); ++i) k16[i] = f32_to_f16(k[i]), v16[i] = f32_to_f16(v[i]);
+    const void* kp = kv == DType::F16 ? static_cast<const void*>(k16.data()) : k.data();
+    const void* vp = kv == DType::F16 ? static_cast<const void*>(v16.data()) : v.data();
+    Tensor K = upload(d, kv, {1, 1, T, D}, kp), V = upload(d, kv, {1, 1, T, D}, vp);
+    AttentionOptions o = opt;
+    o.variant = variant;
+    try {
+      return download_f32(attention(d, upload(d, DType::F32, {1, 1, S, D}, q.data()), K, V, o));
+    } catch (const Error& e) {
+      if (e.arg() != "variant") throw;
+    }
+    // A decode variant (S = 1 only): one query per call, at its own position.
+    std::vector<float> out;
+    for (int64_t i = 0; i < S; ++i) {
+      o.q_offset = opt.q_offset + i;
+      const std::vector<float> row =
+          download_f32(attention(d, upload(d, DType::F32, {1, 1, 1, D}, q.data() + i * D), K, V, o));
+      out.insert(out.end(), row.begin(), row.end());
+    }
+    return out;
+  };
+  for (const Variant& var : dev().variants()) {
+    if (var.op != Op::Attention) continue;
+    for (DType kv : var.formats) {
+      SCOPED_TRACE(g_device_name + " " + var.name + " (" + name(kv) + " K/V)");
+      std::vector<float> want, got;
+      ASSERT_NO_THROW(want = run_attention(*g_oracle, kv, ""));
+      ASSERT_NO_THROW(got = run_attention(dev(), kv, var.name));
+      for (int64_t i = 0; i < S; ++i) {
+        const bool reads_nan = i == kNanQuery || opt.q_offset + i >= kNanKey;
+        for (int64_t e = 0; e < D; ++e) {
+          const size_t at = static_cast<size_t>(i * D + e);
+          if (reads_nan)
+            EXPECT_TRUE(std::isnan(got[at])) << "O[" << i << "," << e << "] = " << got[at];
+          else
+            EXPECT_NEAR(got[at], want[at], 1e-2f) << "O[" << i << "," << e << "]";
+        }
+      }
+    }
+  }
+}
+
 // ---- threads -----------------------------------------------------------------------------
 
 // The thread contract (include/xk/device.h) allows distinct Devices in parallel, two instances
