@@ -1,6 +1,7 @@
 #include "vk_context.h"
 
 #include <cstdlib>
+#include <limits>
 
 #include "xk/error.h"
 
@@ -26,9 +27,12 @@ VkBuf::VkBuf(Context& ctx, size_t n, bool host_visible) {
   const Api& a = api();
   const VkDevice dev = ctx.device();
   bytes = n;
-  capacity = std::max<VkDeviceSize>(16, (n + 15) / 16 * 16);
   const PhysicalDevice& pd = ctx.physical();
   const std::string need = std::to_string(n) + " bytes requested";
+  // Rounding up to 16 bytes would wrap to a tiny buffer for n near SIZE_MAX.
+  if (n > std::numeric_limits<VkDeviceSize>::max() - 15)
+    throw Error("alloc", "bytes", "out of device memory: " + need + " cannot be rounded up to a multiple of 16 bytes");
+  capacity = std::max<VkDeviceSize>(16, (n + 15) / 16 * 16);
   if (capacity > pd.max_allocation)
     throw Error("alloc", "bytes", "out of device memory: " + need + ", the device's largest allocation is " +
                                       std::to_string(pd.max_allocation) + " bytes (maxMemoryAllocationSize)");

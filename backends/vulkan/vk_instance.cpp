@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <string_view>
 #include <mutex>
 #include <sstream>
 
@@ -131,6 +133,33 @@ std::shared_ptr<Instance> Instance::get(std::string* why) {
   return instance;
 }
 
+bool Instance::validation_requested() {
+  auto mentions_validation = [](const char* var) {
+    const char* v = std::getenv(var);
+    return v && std::strstr(v, "validation") != nullptr;
+  };
+  return env_on("XK_VULKAN_VALIDATION") || mentions_validation("VK_INSTANCE_LAYERS") ||
+         mentions_validation("VK_LOADER_LAYERS_ENABLE");
+}
+
+std::string Instance::check_requested_layers(const std::function<bool(std::string_view)>& enumerated) {
+  const char* path = std::getenv("VK_LAYER_PATH");
+  const std::string where = path ? std::string(" (VK_LAYER_PATH=") + path + ")" : std::string();
+  // Every layer VK_INSTANCE_LAYERS names must exist: a misspelled name is silently ignored.
+  if (const char* env = std::getenv("VK_INSTANCE_LAYERS"))
+    for (std::string_view rest = env; !rest.empty();) {
+      const size_t colon = rest.find(':');
+      const std::string_view name = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      if (!name.empty() && !enumerated(name))
+        return "VK_INSTANCE_LAYERS names " + std::string(name) + ", which the Vulkan loader does not find" + where;
+    }
+  if (validation_requested() && !enumerated("VK_LAYER_KHRONOS_validation"))
+    return "VK_LAYER_KHRONOS_validation is not found by the Vulkan loader" + where +
+           " (Debian: vulkan-validationlayers)";
+  return "";
+}
+
 std::string Instance::init() {
   if (std::string why = load_loader(); !why.empty()) return why;
   const Api& a = api();
@@ -139,20 +168,21 @@ std::string Instance::init() {
   a.vkEnumerateInstanceLayerProperties(&nl, nullptr);
   std::vector<VkLayerProperties> layers(nl);
   a.vkEnumerateInstanceLayerProperties(&nl, layers.data());
-  bool have_validation = false;
-  for (const auto& l : layers)
-    if (std::strcmp(l.layerName, "VK_LAYER_KHRONOS_validation") == 0) have_validation = true;
+  auto enumerated = [&](std::string_view name) {
+    for (const auto& l : layers)
+      if (name == l.layerName) return true;
+    return false;
+  };
+  layer_problem_ = check_requested_layers(enumerated);
 
+  // Requested validation is enabled by name here too, so vkCreateInstance either really
+  // loads the layer or fails with VK_ERROR_LAYER_NOT_PRESENT: the loader's environment
+  // variables alone skip a layer they cannot load with a log line nobody reads.
   std::vector<const char*> enabled_layers;
-  if (env_on("XK_VULKAN_VALIDATION")) {
-    if (!have_validation)
-      return "XK_VULKAN_VALIDATION=1 but VK_LAYER_KHRONOS_validation is not installed (Debian: vulkan-validationlayers)";
+  if (validation_requested() && layer_problem_.empty()) {
     enabled_layers.push_back("VK_LAYER_KHRONOS_validation");
     validation_ = true;
   }
-  // VK_INSTANCE_LAYERS enables the layer behind our back; the messenger still catches it.
-  if (const char* env = std::getenv("VK_INSTANCE_LAYERS"); env && std::strstr(env, "VK_LAYER_KHRONOS_validation"))
-    validation_ = true;
 
   uint32_t ne = 0;
   a.vkEnumerateInstanceExtensionProperties(nullptr, &ne, nullptr);
@@ -184,6 +214,7 @@ std::string Instance::init() {
   VkInstance inst = VK_NULL_HANDLE;
   VkResult r = a.vkCreateInstance(&ci, nullptr, &inst);
   if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return "no Vulkan driver (ICD) found by the loader";
+  if (r == VK_ERROR_LAYER_NOT_PRESENT) return "VK_LAYER_KHRONOS_validation is enumerated but the loader cannot load it";
   if (r != VK_SUCCESS) return std::string("vkCreateInstance failed: ") + result_name(r);
   // vkDestroyInstance comes from this load: the instance is owned as soon as it can be destroyed.
   const std::string missing = load_instance_functions(inst, debug_utils_);
@@ -227,6 +258,8 @@ std::vector<std::string> Instance::take_messages() {
 }
 
 void Instance::throw_if_validation_failed(const std::string& during) {
+  // Every check fails while requested validation is not active: a run must not pass without it.
+  if (!layer_problem_.empty()) throw Error("vulkan", "validation requested but not active: " + layer_problem_);
   std::vector<std::string> msgs = take_messages();
   if (msgs.empty()) return;
   std::string all = msgs.front();

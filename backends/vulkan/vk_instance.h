@@ -2,17 +2,23 @@
 // messenger, and the list of physical devices with their capabilities.
 //
 // Validation policy (also in backends/vulkan/README.md):
-//   * XK_VULKAN_VALIDATION=1 enables VK_LAYER_KHRONOS_validation; if the layer is not
-//     installed, every Vulkan device is reported unavailable with that reason (a test run
-//     that asked for validation must never pass silently without it).
+//   * Validation is requested by XK_VULKAN_VALIDATION=1, or by VK_INSTANCE_LAYERS /
+//     VK_LOADER_LAYERS_ENABLE mentioning "validation". The instance then enables
+//     VK_LAYER_KHRONOS_validation by name, so vkCreateInstance really loads it. If the
+//     loader does not enumerate it (not installed, VK_LAYER_PATH elsewhere), or
+//     VK_INSTANCE_LAYERS names any layer the loader lacks (a misspelling), every
+//     synchronisation point throws xk::Error("vulkan", "validation requested but not
+//     active: <why>"): a test run that asked for validation never passes without it.
 //   * Whether the layer came from XK_VULKAN_VALIDATION or from VK_INSTANCE_LAYERS, a
 //     debug-utils messenger records every validation message of WARNING or ERROR severity.
 //     The next synchronisation point of any device (launch, copy, synchronize) throws
 //     xk::Error("vulkan", "validation: <message>") - so any validation message fails the
 //     test that caused it.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vk_api.h"
@@ -60,6 +66,12 @@ class Instance {
  private:
   Instance() = default;
   std::string init();
+  // Validation counts as requested by XK_VULKAN_VALIDATION=1 or when VK_INSTANCE_LAYERS or
+  // VK_LOADER_LAYERS_ENABLE mentions "validation".
+  static bool validation_requested();
+  // Why requested layers cannot be active ("" when they can): a name in VK_INSTANCE_LAYERS
+  // the loader does not enumerate, or requested validation without the Khronos layer.
+  static std::string check_requested_layers(const std::function<bool(std::string_view)>& enumerated);
   static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                    VkDebugUtilsMessageTypeFlagsEXT type,
                                                    const VkDebugUtilsMessengerCallbackDataEXT* data, void* self);
@@ -68,6 +80,7 @@ class Instance {
   bool debug_utils_ = false, validation_ = false;
   std::vector<PhysicalDevice> devices_;
   std::vector<std::string> messages_;
+  std::string layer_problem_;  // check_requested_layers(): every validation check throws it
 };
 
 }  // namespace xk::vk

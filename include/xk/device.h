@@ -7,6 +7,16 @@
 //   std::vector<float> y = xk::download_f32(Y);
 //
 // Lifetime: a Device must outlive every Buffer/Tensor it allocated.
+//
+// Threads: a Device, and every Buffer/Tensor it allocated, is used by one thread at a time
+// (the caller serialises; nothing inside locks). Distinct Devices, each with its own
+// tensors, may be used from different threads in parallel, two instances of the same
+// device name included. last_launch() is per-Device state under the same rule: read it
+// from the thread that made the call, before that thread's next call.
+//
+// Weights: a Tensor returned by upload_weights is immutable. Backends keep repacked copies
+// of it (vulkan:0, cuda), so later writes into its buffer are not seen by every device:
+// upload new weights as a new tensor instead.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -39,23 +39,43 @@ __device__ __forceinline__ uint32_t e2m1_to_s8x4(uint32_t nib) {
 // ---- Q8_0 activation block (ggml quantize_row_q8_0_ref, kernels/ref/act_quant.cpp) ----
 // d = amax / 127, q = round-half-away(x / d) with 1/d precomputed as ggml does; the scale
 // the GEMM multiplies by is d rounded to FP16 (block_q8_0::d), returned here.
+// NaN policy (README "Contracts"): a block holding a NaN or an inf, or whose scale overflows
+// FP16 (amax > 65504 * 127), gets a NaN scale and zero codes, so every output that reads it
+// is NaN. A scale that rounds to FP16 zero zeroes the
+// block whatever the codes, so 1/d (inf for d < 1/FLT_MAX) is only taken when d16 != 0.
 __device__ __forceinline__ float quantize_q8_block(const float (&x)[32], int8_t (&q)[32]) {
   float amax = 0.0f;
+  bool finite = true;
 #pragma unroll
-  for (int j = 0; j < 32; ++j) amax = fabs_dev(x[j]) > amax ? fabs_dev(x[j]) : amax;
+  for (int j = 0; j < 32; ++j) {
+    finite = finite && x[j] - x[j] == 0.0f;  // false for NaN and +-inf
+    amax = fabs_dev(x[j]) > amax ? fabs_dev(x[j]) : amax;
+  }
   const float d = amax / 127;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const float d16 = num::f16_to_f32(num::f32_to_f16(d));
+  finite = finite && d16 - d16 == 0.0f;
+  const float id = finite && d16 != 0.0f ? 1.0f / d : 0.0f;
 #pragma unroll
-  for (int j = 0; j < 32; ++j) q[j] = static_cast<int8_t>(roundf(x[j] * id));
-  return num::f16_to_f32(num::f32_to_f16(d));
+  for (int j = 0; j < 32; ++j) q[j] = id != 0.0f ? static_cast<int8_t>(roundf(x[j] * id)) : int8_t{0};
+  return finite ? d16 : __int_as_float(0x7fc00000);
 }
 
 // ---- MXFP4 activation block of 32 (ggml quantize_row_mxfp4_ref) ----
 // Writes 32 E2M1 codes in natural order (element 2i low nibble, 2i+1 high nibble of byte i)
 // and returns the E8M0 exponent.
+// A block holding a NaN or an inf gets the NaN scale 0xFF and zero codes (NaN policy, README
+// "Contracts"): the block-scaled MMA then makes every output reading it NaN.
 __device__ __forceinline__ uint8_t quantize_mxfp4_block(const float* x, uint8_t (&codes)[16]) {
   float amax = 0.0f;
-  for (int j = 0; j < 32; ++j) amax = fabs_dev(x[j]) > amax ? fabs_dev(x[j]) : amax;
+  bool finite = true;
+  for (int j = 0; j < 32; ++j) {
+    finite = finite && x[j] - x[j] == 0.0f;  // false for NaN and +-inf
+    amax = fabs_dev(x[j]) > amax ? fabs_dev(x[j]) : amax;
+  }
+  if (!finite) {
+    for (int i = 0; i < 16; ++i) codes[i] = 0;
+    return 0xFF;  // E8M0 NaN (OCP Microscaling spec v1.0, section 5.4.1)
+  }
   const uint8_t e = num::mxfp4_exponent_ggml(amax);
   const float d = num::e8m0_to_f32_half_ggml(e);
   for (int i = 0; i < 16; ++i)
@@ -66,9 +86,18 @@ __device__ __forceinline__ uint8_t quantize_mxfp4_block(const float* x, uint8_t 
 
 // ---- NVFP4 activation sub-block of 16 (ggml quantize_row_nvfp4_ref) on x / s ----
 // x already divided by the row scale s; natural nibble order; returns the UE4M3 code.
+// A non-finite element (an inf row makes x / s NaN) gives the NaN scale 0x7F and zero codes.
 __device__ __forceinline__ uint8_t quantize_nvfp4_sub(const float* x, uint8_t (&codes)[8]) {
   float amax = 0.0f;
-  for (int j = 0; j < 16; ++j) amax = fabs_dev(x[j]) > amax ? fabs_dev(x[j]) : amax;
+  bool finite = true;
+  for (int j = 0; j < 16; ++j) {
+    finite = finite && x[j] - x[j] == 0.0f;  // false for NaN and +-inf
+    amax = fabs_dev(x[j]) > amax ? fabs_dev(x[j]) : amax;
+  }
+  if (!finite) {
+    for (int i = 0; i < 8; ++i) codes[i] = 0;
+    return 0x7F;  // UE4M3 NaN (E4M3 S.1111.111, OCP 8-bit FP spec v1.0)
+  }
   const uint8_t ue = num::ue4m3_from_f32_ggml(amax / 6.0f);
   const float d = num::ue4m3_to_f32_half_ggml(ue);
   for (int i = 0; i < 8; ++i)

@@ -63,7 +63,8 @@ __global__ void __launch_bounds__(128) quantize_act_fp4(const void* x, int act_t
   if (nvfp4 && row < M)
     for (int k = lane; k < K; k += 32) amax = fmaxf(amax, fabs_dev(load_act(x, x_row + k, at)));
   for (int off = 16; off > 0; off >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, off));
-  // Floored at FLT_MIN (1.17549435e-38f) as kernels/ref does: a subnormal s loses bits of x / s.
+  // Floored at the smallest normal float like the oracle, so x / s stays finite for rows of
+  // subnormals (amax / 2688 would round to 0).
   const float s = nvfp4 && amax > 0.0f ? fmaxf(amax / (6.0f * 448.0f), 1.17549435e-38f) : 1.0f;
   if (lane == 0) ptx::st_global(row_scale + row, s);
 
@@ -183,13 +184,15 @@ __global__ void __launch_bounds__(kFp4Threads)
     for (int h = 0; h < 2; ++h) {  // C fragment element 2h + c: (cd.row[h], cd.col[c])
       const int row = m_tile * kFp4TileM + wm * 64 + i * 16 + cd.row[h];
       if (row >= M) continue;
-      const float rs = kNvfp4 ? ptx::ld_global(x_row_scale + row) * w_tensor_scale : 1.0f;
+      // In FP64 like the oracle: in FP32, s * tensor_scale underflows for rows near FLT_MIN and
+      // acc * s overflows for rows near FLT_MAX. 16 multiplies per thread, off the main loop.
+      const double rs = kNvfp4 ? static_cast<double>(ptx::ld_global(x_row_scale + row)) * w_tensor_scale : 1.0;
 #pragma unroll
       for (int j = 0; j < 4; ++j)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           const int col = n_tile * kFp4TileN + wn * 32 + j * 8 + cd.col[c];
-          if (col < N) ptx::st_global(y + static_cast<int64_t>(row) * N + col, acc[i][j][2 * h + c] * rs);
+          if (col < N) ptx::st_global(y + static_cast<int64_t>(row) * N + col, static_cast<float>(acc[i][j][2 * h + c] * rs));
         }
     }
 }

@@ -284,7 +284,8 @@ __device__ __forceinline__ void decode_combine_body(const AttnParams& p, const f
       o += w * ld_global(part_o + (base + c) * D + d);
       l += w * ld_global(part_l + base + c);
     }
-    st_global(p.O + (b * p.Hq + h) * D + d, l > 0.0f ? o / l : 0.0f);
+    // 0 only when no key was visible (l == 0): a NaN l (a NaN score) stays NaN (NaN policy).
+    st_global(p.O + (b * p.Hq + h) * D + d, l == 0.0f ? 0.0f : o / l);
   }
 }
 

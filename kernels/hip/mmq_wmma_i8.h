@@ -55,11 +55,17 @@ __device__ __forceinline__ void quantize_q8_body(const void* X, int8_t* xq, floa
   if (kb >= blocks_per_row) return;
   const int64_t k = kb * 32 + lane;
   const float x = load_x<XT>(X, m * K + k);
+  // NaN policy (README "Contracts"): a block holding a NaN or an inf, or whose scale overflows
+  // FP16 (amax > 65504 * 127), gets a NaN scale and zero codes. The wave max of 0 (finite) or
+  // 1 (not) tells every lane. 1/d is only taken when d survives FP16 rounding: it is inf for
+  // d < 1/FLT_MAX, and a zero d16 zeroes the block anyway.
   const float amax = wave_max(fabsf(x));
   const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  st_global(xq + m * K + k, static_cast<int8_t>(__builtin_roundf(x * id)));
-  if (lane == 0) st_global(xd + m * blocks_per_row + kb, num::f16_to_f32(num::f32_to_f16(d)));
+  const float d16 = num::f16_to_f32(num::f32_to_f16(d));
+  const bool finite = wave_max(__builtin_isfinite(x) ? 0.0f : 1.0f) == 0.0f && __builtin_isfinite(d16);
+  const float id = finite && d16 != 0.0f ? 1.0f / d : 0.0f;
+  st_global(xq + m * K + k, id != 0.0f ? static_cast<int8_t>(__builtin_roundf(x * id)) : int8_t{0});
+  if (lane == 0) st_global(xd + m * blocks_per_row + kb, finite ? d16 : __builtin_nanf(""));
 }
 
 // Launch plan: grid (ceil(K/32 / 8), M), 256 threads.

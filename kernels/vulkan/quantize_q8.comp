@@ -46,16 +46,26 @@ void quantize_group(uint m, uint g) {
   } else {
     for (uint i = 0; i < 32; ++i) v[i] = load_act(pc.x_dtype, base + i, x_words[act_word_index(pc.x_dtype, base + i)]);
   }
+  // NaN policy (README "Contracts"): a block holding a NaN or an inf, or whose scale overflows
+  // FP16 (amax > 65504 * 127), gets a NaN scale and zero codes, so every output reading it is
+  // NaN (GLSL max() may drop a NaN: test the elements first).
+  bool finite = true;
   float amax = 0.0;
-  for (uint i = 0; i < 32; ++i) amax = max(amax, abs(v[i]));
+  for (uint i = 0; i < 32; ++i) {
+    finite = finite && !isnan(v[i]) && !isinf(v[i]);
+    amax = max(amax, abs(v[i]));
+  }
   const float d = amax / 127.0;
-  const float inv = d != 0.0 ? 1.0 / d : 0.0;
-  const float d16 = round_f16(d);  // the stored x scale
+  finite = finite && !isinf(round_f16(d));
+  const float d16 = finite ? round_f16(d) : uintBitsToFloat(0x7FC00000u);  // the stored x scale
+  // 1/d overflows to inf for d < 1/FLT_MAX (int(inf) is undefined); such a d rounds to FP16
+  // zero, which zeroes the block whatever the codes, so skip the division there.
+  const float inv = finite && d16 != 0.0 ? 1.0 / d : 0.0;
   for (uint w = 0; w < 8; ++w) {
     ivec4 q;
     for (uint c = 0; c < 4; ++c) {
-      const float s = v[4 * w + c] * inv;
-      q[c] = int(sign(s) * floor(abs(s) + 0.5));  // C roundf: half away from zero
+      const float s = v[4 * w + c] * inv;  // NaN for a non-finite v: its code is 0 instead
+      q[c] = inv != 0.0 ? int(sign(s) * floor(abs(s) + 0.5)) : 0;  // C roundf: half away from zero
     }
 #ifdef Q8_AS_F32
     xq4[m * (pc.K / 4) + g * 8 + w] = vec4(q) * d16;  // |q| <= 127 times an FP16: exact in FP32

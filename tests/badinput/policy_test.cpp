@@ -1,0 +1,335 @@
+// xk_policy: the contracts of the README's "Contracts" section, tested on one device
+// against cpu-ref, over every registered matmul variant (not only the one selection picks).
+//
+//   xk_policy --device vulkan:0        (or XK_DEVICE=vulkan:0 xk_policy)
+//
+//  - NaN policy: an activation block holding a NaN or an inf makes every output that reads
+//    it non-finite (NaN on the quantized paths); the other rows keep the oracle's values.
+//  - Magnitudes from the smallest subnormal (1e-45) to 3e38, including blocks whose Q8 scale
+//    is an FP16 subnormal or rounds to zero, give the oracle's result on every variant.
+//  - alloc(SIZE_MAX) is an xk::Error, not a buffer whose size wrapped.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "xk/formats.h"
+#include "xk/xk.h"
+
+namespace xk {
+namespace {
+
+std::unique_ptr<Device> g_device, g_oracle;
+std::string g_device_name, g_open_error;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// One (variant, weight format, activation precision) combination to run.
+struct Combo {
+  std::string variant;
+  DType format;
+  ActPrecision act;
+  std::string str() const { return variant + " (" + name(format) + " weights, " + name(act) + " activations)"; }
+};
+
+// Every matmul variant of `dev` with every weight format and activation precision it lists
+// that cpu-ref also implements (the oracle decides what is right).
+std::vector<Combo> matmul_combos(const Device& dev) {
+  std::vector<Combo> out;
+  for (const Variant& v : dev.variants()) {
+    if (v.op != Op::Matmul) continue;
+    for (DType f : v.formats)
+      for (ActPrecision a : v.acts) out.push_back({v.name, f, a});
+  }
+  return out;
+}
+
+// Deterministic weights in [-1, 1) / 1024, so rows of 3e38 stay below FLT_MAX after the sum.
+std::vector<float> weights(int64_t N, int64_t K) {
+  std::vector<float> w(static_cast<size_t>(N * K));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = (static_cast<float>((i * 37 + 11) % 64) / 32.0f - 1.0f) / 1024.0f;
+  return w;
+}
+
+// Runs Y = X W^T on `dev`, 8 rows per call: the GEMV variants take at most 8, every GEMM
+// variant takes any M. Errors propagate to the caller.
+std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x, int64_t M, int64_t N, int64_t K,
+                       bool force_variant) {
+  constexpr int64_t kRowsPerCall = 8;
+  const std::vector<float> wf = weights(N, K);
+  float tensor_scale = 1.0f;
+  const std::vector<uint8_t> wq = quantize(c.format, wf.data(), N, K, &tensor_scale);
+  Tensor W = upload_weights(dev, c.format, N, K, wq.data(), tensor_scale);
+  MatmulOptions opt;
+  opt.act = c.act;
+  if (force_variant) opt.variant = c.variant;
+  std::vector<float> y;
+  for (int64_t m0 = 0; m0 < M; m0 += kRowsPerCall) {
+    const int64_t rows = std::min(kRowsPerCall, M - m0);
+    Tensor X = upload(dev, DType::F32, {rows, K}, x.data() + m0 * K);
+    const std::vector<float> part = download_f32(matmul(dev, W, X, opt));
+    y.insert(y.end(), part.begin(), part.end());
+  }
+  return y;
+}
+
+// cpu-ref implements every (format, precision) pair a GPU variant offers, except the ones it
+// refuses as arguments (fp4 activations on f32 weights): those are not compared.
+bool oracle_runs(const Combo& c, int64_t N, int64_t K) {
+  try {
+    run(*g_oracle, c, std::vector<float>(static_cast<size_t>(8 * K), 0.0f), 8, N, K, false);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// Both non-finite of the same kind (NaN, +inf, -inf), or both finite within tol.
+bool same_result(float expected, float actual, float tol) {
+  if (std::isnan(expected) || std::isnan(actual)) return std::isnan(expected) && std::isnan(actual);
+  if (std::isinf(expected) || std::isinf(actual)) return expected == actual;
+  return std::fabs(expected - actual) <= tol;
+}
+
+class Policy : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!g_device) GTEST_SKIP() << g_open_error;
+    if (!g_oracle) GTEST_SKIP() << "cpu-ref is not available as the oracle";
+  }
+  Device& dev() { return *g_device; }
+};
+
+// ---- magnitudes --------------------------------------------------------------------------
+
+// Row scales: float subnormals (1e-45 is the smallest), a Q8 scale d = amax/127 below FLT_MIN
+// (1e-38: 1/d overflows to inf), an FP16-subnormal Q8 scale (1e-5), ordinary rows, a Q8 scale
+// past FP16's 65504 (1e7), and rows near FLT_MAX.
+constexpr float kRowScales[] = {1e-45f, 1e-41f, 1e-39f, 1e-38f, 1e-30f, 1e-5f, 1.0f, 1e7f,
+                                1e30f,  3e38f,  1e-44f, 2e-40f, 3e-38f, 5e-6f, 100.0f, 2e38f};
+
+TEST_F(Policy, MatmulMagnitudesFromSubnormalToNearFltMaxGiveTheOracleResultOnEveryVariant) {
+  constexpr int64_t M = 16, N = 16, K = 128;
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k)
+      x[static_cast<size_t>(m * K + k)] = kRowScales[m] * (static_cast<float>((k * 13 + m * 7) % 33) / 16.0f - 1.0f);
+  for (const Combo& c : matmul_combos(dev())) {
+    SCOPED_TRACE(g_device_name + " " + c.str());
+    if (!oracle_runs(c, N, K)) continue;
+    std::vector<float> want, got;
+    ASSERT_NO_THROW(want = run(*g_oracle, c, x, M, N, K, false));
+    ASSERT_NO_THROW(got = run(dev(), c, x, M, N, K, true));
+    for (int64_t m = 0; m < M; ++m) {
+      float row_max = 0.0f;
+      for (int64_t n = 0; n < N; ++n)
+        if (std::isfinite(want[static_cast<size_t>(m * N + n)]))
+          row_max = std::max(row_max, std::fabs(want[static_cast<size_t>(m * N + n)]));
+      // FP32 accumulation orders differ by variant: 1e-4 of the row, plus K roundings of
+      // products that are float subnormals (each off by at most half of 2^-149).
+      const float tol = 1e-4f * row_max + static_cast<float>(K) * std::numeric_limits<float>::denorm_min();
+      for (int64_t n = 0; n < N; ++n) {
+        const size_t i = static_cast<size_t>(m * N + n);
+        EXPECT_TRUE(same_result(want[i], got[i], tol))
+            << "row scale " << kRowScales[m] << ", Y[" << m << "," << n << "]: expected " << want[i] << ", got "
+            << got[i] << " (tolerance " << tol << ")";
+      }
+    }
+  }
+}
+
+// ---- NaN policy --------------------------------------------------------------------------
+
+TEST_F(Policy, MatmulNonFiniteActivationMakesExactlyItsRowNonFiniteOnEveryVariant) {
+  constexpr int64_t M = 16, N = 16, K = 128;
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 29 + 3) % 41) / 20.0f - 1.0f;
+  // (row, k, value): first, middle and last block; NaN and both infinities.
+  const struct {
+    int64_t m, k;
+    float v;
+  } poison[] = {{1, 0, kNaN}, {4, 70, kInf}, {6, 127, -kInf}, {9, 33, kNaN}, {14, 64, kInf}};
+  std::vector<bool> poisoned(static_cast<size_t>(M), false);
+  for (const auto& p : poison) {
+    x[static_cast<size_t>(p.m * K + p.k)] = p.v;
+    poisoned[static_cast<size_t>(p.m)] = true;
+  }
+  for (const Combo& c : matmul_combos(dev())) {
+    SCOPED_TRACE(g_device_name + " " + c.str());
+    if (!oracle_runs(c, N, K)) continue;
+    std::vector<float> want, got;
+    ASSERT_NO_THROW(want = run(*g_oracle, c, x, M, N, K, false)) << "cpu-ref refuses non-finite activations";
+    ASSERT_NO_THROW(got = run(dev(), c, x, M, N, K, true));
+    // Quantizers never turn a non-finite value into a finite code: their rows are all NaN.
+    // Float paths follow IEEE arithmetic: NaN, or +-inf where an inf meets same-signed weights.
+    const bool quantized = c.act == ActPrecision::Q8 || c.act == ActPrecision::FP4 || c.act == ActPrecision::FP8;
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        const size_t i = static_cast<size_t>(m * N + n);
+        if (poisoned[static_cast<size_t>(m)]) {
+          EXPECT_FALSE(std::isfinite(got[i])) << "Y[" << m << "," << n << "] = " << got[i] << " reads a non-finite X";
+          if (quantized) EXPECT_TRUE(std::isnan(got[i])) << "Y[" << m << "," << n << "] = " << got[i];
+        } else {
+          EXPECT_TRUE(std::isfinite(got[i]) && std::fabs(got[i] - want[i]) <= 1e-3f * (1.0f + std::fabs(want[i])))
+              << "Y[" << m << "," << n << "]: expected " << want[i] << ", got " << got[i];
+        }
+      }
+  }
+}
+
+// A NaN in query row i makes exactly output row i NaN; a NaN in key j makes every query
+// that sees j NaN (its score enters the softmax denominator); the others keep the oracle's
+// values. On every attention variant, both K/V formats it lists.
+TEST_F(Policy, AttentionNonFiniteInputsMakeExactlyTheQueriesThatReadThemNaN) {
+  constexpr int64_t S = 16, T = 24, D = 64, kNanQuery = 3, kNanKey = 20;
+  std::vector<float> q(static_cast<size_t>(S * D)), k(static_cast<size_t>(T * D)), v(k.size());
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 7 + 1) % 19) / 19.0f - 0.5f;
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<float>((i * 11 + 2) % 23) / 23.0f - 0.5f;
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 5 + 3) % 17) / 17.0f - 0.5f;
+  q[static_cast<size_t>(kNanQuery * D + 5)] = kNaN;
+  k[static_cast<size_t>(kNanKey * D + 9)] = kNaN;
+  // Causal with q_offset 8: query i sees keys 0 .. 8 + i, so queries 12.. see the NaN key.
+  AttentionOptions opt;
+  opt.causal = true;
+  opt.q_offset = 8;
+  auto run_attention = [&](Device& d, DType kv, const std::string& variant) {
+    std::vector<uint16_t> k16(k.size()), v16(v.size());
+    for (size_t i = 0; i < k.size(); ++i) k16[i] = f32_to_f16(k[i]), v16[i] = f32_to_f16(v[i]);
+    const void* kp = kv == DType::F16 ? static_cast<const void*>(k16.data()) : k.data();
+    const void* vp = kv == DType::F16 ? static_cast<const void*>(v16.data()) : v.data();
+    Tensor K = upload(d, kv, {1, 1, T, D}, kp), V = upload(d, kv, {1, 1, T, D}, vp);
+    AttentionOptions o = opt;
+    o.variant = variant;
+    try {
+      return download_f32(attention(d, upload(d, DType::F32, {1, 1, S, D}, q.data()), K, V, o));
+    } catch (const Error& e) {
+      if (e.arg() != "variant") throw;
+    }
+    // A decode variant (S = 1 only): one query per call, at its own position.
+    std::vector<float> out;
+    for (int64_t i = 0; i < S; ++i) {
+      o.q_offset = opt.q_offset + i;
+      const std::vector<float> row =
+          download_f32(attention(d, upload(d, DType::F32, {1, 1, 1, D}, q.data() + i * D), K, V, o));
+      out.insert(out.end(), row.begin(), row.end());
+    }
+    return out;
+  };
+  for (const Variant& var : dev().variants()) {
+    if (var.op != Op::Attention) continue;
+    for (DType kv : var.formats) {
+      SCOPED_TRACE(g_device_name + " " + var.name + " (" + name(kv) + " K/V)");
+      std::vector<float> want, got;
+      ASSERT_NO_THROW(want = run_attention(*g_oracle, kv, ""));
+      ASSERT_NO_THROW(got = run_attention(dev(), kv, var.name));
+      for (int64_t i = 0; i < S; ++i) {
+        const bool reads_nan = i == kNanQuery || opt.q_offset + i >= kNanKey;
+        for (int64_t e = 0; e < D; ++e) {
+          const size_t at = static_cast<size_t>(i * D + e);
+          if (reads_nan)
+            EXPECT_TRUE(std::isnan(got[at])) << "O[" << i << "," << e << "] = " << got[at];
+          else
+            EXPECT_NEAR(got[at], want[at], 1e-2f) << "O[" << i << "," << e << "]";
+        }
+      }
+    }
+  }
+}
+
+// ---- threads -----------------------------------------------------------------------------
+
+// The thread contract (include/xk/device.h) allows distinct Devices in parallel, two instances
+// of one device name included. Run it under ThreadSanitizer to check for races, too.
+TEST_F(Policy, DistinctDevicesOfOneNameRunInParallelFromTwoThreads) {
+  constexpr int64_t M = 8, N = 16, K = 128;
+  constexpr int kThreads = 2, kCallsPerThread = 3;
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 17 + 5) % 23) / 11.0f - 1.0f;
+  const Combo c{"", DType::Q8_0, ActPrecision::Q8};
+  const std::vector<float> want = run(*g_oracle, c, x, M, N, K, false);
+  std::vector<std::vector<float>> got(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::string> variants(kThreads);
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        try {
+          std::unique_ptr<Device> own = open_device(g_device_name);
+          for (int i = 0; i < kCallsPerThread; ++i) got[t] = run(*own, c, x, M, N, K, false);
+          variants[t] = own->last_launch().variant;
+        } catch (const std::exception& e) {
+          errors[t] = e.what();
+        }
+      });
+    for (std::thread& th : threads) th.join();
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(errors[t], "") << "thread " << t;
+    ASSERT_EQ(got[t].size(), want.size()) << "thread " << t;
+    EXPECT_FALSE(variants[t].empty()) << "thread " << t << ": no launch record";
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_NEAR(got[t][i], want[i], 1e-4f * (1.0f + std::fabs(want[i]))) << "thread " << t << ", Y element " << i;
+  }
+}
+
+// ---- sizes -------------------------------------------------------------------------------
+
+TEST_F(Policy, AllocNearSizeMaxIsAnErrorNotAWrappedBuffer) {
+  for (const size_t bytes : {std::numeric_limits<size_t>::max(), std::numeric_limits<size_t>::max() - 15}) {
+    try {
+      Buffer b = dev().alloc(bytes);
+      ADD_FAILURE() << "alloc(" << bytes << ") returned a buffer of " << b.size() << " bytes";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.op(), "alloc") << e.what();
+      EXPECT_EQ(e.arg(), "bytes") << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "alloc(" << bytes << "): expected xk::Error, got " << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace xk
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  const char* env_device = std::getenv("XK_DEVICE");
+  xk::g_device_name = env_device && *env_device ? env_device : "cpu-ref";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--device" && i + 1 < argc) xk::g_device_name = argv[++i];
+    else if (a.rfind("--device=", 0) == 0) xk::g_device_name = a.substr(9);
+    else {
+      std::fprintf(stderr, "usage: xk_policy [--device NAME] [gtest flags]\nunknown argument: %s\n", a.c_str());
+      return 2;
+    }
+  }
+  try {
+    xk::g_oracle = xk::open_device("cpu-ref");
+    xk::g_device = xk::open_device(xk::g_device_name);
+  } catch (const xk::Error& e) {
+    bool known = false;  // "cuda:0" without a driver is known and skips; a typo fails
+    for (const xk::DeviceEntry& d : xk::list_devices())
+      known |= d.name == xk::g_device_name || xk::g_device_name.rfind(d.api + ":", 0) == 0;
+    if (!known) {
+      std::fprintf(stderr, "xk_policy: %s\n", e.what());
+      return 2;
+    }
+    xk::g_open_error = e.what();
+    std::printf("xk_policy: device unavailable: %s\n", e.what());
+  }
+  const int rc = RUN_ALL_TESTS();
+  xk::g_device.reset();
+  xk::g_oracle.reset();
+  return rc;
+}
