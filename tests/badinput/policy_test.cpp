@@ -38,6 +38,7 @@ struct Combo {
   std::string variant;
   DType format;
   ActPrecision act;
+  int64_t rows_per_call = 8;  // tokens one call may carry: 8, or fewer for a variant whose M tile is smaller
   std::string str() const { return variant + " (" + name(format) + " weights, " + name(act) + " activations)"; }
 };
 
@@ -48,7 +49,7 @@ std::vector<Combo> matmul_combos(const Device& dev) {
   for (const Variant& v : dev.variants()) {
     if (v.op != Op::Matmul) continue;
     for (DType f : v.formats)
-      for (ActPrecision a : v.acts) out.push_back({v.name, f, a});
+      for (ActPrecision a : v.acts) out.push_back({v.name, f, a, std::min<int64_t>(8, std::max(1, v.tile.m))});
   }
   return out;
 }
@@ -60,11 +61,11 @@ std::vector<float> weights(int64_t N, int64_t K) {
   return w;
 }
 
-// Runs Y = X W^T on `dev`, 8 rows per call: the GEMV variants take at most 8, every GEMM
-// variant takes any M. Errors propagate to the caller.
+// Runs Y = X W^T on `dev`, c.rows_per_call rows per call: a GEMV variant takes at most its M
+// tile (8, or 1 for the single-token ones), every GEMM variant takes any M. Errors propagate.
 std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x, int64_t M, int64_t N, int64_t K,
                        bool force_variant) {
-  constexpr int64_t kRowsPerCall = 8;
+  const int64_t rows_per_call = c.rows_per_call;
   const std::vector<float> wf = weights(N, K);
   float tensor_scale = 1.0f;
   const std::vector<uint8_t> wq = quantize(c.format, wf.data(), N, K, &tensor_scale);
@@ -73,8 +74,8 @@ std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x,
   opt.act = c.act;
   if (force_variant) opt.variant = c.variant;
   std::vector<float> y;
-  for (int64_t m0 = 0; m0 < M; m0 += kRowsPerCall) {
-    const int64_t rows = std::min(kRowsPerCall, M - m0);
+  for (int64_t m0 = 0; m0 < M; m0 += rows_per_call) {
+    const int64_t rows = std::min(rows_per_call, M - m0);
     Tensor X = upload(dev, DType::F32, {rows, K}, x.data() + m0 * K);
     const std::vector<float> part = download_f32(matmul(dev, W, X, opt));
     y.insert(y.end(), part.begin(), part.end());

@@ -65,4 +65,8 @@ inline double e2m1_value(int code) {
   return (code & 8) ? -mag[code & 7] : mag[code & 7];
 }
 
+// A quantizer's block scale matches the oracle's: the same value, or both NaN (a block that
+// holds a non-finite value, or whose FP16 scale overflows, has a NaN scale by the NaN policy).
+inline bool same_scale(float got, float want) { return got == want || (std::isnan(got) && std::isnan(want)); }
+
 }  // namespace xk::simtest
