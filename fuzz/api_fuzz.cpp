@@ -55,9 +55,13 @@ Tensor tensor(Device& dev, Input& in, size_t rank_hint) {
   } catch (const Error&) {
     cheap_to_make = true;  // make_tensor must reject it the same way
   }
-  if (cheap_to_make && !in.flag()) return make_tensor(dev, t, s);
+  // Contents are zeros (upload), not make_tensor's uninitialised memory: a run must be
+  // reproducible, and values are not what this target explores.
+  static const std::vector<uint8_t> zeros(kMaxRealBytes);
+  if (cheap_to_make && !in.flag()) return upload(dev, t, s, zeros.data());
   const int64_t block = traits(t).block_elems;
-  Tensor r = make_tensor(dev, t, {1 + in.pick(4), block * static_cast<int64_t>(1 + in.pick(2))});
+  Tensor r = upload(dev, t, {static_cast<int64_t>(1 + in.pick(4)), block * static_cast<int64_t>(1 + in.pick(2))},
+                    zeros.data());
   r.shape = std::move(s);
   return r;
 }
