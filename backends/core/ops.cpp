@@ -3,6 +3,7 @@
 #include <string>
 
 #include "backends/core/variant_row.h"
+#include "backends/core/checked.h"
 #include "xk/error.h"
 #include "xk/ops.h"
 
@@ -24,9 +25,10 @@ void check_tensor(const char* op, const char* arg, const Device& dev, const Tens
   if (t.shape.back() % tr.block_elems != 0)
     throw Error(op, arg, "last dimension " + std::to_string(t.shape.back()) + " is not a multiple of the " +
                              tr.name + " block size " + std::to_string(tr.block_elems));
-  if (t.buf.size() < t.bytes())
+  const size_t need = checked::tensor_bytes(t.dtype, t.shape, op, arg);
+  if (t.buf.size() < need)
     throw Error(op, arg, "buffer of " + std::to_string(t.buf.size()) + " bytes is smaller than the " +
-                             std::to_string(t.bytes()) + " bytes shape " + dims(t) + " needs in " + tr.name);
+                             std::to_string(need) + " bytes shape " + dims(t) + " needs in " + tr.name);
 }
 
 bool is_float_act(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
@@ -109,16 +111,18 @@ Selection choose(const Device& dev, Op op, DType fmt, ActPrecision act, const st
 
 }  // namespace
 
-Selection select_matmul(const Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) {
+Selection select_matmul(const Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) try {
   validate_matmul(dev, W, X, Y, opt.act);
   return choose(dev, Op::Matmul, W.dtype, opt.act, opt.variant, W, [&](const Variant& v, ActPrecision use) {
     if (!v.ops->supports_matmul) return std::string();
     MatmulArgs a{W, X, Y, use};
     return v.ops->supports_matmul(a, dev.info());
   });
+} catch (...) {
+  checked::rethrow_as_error("select_matmul");
 }
 
-void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) {
+void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) try {
   Selection sel = select_matmul(dev, W, X, Y, opt);
   if (!sel.variant) throw Error("matmul", opt.variant.empty() ? "W" : "variant", sel.reason);
   LaunchRecord rec;
@@ -127,14 +131,18 @@ void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const Matm
   MatmulArgs a{W, X, Y, sel.act};
   if (Y.numel() > 0) sel.variant->ops->run_matmul(dev, a, rec);
   DeviceAccess::set_last_launch(dev, std::move(rec));
+} catch (...) {
+  checked::rethrow_as_error("matmul");
 }
 
-Tensor matmul(Device& dev, const Tensor& W, const Tensor& X, const MatmulOptions& opt) {
+Tensor matmul(Device& dev, const Tensor& W, const Tensor& X, const MatmulOptions& opt) try {
   if (X.shape.size() != 2) throw Error("matmul", "X", "expected rank 2, got shape " + dims(X));
   if (W.shape.size() != 2) throw Error("matmul", "W", "expected rank 2, got shape " + dims(W));
   Tensor Y = make_tensor(dev, DType::F32, {X.shape[0], W.shape[0]});
   matmul(dev, W, X, Y, opt);
   return Y;
+} catch (...) {
+  checked::rethrow_as_error("matmul");
 }
 
 namespace {
@@ -163,7 +171,7 @@ void validate_attention(const Device& dev, const AttentionArgs& a) {
   if (!std::isfinite(a.scale) || a.scale <= 0)
     throw Error("attention", "scale", "must be finite and > 0, got " + std::to_string(a.scale));
   if (a.q_offset < 0) throw Error("attention", "q_offset", "must be >= 0, got " + std::to_string(a.q_offset));
-  if (a.causal && a.q_offset + a.S() > a.T())
+  if (a.causal && checked::add(a.q_offset, a.S(), "attention", "q_offset", "q_offset + S") > a.T())
     throw Error("attention", "q_offset", "causal with q_offset " + std::to_string(a.q_offset) + " and S " +
                                              std::to_string(a.S()) + " needs T >= " + std::to_string(a.q_offset + a.S()) +
                                              ", K has T " + std::to_string(a.T()));
@@ -172,15 +180,17 @@ void validate_attention(const Device& dev, const AttentionArgs& a) {
 
 }  // namespace
 
-Selection select_attention(const Device& dev, const AttentionArgs& args, const std::string& forced) {
+Selection select_attention(const Device& dev, const AttentionArgs& args, const std::string& forced) try {
   validate_attention(dev, args);
   return choose(dev, Op::Attention, args.K.dtype, ActPrecision::Auto, forced, args,
                 [&](const Variant& v, ActPrecision) {
                   return v.ops->supports_attention ? v.ops->supports_attention(args, dev.info()) : std::string();
                 });
+} catch (...) {
+  checked::rethrow_as_error("select_attention");
 }
 
-void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, Tensor& O, const AttentionOptions& opt) {
+void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, Tensor& O, const AttentionOptions& opt) try {
   const float scale = opt.scale == 0.0f && Q.shape.size() == 4 && Q.shape[3] > 0
                           ? 1.0f / std::sqrt(static_cast<float>(Q.shape[3]))
                           : opt.scale;
@@ -191,13 +201,17 @@ void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, T
   rec.variant = sel.variant->name;
   if (O.numel() > 0) sel.variant->ops->run_attention(dev, a, rec);
   DeviceAccess::set_last_launch(dev, std::move(rec));
+} catch (...) {
+  checked::rethrow_as_error("attention");
 }
 
-Tensor attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, const AttentionOptions& opt) {
+Tensor attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, const AttentionOptions& opt) try {
   if (Q.shape.size() != 4) throw Error("attention", "Q", "expected rank 4 [B, Hq, S, D], got shape " + dims(Q));
   Tensor O = make_tensor(dev, DType::F32, Q.shape);
   attention(dev, Q, K, V, O, opt);
   return O;
+} catch (...) {
+  checked::rethrow_as_error("attention");
 }
 
 }  // namespace xk

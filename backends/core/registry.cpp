@@ -4,6 +4,20 @@
 #include "xk/error.h"
 #include "xk/registry.h"
 
+// Why a backend was left out, from its configure-time decision (cmake/XkBackend.cmake).
+#ifndef XK_VULKAN_OFF_REASON
+#define XK_VULKAN_OFF_REASON "not built (XK_VULKAN=OFF or libvulkan-dev/glslc missing at configure time)"
+#endif
+#ifndef XK_CUDA_OFF_REASON
+#define XK_CUDA_OFF_REASON "not built (XK_CUDA=OFF or nvcc missing at configure time)"
+#endif
+#ifndef XK_HIP_OFF_REASON
+#define XK_HIP_OFF_REASON "not built (XK_HIP=OFF or no HIP compiler at configure time)"
+#endif
+#ifndef XK_SIM_OFF_REASON
+#define XK_SIM_OFF_REASON "not built (XK_SIM=OFF or Boost.Context missing at configure time)"
+#endif
+
 namespace xk {
 
 namespace {
@@ -23,22 +37,22 @@ std::vector<Backend> all_backends() {
 #if XK_HAS_VULKAN
   v.push_back(backends::vulkan());
 #else
-  v.push_back(absent("vulkan", "not built (XK_VULKAN=OFF or libvulkan-dev/glslc missing at configure time)"));
+  v.push_back(absent("vulkan", XK_VULKAN_OFF_REASON));
 #endif
 #if XK_HAS_CUDA
   v.push_back(backends::cuda());
 #else
-  v.push_back(absent("cuda", "not built (XK_CUDA=OFF or nvcc missing at configure time)"));
+  v.push_back(absent("cuda", XK_CUDA_OFF_REASON));
 #endif
 #if XK_HAS_HIP
   v.push_back(backends::hip());
 #else
-  v.push_back(absent("hip", "not built (XK_HIP=OFF or no HIP compiler at configure time)"));
+  v.push_back(absent("hip", XK_HIP_OFF_REASON));
 #endif
 #if XK_HAS_SIM
   v.push_back(backends::sim());
 #else
-  v.push_back(absent("sim", "not built (XK_SIM=OFF or Boost.Context missing at configure time)"));
+  v.push_back(absent("sim", XK_SIM_OFF_REASON));
 #endif
   return v;
 }

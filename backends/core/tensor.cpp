@@ -1,10 +1,10 @@
 #include <cmath>
 #include <map>
 #include <cstring>
-#include <numeric>
 #include <sstream>
 
 #include "backends/core/variant_row.h"
+#include "backends/core/checked.h"
 #include "xk/device.h"
 #include "xk/variant.h"
 
@@ -48,15 +48,10 @@ bool Variant::handles(ActPrecision a) const {
 
 const char* name(Op op) { return op == Op::Matmul ? "matmul" : "attention"; }
 
-int64_t Tensor::numel() const {
-  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
-}
+// The public shape field can be edited after creation, so these re-check it every time.
+int64_t Tensor::numel() const { return checked::numel(shape, "tensor", "shape"); }
 
-size_t Tensor::bytes() const {
-  if (shape.empty()) return 0;
-  const int64_t last = shape.back();
-  return static_cast<size_t>(numel() / (last ? last : 1)) * (last ? row_bytes(dtype, last) : 0);
-}
+size_t Tensor::bytes() const { return checked::tensor_bytes(dtype, shape, "tensor", "shape"); }
 
 std::string Tensor::shape_str() const {
   std::ostringstream os;
@@ -76,27 +71,43 @@ void check_shape(const char* op, DType dtype, const std::vector<int64_t>& shape)
     throw Error(op, "shape",
                 "last dimension " + std::to_string(shape.back()) + " is not a multiple of the " +
                     tr.name + " block size " + std::to_string(tr.block_elems));
+  checked::tensor_bytes(dtype, shape, op, "shape");
+}
+
+// A tensor's shape against the buffer behind it (the shape is a public field).
+size_t checked_tensor_bytes(const char* op, const Tensor& t) {
+  const size_t need = checked::tensor_bytes(t.dtype, t.shape, op, "tensor");
+  if (t.buf.size() < need)
+    throw Error(op, "tensor", "shape " + t.shape_str() + " needs " + std::to_string(need) + " bytes in " +
+                                  name(t.dtype) + ", its buffer holds " + std::to_string(t.buf.size()));
+  return need;
 }
 }  // namespace
 
-Tensor make_tensor(Device& dev, DType dtype, std::vector<int64_t> shape) {
+Tensor make_tensor(Device& dev, DType dtype, std::vector<int64_t> shape) try {
   check_shape("make_tensor", dtype, shape);
   Tensor t{dtype, std::move(shape), {}, 1.0f, {}};
   t.buf = dev.alloc(t.bytes());
+  checked_tensor_bytes("make_tensor", t);  // a backend must not hand back less than asked
   return t;
+} catch (...) {
+  checked::rethrow_as_error("make_tensor");
 }
 
-Tensor upload(Device& dev, DType dtype, std::vector<int64_t> shape, const void* data) {
+Tensor upload(Device& dev, DType dtype, std::vector<int64_t> shape, const void* data) try {
   check_shape("upload", dtype, shape);
   Tensor t{dtype, std::move(shape), {}, 1.0f, {}};
   if (t.bytes() && !data) throw Error("upload", "data", "null pointer for a non-empty tensor");
   t.buf = dev.alloc(t.bytes());
+  checked_tensor_bytes("upload", t);
   if (t.bytes()) dev.write(t.buf, 0, data, t.bytes());
   return t;
+} catch (...) {
+  checked::rethrow_as_error("upload");
 }
 
 Tensor upload_weights(Device& dev, DType dtype, int64_t n, int64_t k, const void* data,
-                      float tensor_scale) {
+                      float tensor_scale) try {
   if (!(tensor_scale > 0.0f) || !std::isfinite(tensor_scale))
     throw Error("upload_weights", "tensor_scale", "must be finite and > 0, got " + std::to_string(tensor_scale));
   if (dtype != DType::NVFP4 && tensor_scale != 1.0f)
@@ -105,22 +116,32 @@ Tensor upload_weights(Device& dev, DType dtype, int64_t n, int64_t k, const void
   t.tensor_scale = tensor_scale;
   DeviceAccess::prepare_weights(dev, t);
   return t;
+} catch (...) {
+  checked::rethrow_as_error("upload_weights");
 }
 
-void download(const Tensor& t, void* dst, size_t dst_bytes) {
+void download(const Tensor& t, void* dst, size_t dst_bytes) try {
   if (!t.buf.valid()) throw Error("download", "tensor", "has no buffer");
-  if (dst_bytes < t.bytes())
+  const size_t bytes = checked_tensor_bytes("download", t);
+  if (dst_bytes < bytes)
     throw Error("download", "dst_bytes",
-                std::to_string(dst_bytes) + " bytes is smaller than the tensor's " + std::to_string(t.bytes()));
-  if (t.bytes()) t.device()->read(t.buf, 0, dst, t.bytes());
+                std::to_string(dst_bytes) + " bytes is smaller than the tensor's " + std::to_string(bytes));
+  if (bytes && !dst) throw Error("download", "dst", "null pointer for a non-empty tensor");
+  if (bytes) t.device()->read(t.buf, 0, dst, bytes);
+} catch (...) {
+  checked::rethrow_as_error("download");
 }
 
-std::vector<float> download_f32(const Tensor& t) {
+std::vector<float> download_f32(const Tensor& t) try {
   if (t.dtype != DType::F32)
     throw Error("download_f32", "tensor", std::string("dtype is ") + name(t.dtype) + ", expected f32");
+  if (!t.buf.valid()) throw Error("download_f32", "tensor", "has no buffer");
+  checked_tensor_bytes("download_f32", t);  // before sizing the host vector from the shape
   std::vector<float> out(static_cast<size_t>(t.numel()));
   download(t, out.data(), out.size() * sizeof(float));
   return out;
+} catch (...) {
+  checked::rethrow_as_error("download_f32");
 }
 
 }  // namespace xk

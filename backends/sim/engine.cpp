@@ -25,9 +25,39 @@
 #include "backends/sim/engine_state.h"
 #include "xk/error.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define XK_SIM_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XK_SIM_ASAN_FIBERS 1
+#endif
+#endif
+#ifdef XK_SIM_ASAN_FIBERS
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace xk::sim {
 
 namespace ctx = boost::context;
+
+// Under AddressSanitizer every switch between the scheduler's stack and a fiber's is
+// announced (start before the jump, finish on arrival), so that ASan knows which stack is
+// live: exceptions thrown on fiber stacks and the reuse of pooled stacks otherwise produce
+// false reports. No-ops in other builds.
+namespace asan {
+inline void start_switch([[maybe_unused]] void** fake_stack, [[maybe_unused]] const void* bottom,
+                         [[maybe_unused]] size_t size) {
+#ifdef XK_SIM_ASAN_FIBERS
+  __sanitizer_start_switch_fiber(fake_stack, bottom, size);
+#endif
+}
+inline void finish_switch([[maybe_unused]] void* fake_stack, [[maybe_unused]] const void** bottom_old,
+                          [[maybe_unused]] size_t* size_old) {
+#ifdef XK_SIM_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(fake_stack, bottom_old, size_old);
+#endif
+}
+}  // namespace asan
 
 void Counters::add(const Counters& o) {
   for (const auto& [k, v] : o.mma_by_kind) mma_by_kind[k] += v;
@@ -135,6 +165,13 @@ void maybe_land_early(ThreadState& t) {
 void yield_to_scheduler() {
   ThreadState* t = t_thread;
   maybe_land_early(*t);
+  void* fake_stack = nullptr;
+  asan::start_switch(&fake_stack, t->block->scheduler_stack_bottom, t->block->scheduler_stack_size);
+  // Also when resume() throws forced_unwind (the fiber is being destroyed): we are back here.
+  struct Arrived {
+    void*& fake_stack;
+    ~Arrived() { asan::finish_switch(fake_stack, nullptr, nullptr); }
+  } arrived{fake_stack};
   t->sink = std::move(t->sink).resume();
 }
 
@@ -173,16 +210,25 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
     t.lane = i % 32;
     t.warp = i / 32;
     t.block = &b;
-    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{stacks.slot(i)}, [&t, &body](ctx::fiber&& sink) {
+    const ctx::stack_context sc = stacks.slot(i);
+    t.stack_bottom = static_cast<const char*>(sc.sp) - sc.size;
+    t.stack_size = sc.size;
+    t.entered = false;
+    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{sc}, [&t, &body](ctx::fiber&& sink) {
+      BlockState& blk = *t.block;
+      asan::finish_switch(nullptr, &blk.scheduler_stack_bottom, &blk.scheduler_stack_size);
+      t.entered = true;
       t.sink = std::move(sink);
       try {
         body();
       } catch (const ctx::detail::forced_unwind&) {
-        throw;  // the fiber is being destroyed: let Boost unwind it
+        asan::start_switch(nullptr, blk.scheduler_stack_bottom, blk.scheduler_stack_size);
+        throw;  // the fiber is being destroyed: let Boost unwind it (this stack ends)
       } catch (...) {
         if (!t.block->error) t.block->error = std::current_exception();
       }
       t.wait = Wait::Exited;
+      asan::start_switch(nullptr, blk.scheduler_stack_bottom, blk.scheduler_stack_size);  // this stack ends
       return std::move(t.sink);
     });
     b.ready.push_back(&t);
@@ -221,7 +267,10 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
     t = b.ready.front();
     b.ready.pop_front();
     t_thread = t;
+    void* fake_stack = nullptr;
+    asan::start_switch(&fake_stack, t->stack_bottom, t->stack_size);
     t->fiber = std::move(t->fiber).resume();
+    asan::finish_switch(fake_stack, nullptr, nullptr);
     t_thread = nullptr;
     if (t->wait == Wait::Exited) {
       --b.live;
@@ -236,7 +285,11 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
   // kernel's destructors may still ask who they are.
   for (auto& t : b.threads) {
     t_thread = &t;
+    void* fake_stack = nullptr;
+    const bool switches = t.fiber && t.entered;  // a never-entered fiber unwinds inside Boost alone
+    if (switches) asan::start_switch(&fake_stack, t.stack_bottom, t.stack_size);
     t.fiber = ctx::fiber();
+    if (switches) asan::finish_switch(fake_stack, nullptr, nullptr);
   }
   t_thread = nullptr;
   if (b.error) std::rethrow_exception(b.error);

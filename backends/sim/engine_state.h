@@ -45,6 +45,9 @@ struct ThreadState {
   BlockState* block = nullptr;
   boost::context::fiber fiber;  // the suspended thread (held by the scheduler)
   boost::context::fiber sink;   // the scheduler (held by the running thread)
+  const void* stack_bottom = nullptr;  // this fiber's stack, for the ASan switch notes
+  size_t stack_size = 0;
+  bool entered = false;  // has run its body (a never-resumed fiber is destroyed silently)
 };
 
 struct WarpMeeting {
@@ -65,6 +68,8 @@ struct BlockState {
   bool shuffled = false;
   std::exception_ptr error;
   Counters counters;
+  const void* scheduler_stack_bottom = nullptr;  // learned at the first switch into a fiber (ASan)
+  size_t scheduler_stack_size = 0;
   std::unordered_map<uintptr_t, Granule> granules;  // key: address / 16
 };
 

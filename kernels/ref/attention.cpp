@@ -33,13 +33,14 @@ void attention(const AttentionProblem& p) {
     throw Error("ref::attention", "Q", std::string("must be f32 or f16, got ") + name(p.q_dtype));
   if (p.kv_dtype != DType::F32 && p.kv_dtype != DType::F16)
     throw Error("ref::attention", "K", std::string("must be f32 or f16, got ") + name(p.kv_dtype));
-  if (p.B * p.Hq * p.S * p.D == 0) return;
+  if (p.B == 0 || p.Hq == 0 || p.S == 0 || p.D == 0) return;  // (a product of the four can overflow)
   if (p.Hkv == 0 || p.Hq % p.Hkv != 0)
     throw Error("ref::attention", "K", "query heads " + std::to_string(p.Hq) + " must be a multiple of KV heads " +
                                            std::to_string(p.Hkv));
   if (p.T == 0) throw Error("ref::attention", "K", "T = 0: no keys to attend to");
-  if (p.causal && p.q_offset + p.S > p.T)
-    throw Error("ref::attention", "q_offset", "causal needs q_offset + S <= T");
+  // Written without the sum q_offset + S, which overflows for q_offset near INT64_MAX.
+  if (p.causal && (p.q_offset < 0 || p.S > p.T || p.q_offset > p.T - p.S))
+    throw Error("ref::attention", "q_offset", "causal needs 0 <= q_offset and q_offset + S <= T");
 
   const int64_t D = p.D, T = p.T, S = p.S, group = p.Hq / p.Hkv;
   std::vector<double> q(static_cast<size_t>(D)), scores(static_cast<size_t>(T)), o(static_cast<size_t>(D));

@@ -133,6 +133,11 @@ void run_bench(const BenchArgs& a) {
   std::cout << "\n";
   print_results(std::cout, display.rows());
   if (!a.json.empty()) std::cout << "\nGoogle Benchmark JSON written to " << a.json << "\n";
+  // A run in which every benchmark was skipped measured nothing: that is a failure.
+  const auto& rows = display.rows();
+  if (std::none_of(rows.begin(), rows.end(), [](const BenchRow& r) { return r.ok; }))
+    throw Error("bench", "nothing could be benchmarked: all " + std::to_string(rows.size()) +
+                             " benchmarks were skipped (reasons listed above)");
 }
 
 }  // namespace
