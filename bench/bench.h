@@ -54,15 +54,15 @@ Work attention_work(const AttentionShape& s, DType q_dtype, DType kv_dtype);
 // ---- Cases: the shape sets -------------------------------------------------------------
 
 struct MatmulCase {
-  std::string name;        // full benchmark name (see top of file)
-  std::string model;       // model key, or "small" / "custom"
-  std::string gemm;        // layer GEMM ("qkv", "o", "gate_up", "down"), or "" outside models
-  std::string workload;    // "pp512", "tg128", or ""
+  std::string name;      // full benchmark name (see top of file)
+  std::string model;     // model key, or "small" / "custom"
+  std::string gemm;      // layer GEMM ("qkv", "o", "gate_up", "down"), or "" outside models
+  std::string workload;  // "pp512", "tg128", or ""
   int64_t M = 0, N = 0, K = 0;
-  int64_t count = 1;       // times the GEMM runs per layer (active experts)
+  int64_t count = 1;  // times the GEMM runs per layer (active experts)
   DType format = DType::Q4_0;
   ActPrecision act = ActPrecision::Auto;
-  std::string variant;     // forced variant name, "" = automatic selection
+  std::string variant;  // forced variant name, "" = automatic selection
 };
 
 struct AttentionCase {
@@ -104,7 +104,7 @@ std::vector<ActPrecision> offered_acts(const Device& dev, DType format, const st
 // Minimum time per benchmark is Google Benchmark's own --benchmark_min_time flag (a
 // per-benchmark MinTime() would append "/min_time:..." to every name and break comparisons).
 struct RunOptions {
-  int64_t iterations = 0;    // fixed iteration count (profiling); 0 = decided by min_time
+  int64_t iterations = 0;  // fixed iteration count (profiling); 0 = decided by min_time
 };
 
 // Owns the opened devices and registers benchmarks with Google Benchmark. Keep it alive

@@ -95,7 +95,8 @@ std::vector<const models::Workload*> workloads_of(const SetOptions& opt) {
   std::vector<const models::Workload*> out;
   for (const auto& w : models::kWorkloads)
     if (opt.workload.empty() || w.key == opt.workload) out.push_back(&w);
-  if (out.empty()) throw Error("bench", "workload", "unknown workload '" + opt.workload + "' (known: pp512, pp2048, tg128)");
+  if (out.empty())
+    throw Error("bench", "workload", "unknown workload '" + opt.workload + "' (known: pp512, pp2048, tg128)");
   return out;
 }
 
@@ -124,9 +125,9 @@ std::string matmul_shape_tag(int64_t M, int64_t N, int64_t K) {
 }
 
 std::string attention_shape_tag(const AttentionShape& s) {
-  return std::string(s.S == 1 ? "decode" : "prefill") + "_B" + std::to_string(s.B) + "_Hq" + std::to_string(s.Hq) +
-         "_Hkv" + std::to_string(s.Hkv) + "_S" + std::to_string(s.S) + "_T" + std::to_string(s.T) + "_D" +
-         std::to_string(s.D) + (s.causal ? "_causal" : "");
+  return std::string(s.S == 1 ? "decode" : "prefill") + "_B" + std::to_string(s.B) + "_Hq" +
+         std::to_string(s.Hq) + "_Hkv" + std::to_string(s.Hkv) + "_S" + std::to_string(s.S) + "_T" +
+         std::to_string(s.T) + "_D" + std::to_string(s.D) + (s.causal ? "_causal" : "");
 }
 
 std::vector<ActPrecision> offered_acts(const Device& dev, DType format, const std::string& variant) {
@@ -163,10 +164,13 @@ std::vector<MatmulCase> matmul_cases(const Device& dev, const SetOptions& opt) {
       }
   };
   if (opt.set == "small") {
-    for (int64_t M : kSmallM) add("matmul/small/" + matmul_shape_tag(M, kSmallNK, kSmallNK), "small", "", "", M, kSmallNK, kSmallNK, 1);
+    for (int64_t M : kSmallM)
+      add("matmul/small/" + matmul_shape_tag(M, kSmallNK, kSmallNK), "small", "", "", M, kSmallNK, kSmallNK,
+          1);
   } else if (opt.set == "vkpeer") {
     for (int64_t M : kPeerM)
-      for (int64_t N : kPeerN) add("matmul/vkpeer/" + matmul_shape_tag(M, N, kPeerK), "vkpeer", "", "", M, N, kPeerK, 1);
+      for (int64_t N : kPeerN)
+        add("matmul/vkpeer/" + matmul_shape_tag(M, N, kPeerK), "vkpeer", "", "", M, N, kPeerK, 1);
   } else if (opt.set == "custom") {
     if (opt.shape.size() != 3 || opt.shape[0] < 0 || opt.shape[1] < 0 || opt.shape[2] < 0)
       throw Error("bench", "shape", "matmul needs --shape M,N,K with three non-negative sizes");
@@ -225,15 +229,15 @@ std::vector<AttentionCase> attention_cases(const Device& dev, const SetOptions& 
       throw Error("bench", "shape", "attention needs --shape B,Hq,Hkv,S,T,D with six sizes");
     for (int64_t d : opt.shape)
       if (d <= 0) throw Error("bench", "shape", "attention sizes must be > 0");
-    AttentionShape s{opt.shape[0], opt.shape[1], opt.shape[2], opt.shape[3], opt.shape[4], opt.shape[5],
-                     opt.causal, 0};
+    AttentionShape s{opt.shape[0], opt.shape[1], opt.shape[2], opt.shape[3],
+                     opt.shape[4], opt.shape[5], opt.causal,   0};
     if (s.causal) s.q_offset = std::max<int64_t>(0, s.T - s.S);
     add("attention/custom/" + attention_shape_tag(s), "custom", "", s);
   } else {
     for (const auto* m : models_of(opt))
       for (const auto* w : workloads_of(opt))
-        add("attention/" + std::string(m->key) + "/" + std::string(w->key), std::string(m->key), std::string(w->key),
-            attention_of(*m, *w));
+        add("attention/" + std::string(m->key) + "/" + std::string(w->key), std::string(m->key),
+            std::string(w->key), attention_of(*m, *w));
   }
   return out;
 }

@@ -39,10 +39,10 @@ struct ModelPreset {
   int64_t hidden;          // d_model
   int64_t ffn;             // intermediate size of one (expert) FFN
   int64_t layers;
-  int64_t heads;           // query heads
+  int64_t heads;  // query heads
   int64_t kv_heads;
   int64_t head_dim;
-  int64_t active_experts;  // FFNs run per token (1 for dense models)
+  int64_t active_experts;      // FFNs run per token (1 for dense models)
   int64_t total_experts = 1;   // experts per MoE layer (1 for dense models)
   int64_t sliding_window = 0;  // tokens a sliding-window layer attends to (0: none)
   int64_t swa_layers = 0;      // how many of the layers use the sliding window
@@ -81,7 +81,7 @@ inline constexpr std::array<ModelAlias, 4> kAliases{{
 struct LayerGemm {
   std::string_view name;  // "qkv", "o", "gate_up", "down"
   int64_t n, k;
-  int64_t count;          // how many times per layer (active experts for MoE FFNs)
+  int64_t count;  // how many times per layer (active experts for MoE FFNs)
 };
 inline std::array<LayerGemm, 4> layer_gemms(const ModelPreset& m) {
   const int64_t q = m.heads * m.head_dim, kv = m.kv_heads * m.head_dim;

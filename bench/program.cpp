@@ -78,20 +78,34 @@ ProgramArgs take_program_args(int& argc, char** argv) {
       if (i + 1 >= argc) throw Error("bench", arg, "needs a value");
       return argv[++i];
     };
-    if (arg == "--device") a.devices.push_back(next());
-    else if (arg == "--set") a.set.set = next();
-    else if (arg == "--model") a.set.model = next();
-    else if (arg == "--workload") a.set.workload = next();
-    else if (arg == "--format") a.set.format = next();
-    else if (arg == "--act") a.set.act = next();
-    else if (arg == "--shape") a.set.shape = parse_shape(next());
-    else if (arg == "--variant") a.set.variant = next();
-    else if (arg == "--all-variants") a.set.all_variants = true;
-    else if (arg == "--no-causal") a.set.causal = false;
-    else if (arg == "--min-time") a.min_time = parse_number(arg, next());
-    else if (arg == "--iterations") a.run.iterations = static_cast<int64_t>(parse_number(arg, next()));
-    else if (arg == "--help" || arg == "-h") a.help = true;
-    else argv[kept++] = argv[i];  // Google Benchmark's (or unknown: reported below)
+    if (arg == "--device")
+      a.devices.push_back(next());
+    else if (arg == "--set")
+      a.set.set = next();
+    else if (arg == "--model")
+      a.set.model = next();
+    else if (arg == "--workload")
+      a.set.workload = next();
+    else if (arg == "--format")
+      a.set.format = next();
+    else if (arg == "--act")
+      a.set.act = next();
+    else if (arg == "--shape")
+      a.set.shape = parse_shape(next());
+    else if (arg == "--variant")
+      a.set.variant = next();
+    else if (arg == "--all-variants")
+      a.set.all_variants = true;
+    else if (arg == "--no-causal")
+      a.set.causal = false;
+    else if (arg == "--min-time")
+      a.min_time = parse_number(arg, next());
+    else if (arg == "--iterations")
+      a.run.iterations = static_cast<int64_t>(parse_number(arg, next()));
+    else if (arg == "--help" || arg == "-h")
+      a.help = true;
+    else
+      argv[kept++] = argv[i];  // Google Benchmark's (or unknown: reported below)
   }
   argc = kept;
   argv[argc] = nullptr;

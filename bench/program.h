@@ -14,7 +14,7 @@ struct ProgramArgs {
   std::vector<std::string> devices;  // --device (repeatable); empty = every available device
   SetOptions set;
   RunOptions run;
-  double min_time = 0;               // --min-time: becomes --benchmark_min_time
+  double min_time = 0;  // --min-time: becomes --benchmark_min_time
   bool help = false;
 };
 

@@ -28,10 +28,10 @@ namespace {
 // hundreds of MB, so the previous case's tensors go before the next case's are made.
 struct Fixture {
   std::string key;
-  Tensor W, X, Y;          // matmul
-  Tensor Q, K, V, O;       // attention
-  std::string skip;        // set when the warm-up call failed: every trial skips with it
-  std::string variant;     // what the warm-up call ran (LaunchRecord::variant)
+  Tensor W, X, Y;       // matmul
+  Tensor Q, K, V, O;    // attention
+  std::string skip;     // set when the warm-up call failed: every trial skips with it
+  std::string variant;  // what the warm-up call ran (LaunchRecord::variant)
   ActPrecision act = ActPrecision::Auto;
 };
 std::unique_ptr<Fixture> g_live;
@@ -49,7 +49,8 @@ std::vector<float> random_rows(int64_t rows, int64_t cols, uint32_t seed) {
 }
 
 template <class T>
-std::vector<T> tile_rows(const std::vector<T>& distinct, int64_t distinct_rows, size_t row_elems, int64_t rows) {
+std::vector<T> tile_rows(const std::vector<T>& distinct, int64_t distinct_rows, size_t row_elems,
+                         int64_t rows) {
   std::vector<T> out(static_cast<size_t>(rows) * row_elems);
   for (int64_t r = 0; r < rows; ++r)
     std::memcpy(out.data() + static_cast<size_t>(r) * row_elems,
@@ -279,13 +280,16 @@ void configure(benchmark::internal::Benchmark* b, const RunOptions& run) {
 
 void Session::add(Device& dev, const MatmulCase& c) {
   Device* d = &dev;
-  configure(benchmark::RegisterBenchmark(c.name.c_str(), [d, c](benchmark::State& st) { run_matmul(st, *d, c); }), run_);
+  configure(
+      benchmark::RegisterBenchmark(c.name.c_str(), [d, c](benchmark::State& st) { run_matmul(st, *d, c); }),
+      run_);
   names_.push_back(c.name);
 }
 
 void Session::add(Device& dev, const AttentionCase& c) {
   Device* d = &dev;
-  configure(benchmark::RegisterBenchmark(c.name.c_str(), [d, c](benchmark::State& st) { run_attention(st, *d, c); }),
+  configure(benchmark::RegisterBenchmark(c.name.c_str(),
+                                         [d, c](benchmark::State& st) { run_attention(st, *d, c); }),
             run_);
   names_.push_back(c.name);
 }

@@ -21,9 +21,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }  // namespace
 
 std::vector<ModelEstimate> model_estimates(const std::vector<Result>& results) {
-  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;  // dev model wl fmt act
-  std::map<Key, std::map<std::string, double>> gemms;  // -> gemm name -> seconds
-  std::map<std::tuple<std::string, std::string, std::string>, double> attention;  // dev model wl
+  using Key =
+      std::tuple<std::string, std::string, std::string, std::string, std::string>;  // dev model wl fmt act
+  std::map<Key, std::map<std::string, double>> gemms;                               // -> gemm name -> seconds
+  std::map<std::tuple<std::string, std::string, std::string>, double> attention;    // dev model wl
   for (const Result& r : results) {
     if (!r.ok) continue;
     const auto p = split(r.name, '/');
@@ -32,7 +33,8 @@ std::vector<ModelEstimate> model_estimates(const std::vector<Result>& results) {
     if (p.size() == 7 && p[0] == "matmul" && models::find_model(p[1]))
       gemms[{p[6], p[1], p[3], p[4], p[5]}][p[2]] = r.seconds;
     // attention/<model>/<workload>/<kv format>/<device>
-    if (p.size() == 5 && p[0] == "attention" && models::find_model(p[1])) attention[{p[4], p[1], p[2]}] = r.seconds;
+    if (p.size() == 5 && p[0] == "attention" && models::find_model(p[1]))
+      attention[{p[4], p[1], p[2]}] = r.seconds;
   }
   std::vector<ModelEstimate> out;
   for (const auto& [key, measured] : gemms) {
@@ -55,7 +57,8 @@ std::vector<ModelEstimate> model_estimates(const std::vector<Result>& results) {
     }
     if (!complete) continue;
     const double tokens = workload->decode ? 1.0 : static_cast<double>(workload->tokens);
-    e.tokens_per_second = tokens / (static_cast<double>(model->layers) * (e.gemm_seconds + e.attention_seconds));
+    e.tokens_per_second =
+        tokens / (static_cast<double>(model->layers) * (e.gemm_seconds + e.attention_seconds));
     out.push_back(e);
   }
   return out;

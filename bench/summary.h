@@ -13,9 +13,9 @@
 namespace xk::bench {
 
 struct Result {
-  std::string name;      // benchmark name as registered (see bench.h)
-  double seconds = 0;    // per call
-  bool ok = false;       // false when the benchmark was skipped
+  std::string name;    // benchmark name as registered (see bench.h)
+  double seconds = 0;  // per call
+  bool ok = false;     // false when the benchmark was skipped
 };
 
 struct ModelEstimate {

@@ -28,9 +28,20 @@ namespace {
 constexpr size_t kMaxRealBytes = 16 * 1024;
 
 int64_t dim(Input& in) {
-  static constexpr int64_t kEdges[] = {-1, 0, 1, 31, 32, 33, 64, 128, int64_t{1} << 31, int64_t{1} << 32,
-                                       (int64_t{1} << 62) + 1, std::numeric_limits<int64_t>::max(),
-                                       std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max() - 31};
+  static constexpr int64_t kEdges[] = {-1,
+                                       0,
+                                       1,
+                                       31,
+                                       32,
+                                       33,
+                                       64,
+                                       128,
+                                       int64_t{1} << 31,
+                                       int64_t{1} << 32,
+                                       (int64_t{1} << 62) + 1,
+                                       std::numeric_limits<int64_t>::max(),
+                                       std::numeric_limits<int64_t>::min(),
+                                       std::numeric_limits<int64_t>::max() - 31};
   const uint8_t b = in.u8();
   if (b < 224) return b % 72;
   return kEdges[(b - 224) % std::size(kEdges)];
@@ -60,8 +71,9 @@ Tensor tensor(Device& dev, Input& in, size_t rank_hint) {
   static const std::vector<uint8_t> zeros(kMaxRealBytes);
   if (cheap_to_make && !in.flag()) return upload(dev, t, s, zeros.data());
   const int64_t block = traits(t).block_elems;
-  Tensor r = upload(dev, t, {static_cast<int64_t>(1 + in.pick(4)), block * static_cast<int64_t>(1 + in.pick(2))},
-                    zeros.data());
+  Tensor r =
+      upload(dev, t, {static_cast<int64_t>(1 + in.pick(4)), block * static_cast<int64_t>(1 + in.pick(2))},
+             zeros.data());
   r.shape = std::move(s);
   return r;
 }
@@ -75,7 +87,12 @@ std::string variant(Device& dev, Input& in) {
 }
 
 float scale(Input& in) {
-  static constexpr float kScales[] = {0.0f, 0.125f, 1.0f, -1.0f, 1e-45f, 3e38f,
+  static constexpr float kScales[] = {0.0f,
+                                      0.125f,
+                                      1.0f,
+                                      -1.0f,
+                                      1e-45f,
+                                      3e38f,
                                       std::numeric_limits<float>::infinity(),
                                       std::numeric_limits<float>::quiet_NaN()};
   return kScales[in.pick(std::size(kScales))];
@@ -101,8 +118,9 @@ void run_one(Device& dev, Input& in) {
       opt.variant = variant(dev, in);
       if (in.flag()) {
         matmul(dev, W, X, Y, opt);
-      } else if (int64_t y_elems = 0; X.shape.size() == 2 && W.shape.size() == 2 && X.shape[0] >= 0 &&
-                 W.shape[0] >= 0 && !__builtin_mul_overflow(X.shape[0], W.shape[0], &y_elems) && y_elems <= 4096) {
+      } else if (int64_t y_elems = 0;
+                 X.shape.size() == 2 && W.shape.size() == 2 && X.shape[0] >= 0 && W.shape[0] >= 0 &&
+                 !__builtin_mul_overflow(X.shape[0], W.shape[0], &y_elems) && y_elems <= 4096) {
         matmul(dev, W, X, opt);  // allocates Y itself: only for a small product
       }
       break;
@@ -121,8 +139,10 @@ void run_one(Device& dev, Input& in) {
       Tensor x = tensor(dev, in, 2);
       std::vector<uint8_t> host(kMaxRealBytes);
       const size_t dst_bytes = in.flag() ? host.size() : in.pick(256);
-      if (in.flag()) download(x, host.data(), dst_bytes);
-      else if (x.dtype == DType::F32) download_f32(x);
+      if (in.flag())
+        download(x, host.data(), dst_bytes);
+      else if (x.dtype == DType::F32)
+        download_f32(x);
       break;
     }
     default: {

@@ -22,16 +22,16 @@ namespace xk::backends {
 
 Backend cpu_ref();  // backends/cpu/register.cpp
 #if XK_HAS_VULKAN
-Backend vulkan();   // backends/vulkan/register.cpp
+Backend vulkan();  // backends/vulkan/register.cpp
 #endif
 #if XK_HAS_CUDA
-Backend cuda();     // backends/cuda/register.cpp
+Backend cuda();  // backends/cuda/register.cpp
 #endif
 #if XK_HAS_HIP
-Backend hip();      // backends/hip/register.cpp
+Backend hip();  // backends/hip/register.cpp
 #endif
 #if XK_HAS_SIM
-Backend sim();      // backends/sim/register.cpp: cuda-sim and hip-sim
+Backend sim();  // backends/sim/register.cpp: cuda-sim and hip-sim
 #endif
 
 }  // namespace xk::backends

@@ -33,8 +33,9 @@ inline std::string shape_text(const std::vector<int64_t>& shape) {
 inline int64_t add(int64_t a, int64_t b, const char* op, const char* arg, const char* what) {
   int64_t r;
   if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &r))
-    throw Error(op, arg, std::string(what) + " = " + std::to_string(a) + " + " + std::to_string(b) +
-                             " overflows a signed 64-bit integer");
+    throw Error(op, arg,
+                std::string(what) + " = " + std::to_string(a) + " + " + std::to_string(b) +
+                    " overflows a signed 64-bit integer");
   return r;
 }
 
@@ -42,8 +43,9 @@ inline int64_t add(int64_t a, int64_t b, const char* op, const char* arg, const 
 inline int64_t mul(int64_t a, int64_t b, const char* op, const char* arg, const char* what) {
   int64_t r;
   if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
-    throw Error(op, arg, std::string(what) + " = " + std::to_string(a) + " * " + std::to_string(b) +
-                             " overflows a signed 64-bit integer");
+    throw Error(op, arg,
+                std::string(what) + " = " + std::to_string(a) + " * " + std::to_string(b) +
+                    " overflows a signed 64-bit integer");
   return r;
 }
 

@@ -13,8 +13,8 @@ constexpr DTypeTraits row(const char* name, bool quantized) {
 }
 // Indexed by DType's value.
 constexpr DTypeTraits kTraits[] = {
-    row<DType::F32>("f32", false),   row<DType::F16>("f16", false),     row<DType::BF16>("bf16", false),
-    row<DType::Q8_0>("q8_0", true),  row<DType::Q4_0>("q4_0", true),    row<DType::MXFP4>("mxfp4", true),
+    row<DType::F32>("f32", false),    row<DType::F16>("f16", false),  row<DType::BF16>("bf16", false),
+    row<DType::Q8_0>("q8_0", true),   row<DType::Q4_0>("q4_0", true), row<DType::MXFP4>("mxfp4", true),
     row<DType::NVFP4>("nvfp4", true),
 };
 constexpr const char* kActNames[] = {"auto", "f32", "f16", "q8", "fp4", "fp8"};

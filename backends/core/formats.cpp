@@ -43,8 +43,9 @@ void check_row(const char* op, DType t, int64_t n) {
   const auto& tr = traits(t);
   if (n < 0) throw Error(op, "n", "negative length " + std::to_string(n));
   if (n % tr.block_elems != 0)
-    throw Error(op, "n", std::to_string(n) + " elements is not a multiple of the " + tr.name + " block size " +
-                             std::to_string(tr.block_elems));
+    throw Error(op, "n",
+                std::to_string(n) + " elements is not a multiple of the " + tr.name + " block size " +
+                    std::to_string(tr.block_elems));
 }
 
 // ggml's quantizers are only defined for finite input (an inf makes d infinite and every
@@ -52,8 +53,9 @@ void check_row(const char* op, DType t, int64_t n) {
 void check_finite(const char* op, DType t, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     if (!std::isfinite(x[i]))
-      throw Error(op, "x", std::string(name(t)) + " quantization needs finite input, element " + std::to_string(i) +
-                               " is " + std::to_string(x[i]));
+      throw Error(op, "x",
+                  std::string(name(t)) + " quantization needs finite input, element " + std::to_string(i) +
+                      " is " + std::to_string(x[i]));
 }
 
 float block_amax(const float* x, int n) {
@@ -132,10 +134,18 @@ void quantize_row(DType t, const float* x, void* dst, int64_t n) {
       for (int64_t i = 0; i < n; ++i) h[i] = num::f32_to_bf16(x[i]);
       return;
     }
-    case DType::Q4_0: quantize_q4_0(x, static_cast<block_q4_0*>(dst), nb); return;
-    case DType::Q8_0: quantize_q8_0(x, static_cast<block_q8_0*>(dst), nb); return;
-    case DType::MXFP4: quantize_mxfp4(x, static_cast<block_mxfp4*>(dst), nb); return;
-    case DType::NVFP4: quantize_nvfp4(x, static_cast<block_nvfp4*>(dst), nb); return;
+    case DType::Q4_0:
+      quantize_q4_0(x, static_cast<block_q4_0*>(dst), nb);
+      return;
+    case DType::Q8_0:
+      quantize_q8_0(x, static_cast<block_q8_0*>(dst), nb);
+      return;
+    case DType::MXFP4:
+      quantize_mxfp4(x, static_cast<block_mxfp4*>(dst), nb);
+      return;
+    case DType::NVFP4:
+      quantize_nvfp4(x, static_cast<block_nvfp4*>(dst), nb);
+      return;
   }
   throw Error("quantize_row", "dtype", "unknown format code " + std::to_string(static_cast<int>(t)));
 }
@@ -160,13 +170,15 @@ void dequantize_row(DType t, const void* src, float* y, int64_t n, float tensor_
     case DType::Q4_0: {
       const auto* b = static_cast<const block_q4_0*>(src);
       for (int64_t i = 0; i < nb; ++i)
-        for (int j = 0; j < kQK4_0; ++j) y[i * kQK4_0 + j] = static_cast<float>(q4_0_get(b[i], j)) * q4_0_scale(b[i]);
+        for (int j = 0; j < kQK4_0; ++j)
+          y[i * kQK4_0 + j] = static_cast<float>(q4_0_get(b[i], j)) * q4_0_scale(b[i]);
       return;
     }
     case DType::Q8_0: {
       const auto* b = static_cast<const block_q8_0*>(src);
       for (int64_t i = 0; i < nb; ++i)
-        for (int j = 0; j < kQK8_0; ++j) y[i * kQK8_0 + j] = static_cast<float>(q8_0_get(b[i], j)) * q8_0_scale(b[i]);
+        for (int j = 0; j < kQK8_0; ++j)
+          y[i * kQK8_0 + j] = static_cast<float>(q8_0_get(b[i], j)) * q8_0_scale(b[i]);
       return;
     }
     case DType::MXFP4: {
@@ -211,7 +223,8 @@ std::vector<uint8_t> quantize(DType t, const float* x, int64_t rows, int64_t col
       quantize_row(t, scaled.data(), out.data() + rb * static_cast<size_t>(r), cols);
     }
   } else {
-    for (int64_t r = 0; r < rows; ++r) quantize_row(t, x + r * cols, out.data() + rb * static_cast<size_t>(r), cols);
+    for (int64_t r = 0; r < rows; ++r)
+      quantize_row(t, x + r * cols, out.data() + rb * static_cast<size_t>(r), cols);
   }
   if (tensor_scale) *tensor_scale = scale;
   return out;
@@ -221,12 +234,13 @@ std::vector<float> dequantize(DType t, const void* src, int64_t rows, int64_t co
   if (rows < 0) throw Error("dequantize", "rows", "negative row count " + std::to_string(rows));
   check_row("dequantize", t, cols);
   if (t != DType::NVFP4 && tensor_scale != 1.0f)
-    throw Error("dequantize", "tensor_scale", std::string("only nvfp4 has a tensor scale, format is ") + name(t));
+    throw Error("dequantize", "tensor_scale",
+                std::string("only nvfp4 has a tensor scale, format is ") + name(t));
   const size_t rb = row_bytes(t, cols);
   std::vector<float> out(static_cast<size_t>(rows * cols));
   for (int64_t r = 0; r < rows; ++r)
-    dequantize_row(t, static_cast<const uint8_t*>(src) + rb * static_cast<size_t>(r), out.data() + r * cols, cols,
-                   tensor_scale);
+    dequantize_row(t, static_cast<const uint8_t*>(src) + rb * static_cast<size_t>(r), out.data() + r * cols,
+                   cols, tensor_scale);
   return out;
 }
 

@@ -26,17 +26,19 @@ concept Launcher = requires(L& l, const L& cl, const Buffer& b, std::size_t byte
 // launcher l (which outlives the table: the device owns both).
 template <Launcher L, class Supports, class Run>
 Variant matmul_row(L& l, Variant fields, Supports supports, Run run) {
-  return make_row(std::move(fields), {.supports_matmul = supports,
-                                      .run_matmul = [&l, run](Device&, const MatmulArgs& a, LaunchRecord& rec) {
-                                        run(l, rec.variant.c_str(), a, rec);
-                                      }});
+  return make_row(
+      std::move(fields),
+      {.supports_matmul = supports, .run_matmul = [&l, run](Device&, const MatmulArgs& a, LaunchRecord& rec) {
+         run(l, rec.variant.c_str(), a, rec);
+       }});
 }
 template <Launcher L, class Supports, class Run>
 Variant attention_row(L& l, Variant fields, Supports supports, Run run) {
-  return make_row(std::move(fields), {.supports_attention = supports,
-                                      .run_attention = [&l, run](Device&, const AttentionArgs& a, LaunchRecord& rec) {
-                                        run(l, rec.variant.c_str(), a, rec);
-                                      }});
+  return make_row(std::move(fields),
+                  {.supports_attention = supports,
+                   .run_attention = [&l, run](Device&, const AttentionArgs& a, LaunchRecord& rec) {
+                     run(l, rec.variant.c_str(), a, rec);
+                   }});
 }
 
 }  // namespace xk

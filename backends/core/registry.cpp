@@ -24,8 +24,7 @@ namespace {
 
 // A backend that was not compiled in still shows up in `xk devices`, with the reason.
 [[maybe_unused]] Backend absent(const std::string& api, const std::string& reason) {
-  return Backend{api,
-                 [api, reason] { return std::vector<DeviceEntry>{{api, api, false, reason, ""}}; },
+  return Backend{api, [api, reason] { return std::vector<DeviceEntry>{{api, api, false, reason, ""}}; },
                  [api, reason](const std::string& n) -> std::unique_ptr<Device> {
                    throw Error("open_device", "name", "'" + n + "': backend " + api + " " + reason);
                  }};
@@ -98,8 +97,9 @@ std::unique_ptr<Device> open_device(std::string_view name) {
       throw Error("open_device", "name", "'" + std::string(name) + "' is unavailable: " + why);
     }
   }
-  throw Error("open_device", "name",
-              "unknown device '" + std::string(name) + "' (available: " + (known.empty() ? "none" : known) + ")");
+  throw Error(
+      "open_device", "name",
+      "unknown device '" + std::string(name) + "' (available: " + (known.empty() ? "none" : known) + ")");
 }
 
 }  // namespace xk

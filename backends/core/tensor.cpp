@@ -15,8 +15,9 @@ struct PackedCopies {
   std::map<std::string, Buffer> by_key;
 };
 
-const Buffer& packed(const Tensor& w, const std::string& key,
-                     const std::function<std::vector<uint8_t>(const std::vector<uint8_t>& canonical)>& repack) {
+const Buffer& packed(
+    const Tensor& w, const std::string& key,
+    const std::function<std::vector<uint8_t>(const std::vector<uint8_t>& canonical)>& repack) {
   if (!w.packed) w.packed = std::make_shared<PackedCopies>();
   auto it = w.packed->by_key.find(key);
   if (it != w.packed->by_key.end()) return it->second;
@@ -65,12 +66,13 @@ namespace {
 void check_shape(const char* op, DType dtype, const std::vector<int64_t>& shape) {
   if (shape.empty()) throw Error(op, "shape", "must have at least one dimension");
   for (int64_t d : shape)
-    if (d < 0) throw Error(op, "shape", "negative dimension in " + Tensor{dtype, shape, {}, 1.0f, {}}.shape_str());
+    if (d < 0)
+      throw Error(op, "shape", "negative dimension in " + Tensor{dtype, shape, {}, 1.0f, {}}.shape_str());
   const auto& tr = traits(dtype);
   if (shape.back() % tr.block_elems != 0)
     throw Error(op, "shape",
-                "last dimension " + std::to_string(shape.back()) + " is not a multiple of the " +
-                    tr.name + " block size " + std::to_string(tr.block_elems));
+                "last dimension " + std::to_string(shape.back()) + " is not a multiple of the " + tr.name +
+                    " block size " + std::to_string(tr.block_elems));
   checked::tensor_bytes(dtype, shape, op, "shape");
 }
 
@@ -78,8 +80,9 @@ void check_shape(const char* op, DType dtype, const std::vector<int64_t>& shape)
 size_t checked_tensor_bytes(const char* op, const Tensor& t) {
   const size_t need = checked::tensor_bytes(t.dtype, t.shape, op, "tensor");
   if (t.buf.size() < need)
-    throw Error(op, "tensor", "shape " + t.shape_str() + " needs " + std::to_string(need) + " bytes in " +
-                                  name(t.dtype) + ", its buffer holds " + std::to_string(t.buf.size()));
+    throw Error(op, "tensor",
+                "shape " + t.shape_str() + " needs " + std::to_string(need) + " bytes in " + name(t.dtype) +
+                    ", its buffer holds " + std::to_string(t.buf.size()));
   return need;
 }
 }  // namespace
@@ -109,9 +112,11 @@ Tensor upload(Device& dev, DType dtype, std::vector<int64_t> shape, const void* 
 Tensor upload_weights(Device& dev, DType dtype, int64_t n, int64_t k, const void* data,
                       float tensor_scale) try {
   if (!(tensor_scale > 0.0f) || !std::isfinite(tensor_scale))
-    throw Error("upload_weights", "tensor_scale", "must be finite and > 0, got " + std::to_string(tensor_scale));
+    throw Error("upload_weights", "tensor_scale",
+                "must be finite and > 0, got " + std::to_string(tensor_scale));
   if (dtype != DType::NVFP4 && tensor_scale != 1.0f)
-    throw Error("upload_weights", "tensor_scale", std::string("only NVFP4 carries a per-tensor scale, format is ") + name(dtype));
+    throw Error("upload_weights", "tensor_scale",
+                std::string("only NVFP4 carries a per-tensor scale, format is ") + name(dtype));
   Tensor t = upload(dev, dtype, {n, k}, data);
   t.tensor_scale = tensor_scale;
   DeviceAccess::prepare_weights(dev, t);

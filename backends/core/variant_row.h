@@ -47,7 +47,8 @@ inline void add_device_time(LaunchRecord& rec, double seconds) {
 // The backend's copy of weight tensor `w` in layout `key`, made on first use: `repack` turns
 // the canonical (GGUF) bytes into the layout's bytes, which are uploaded to w's device and
 // kept with the tensor. Weights are treated as immutable once packed.
-const Buffer& packed(const Tensor& w, const std::string& key,
-                     const std::function<std::vector<uint8_t>(const std::vector<uint8_t>& canonical)>& repack);
+const Buffer& packed(
+    const Tensor& w, const std::string& key,
+    const std::function<std::vector<uint8_t>(const std::vector<uint8_t>& canonical)>& repack);
 
 }  // namespace xk

@@ -24,8 +24,9 @@ HostBuffer::~HostBuffer() { std::free(data_); }
 
 Buffer HostDevice::alloc(size_t bytes) {
   if (bytes > info_.memory_bytes)
-    throw Error("alloc", "bytes", "out of device memory: " + std::to_string(bytes) + " bytes requested, " +
-                                      info_.name + " has " + std::to_string(info_.memory_bytes));
+    throw Error("alloc", "bytes",
+                "out of device memory: " + std::to_string(bytes) + " bytes requested, " + info_.name +
+                    " has " + std::to_string(info_.memory_bytes));
   auto b = std::make_unique<HostBuffer>(bytes);
   b->device = this;
   return Buffer(std::move(b));

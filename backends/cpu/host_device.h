@@ -20,7 +20,10 @@ class HostBuffer : public BufferImpl {
 
 // Raw host pointer of a tensor living on a host-memory device.
 inline uint8_t* data(const Buffer& b) { return b.impl<HostBuffer>()->data(); }
-template <class T> T* data_as(const Tensor& t) { return reinterpret_cast<T*>(data(t.buf)); }
+template <class T>
+T* data_as(const Tensor& t) {
+  return reinterpret_cast<T*>(data(t.buf));
+}
 
 class HostDevice : public Device {
  public:

@@ -21,38 +21,38 @@ class CpuRefDevice : public host::HostDevice {
  public:
   CpuRefDevice() : HostDevice(make_info()) {
     auto& table = DeviceAccess::variants(*this);
-    table.push_back(make_row(
-        {.op = Op::Matmul,
-         .family = "mm",
-         .formats = {std::begin(kAllDTypes), std::end(kAllDTypes)},
-         .acts = {ActPrecision::F32, ActPrecision::F16, ActPrecision::Q8, ActPrecision::FP4, ActPrecision::FP8},
-         .tile = {1, 1, 1},
-         .technique = "scalar_ref",
-         .min_arch = "any",
-         .kernels = {"xk::ref::matmul"}},
-        {.run_matmul = [](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
-          const auto t0 = std::chrono::steady_clock::now();
-          ref::matmul({a.W.dtype, host::data(a.W.buf), a.W.tensor_scale, a.X.dtype, host::data(a.X.buf),
-                       host::data_as<float>(a.Y), a.M(), a.N(), a.K(), a.act});
-          if (dev.timing()) add_device_time(rec, seconds_since(t0));
-        }}));
+    table.push_back(make_row({.op = Op::Matmul,
+                              .family = "mm",
+                              .formats = {std::begin(kAllDTypes), std::end(kAllDTypes)},
+                              .acts = {ActPrecision::F32, ActPrecision::F16, ActPrecision::Q8,
+                                       ActPrecision::FP4, ActPrecision::FP8},
+                              .tile = {1, 1, 1},
+                              .technique = "scalar_ref",
+                              .min_arch = "any",
+                              .kernels = {"xk::ref::matmul"}},
+                             {.run_matmul = [](Device& dev, const MatmulArgs& a, LaunchRecord& rec) {
+                               const auto t0 = std::chrono::steady_clock::now();
+                               ref::matmul({a.W.dtype, host::data(a.W.buf), a.W.tensor_scale, a.X.dtype,
+                                            host::data(a.X.buf), host::data_as<float>(a.Y), a.M(), a.N(),
+                                            a.K(), a.act});
+                               if (dev.timing()) add_device_time(rec, seconds_since(t0));
+                             }}));
     // Softmax and both products in FP64: the oracle the FP32 kernels are held to.
-    table.push_back(make_row(
-        {.op = Op::Attention,
-         .family = "attn",
-         .formats = {DType::F16, DType::F32},
-         .acts = {ActPrecision::F32, ActPrecision::F16},
-         .tile = {1, 1, 0},
-         .technique = "scalar_ref",
-         .min_arch = "any",
-         .kernels = {"xk::ref::attention"}},
-        {.run_attention = [](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
-          const auto t0 = std::chrono::steady_clock::now();
-          ref::attention({a.Q.dtype, host::data(a.Q.buf), a.K.dtype, host::data(a.K.buf), host::data(a.V.buf),
-                          host::data_as<float>(a.O), a.B(), a.Hq(), a.Hkv(), a.S(), a.T(), a.D(), a.scale, a.causal,
-                          a.q_offset});
-          if (dev.timing()) add_device_time(rec, seconds_since(t0));
-        }}));
+    table.push_back(make_row({.op = Op::Attention,
+                              .family = "attn",
+                              .formats = {DType::F16, DType::F32},
+                              .acts = {ActPrecision::F32, ActPrecision::F16},
+                              .tile = {1, 1, 0},
+                              .technique = "scalar_ref",
+                              .min_arch = "any",
+                              .kernels = {"xk::ref::attention"}},
+                             {.run_attention = [](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
+                               const auto t0 = std::chrono::steady_clock::now();
+                               ref::attention({a.Q.dtype, host::data(a.Q.buf), a.K.dtype, host::data(a.K.buf),
+                                               host::data(a.V.buf), host::data_as<float>(a.O), a.B(), a.Hq(),
+                                               a.Hkv(), a.S(), a.T(), a.D(), a.scale, a.causal, a.q_offset});
+                               if (dev.timing()) add_device_time(rec, seconds_since(t0));
+                             }}));
   }
 
  private:
@@ -74,9 +74,13 @@ class CpuRefDevice : public host::HostDevice {
 }  // namespace
 
 Backend cpu_ref() {
-  return Backend{"cpu-ref",
-                 [] { return std::vector<DeviceEntry>{{"cpu-ref", "cpu-ref", true, "", "scalar reference on " + host::host_cpu_name()}}; },
-                 [](const std::string&) -> std::unique_ptr<Device> { return std::make_unique<CpuRefDevice>(); }};
+  return Backend{
+      "cpu-ref",
+      [] {
+        return std::vector<DeviceEntry>{
+            {"cpu-ref", "cpu-ref", true, "", "scalar reference on " + host::host_cpu_name()}};
+      },
+      [](const std::string&) -> std::unique_ptr<Device> { return std::make_unique<CpuRefDevice>(); }};
 }
 
 }  // namespace xk::backends

@@ -14,7 +14,8 @@ namespace xk::cuda {
 void check(cudaError_t status, const char* op, const char* call) {
   if (status == cudaSuccess) return;
   cudaGetLastError();  // clear the sticky non-fatal error so the next call starts clean
-  throw Error(op, std::string(call) + " failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
+  throw Error(op, std::string(call) + " failed: " + cudaGetErrorName(status) + " (" +
+                      cudaGetErrorString(status) + ")");
 }
 
 CudaBuffer::CudaBuffer(size_t n, cudaStream_t stream) : stream_(stream) {
@@ -121,7 +122,9 @@ void CudaDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes)
   check(cudaStreamSynchronize(stream_), "read", "cudaStreamSynchronize");
 }
 
-void CudaDevice::synchronize() { check(cudaStreamSynchronize(stream_), "synchronize", "cudaStreamSynchronize"); }
+void CudaDevice::synchronize() {
+  check(cudaStreamSynchronize(stream_), "synchronize", "cudaStreamSynchronize");
+}
 
 void CudaDevice::prepare_weights(Tensor& w) { cuda_kernels::prepare_weights(w); }
 

@@ -36,9 +36,10 @@ class Launcher {
     // Above 48 KiB of dynamic shared memory a kernel must opt in (CUDA C++ Programming Guide,
     // "Shared Memory", compute capability 7.x+).
     if (dyn_smem_bytes > 48 * 1024)
-      check(cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 static_cast<int>(dyn_smem_bytes)),
-            variant, "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
+      check(
+          cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel),
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(dyn_smem_bytes)),
+          variant, "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
     const bool timed = dev_.timing();
     Event start, stop;
     nvtxRangePushA(variant);

@@ -26,8 +26,9 @@ HipBuffer::HipBuffer(int device, size_t n) : device_(device) {
   const hipError_t rc = hipMalloc(&ptr, n);
   if (rc == hipErrorOutOfMemory || rc == hipErrorMemoryAllocation) {
     (void)hipGetLastError();  // clear the sticky error so later calls are not poisoned
-    throw Error("alloc", "bytes", "out of device memory allocating " + std::to_string(n) + " bytes on hip:" +
-                                      std::to_string(device));
+    throw Error(
+        "alloc", "bytes",
+        "out of device memory allocating " + std::to_string(n) + " bytes on hip:" + std::to_string(device));
   }
   check(rc, "hipMalloc");
 }

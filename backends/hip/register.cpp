@@ -22,12 +22,12 @@ std::string join(const std::vector<std::string>& v) {
 std::vector<DeviceEntry> enumerate_hip() {
   int version = 0;
   (void)hipRuntimeGetVersion(&version);
-  const std::string runtime = "HIP runtime " + std::to_string(version / 10000000) + "." +
-                              std::to_string(version / 100000 % 100);
+  const std::string runtime =
+      "HIP runtime " + std::to_string(version / 10000000) + "." + std::to_string(version / 100000 % 100);
   int count = 0;
   const hipError_t rc = hipGetDeviceCount(&count);
   if (rc != hipSuccess || count == 0) {
-    struct stat st {};
+    struct stat st{};
     const bool kfd = stat("/dev/kfd", &st) == 0;
     std::string why = std::string("no GPU: ") + runtime + " reports " +
                       (rc == hipSuccess ? "0 devices" : hipGetErrorName(rc));

@@ -33,11 +33,13 @@ inline std::string needs_gfx11(const DeviceInfo& d) {
 inline std::string supports_gemm(const MatmulArgs&, const DeviceInfo& d) { return needs_gfx11(d); }
 // Above 8 rows of X the weights would be streamed once per 8 rows; the GEMMs reuse them.
 inline std::string supports_mmvq(const MatmulArgs& a, const DeviceInfo& d) {
-  if (a.M() > hipk::MmvqTile::kMaxM) return "M=" + std::to_string(a.M()) + " > 8 (GEMV kernel for token generation)";
+  if (a.M() > hipk::MmvqTile::kMaxM)
+    return "M=" + std::to_string(a.M()) + " > 8 (GEMV kernel for token generation)";
   return needs_gfx11(d);
 }
 inline std::string supports_fa2(const AttentionArgs& a, const DeviceInfo& d) {
-  if (a.D() != 64 && a.D() != 128) return "head dim D=" + std::to_string(a.D()) + " (kernels exist for 64 and 128)";
+  if (a.D() != 64 && a.D() != 128)
+    return "head dim D=" + std::to_string(a.D()) + " (kernels exist for 64 and 128)";
   return needs_gfx11(d);
 }
 // S = 1 only: the split over T replaces the parallelism that 64-row query tiles give prefill.
@@ -52,7 +54,9 @@ template <Launcher L>
 std::vector<Variant> hip_variants(L& launcher) {
   using hipk::symbols;
   std::vector<Variant> out;
-  auto matmul = [&](Variant row, auto supports, auto run) { out.push_back(matmul_row(launcher, std::move(row), supports, run)); };
+  auto matmul = [&](Variant row, auto supports, auto run) {
+    out.push_back(matmul_row(launcher, std::move(row), supports, run));
+  };
   auto attention = [&](Variant row, auto supports, auto run) {
     out.push_back(attention_row(launcher, std::move(row), supports, run));
   };
@@ -60,33 +64,73 @@ std::vector<Variant> hip_variants(L& launcher) {
 
   // mmq: quantized weights x Q8 activations, v_wmma_i32_16x16x16_iu8.
   for (DType w : {DType::Q4_0, DType::Q8_0, DType::MXFP4, DType::NVFP4})
-    matmul({.op = Op::Matmul, .family = "mmq", .formats = {w}, .acts = {ActPrecision::Q8},
-            .tile = {MmqTile::kBM, MmqTile::kBN, MmqTile::kBK}, .technique = "wmmai8", .min_arch = "gfx11",
-            .priority = 20, .kernels = symbols(hipk::kMmqEntries, &w), .helpers = symbols(hipk::kQuantQ8Entries)},
-           supports_gemm, [](L& l, const char* n, const MatmulArgs& a, LaunchRecord& r) { hipk::run_mmq_wmma_i8(l, n, a, r); });
+    matmul({.op = Op::Matmul,
+            .family = "mmq",
+            .formats = {w},
+            .acts = {ActPrecision::Q8},
+            .tile = {MmqTile::kBM, MmqTile::kBN, MmqTile::kBK},
+            .technique = "wmmai8",
+            .min_arch = "gfx11",
+            .priority = 20,
+            .kernels = symbols(hipk::kMmqEntries, &w),
+            .helpers = symbols(hipk::kQuantQ8Entries)},
+           supports_gemm, [](L& l, const char* n, const MatmulArgs& a, LaunchRecord& r) {
+             hipk::run_mmq_wmma_i8(l, n, a, r);
+           });
 
   // mm: every format x F16 activations, v_wmma_f32_16x16x16_f16.
   for (DType w : kAllDTypes)
-    matmul({.op = Op::Matmul, .family = "mm", .formats = {w}, .acts = {ActPrecision::F16},
-            .tile = {MmF16Tile::kBM, MmF16Tile::kBN, MmF16Tile::kBK}, .technique = "wmmaf16", .min_arch = "gfx11",
-            .priority = 10, .kernels = symbols(hipk::kMmF16Entries, &w)},
-           supports_gemm, [](L& l, const char* n, const MatmulArgs& a, LaunchRecord& r) { hipk::run_mm_wmma_f16(l, n, a, r); });
+    matmul({.op = Op::Matmul,
+            .family = "mm",
+            .formats = {w},
+            .acts = {ActPrecision::F16},
+            .tile = {MmF16Tile::kBM, MmF16Tile::kBN, MmF16Tile::kBK},
+            .technique = "wmmaf16",
+            .min_arch = "gfx11",
+            .priority = 10,
+            .kernels = symbols(hipk::kMmF16Entries, &w)},
+           supports_gemm, [](L& l, const char* n, const MatmulArgs& a, LaunchRecord& r) {
+             hipk::run_mm_wmma_f16(l, n, a, r);
+           });
 
   // mmvq: M <= 8, every format, FP32 activations.
   for (DType w : kAllDTypes)
-    matmul({.op = Op::Matmul, .family = "mmvq", .formats = {w}, .acts = {ActPrecision::F32},
-            .tile = {MmvqTile::kMaxM, MmvqTile::kRows, MmvqTile::kChunk}, .technique = "valu", .min_arch = "gfx11",
-            .priority = 30, .kernels = symbols(hipk::kMmvqEntries, &w)},
-           supports_mmvq, [](L& l, const char* n, const MatmulArgs& a, LaunchRecord& r) { hipk::run_mmvq(l, n, a, r); });
+    matmul({.op = Op::Matmul,
+            .family = "mmvq",
+            .formats = {w},
+            .acts = {ActPrecision::F32},
+            .tile = {MmvqTile::kMaxM, MmvqTile::kRows, MmvqTile::kChunk},
+            .technique = "valu",
+            .min_arch = "gfx11",
+            .priority = 30,
+            .kernels = symbols(hipk::kMmvqEntries, &w)},
+           supports_mmvq,
+           [](L& l, const char* n, const MatmulArgs& a, LaunchRecord& r) { hipk::run_mmvq(l, n, a, r); });
 
-  attention({.op = Op::Attention, .family = "attn", .formats = {DType::F16, DType::F32}, .acts = {ActPrecision::F16},
-             .tile = {hipk::Fa2Tile::kBQ, hipk::Fa2Tile::kBKV, 0}, .technique = "fa2_wmmaf16", .min_arch = "gfx11",
-             .priority = 20, .kernels = symbols(hipk::kFa2Entries)},
-            supports_fa2, [](L& l, const char* n, const AttentionArgs& a, LaunchRecord& r) { hipk::run_fa2(l, n, a, r); });
-  attention({.op = Op::Attention, .family = "attn", .formats = {DType::F16, DType::F32}, .acts = {ActPrecision::F32},
-             .tile = {1, hipk::DecodeTile::kChunk, 0}, .technique = "splitk_valu", .min_arch = "gfx11",
-             .priority = 30, .kernels = symbols(hipk::kDecodeEntries), .helpers = symbols(hipk::kCombineEntries)},
-            supports_decode, [](L& l, const char* n, const AttentionArgs& a, LaunchRecord& r) { hipk::run_decode(l, n, a, r); });
+  attention({.op = Op::Attention,
+             .family = "attn",
+             .formats = {DType::F16, DType::F32},
+             .acts = {ActPrecision::F16},
+             .tile = {hipk::Fa2Tile::kBQ, hipk::Fa2Tile::kBKV, 0},
+             .technique = "fa2_wmmaf16",
+             .min_arch = "gfx11",
+             .priority = 20,
+             .kernels = symbols(hipk::kFa2Entries)},
+            supports_fa2,
+            [](L& l, const char* n, const AttentionArgs& a, LaunchRecord& r) { hipk::run_fa2(l, n, a, r); });
+  attention({.op = Op::Attention,
+             .family = "attn",
+             .formats = {DType::F16, DType::F32},
+             .acts = {ActPrecision::F32},
+             .tile = {1, hipk::DecodeTile::kChunk, 0},
+             .technique = "splitk_valu",
+             .min_arch = "gfx11",
+             .priority = 30,
+             .kernels = symbols(hipk::kDecodeEntries),
+             .helpers = symbols(hipk::kCombineEntries)},
+            supports_decode, [](L& l, const char* n, const AttentionArgs& a, LaunchRecord& r) {
+              hipk::run_decode(l, n, a, r);
+            });
   return out;
 }
 

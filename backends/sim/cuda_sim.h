@@ -27,7 +27,8 @@ inline __nv_bfloat16 __float2bfloat16(float f) { return {::xk::sim::f32_to_bf16(
 inline float __bfloat162float(__nv_bfloat16 b) { return ::xk::sim::bf16_to_f32(b.bits); }
 
 // __ldg: a read-only global load, counted as global bytes read.
-template <class T> inline T __ldg(const T* p) {
+template <class T>
+inline T __ldg(const T* p) {
   ::xk::sim::global_read(p, sizeof(T), alignof(T));
   return *p;
 }

@@ -95,7 +95,8 @@ class StackPool {
  private:
   void grow() {
     const size_t n = 64, slot_bytes = page_ + stack_bytes_;
-    void* base = mmap(nullptr, n * slot_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* base = mmap(nullptr, n * slot_bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) throw Error("cuda-sim", "cannot map fiber stacks");
     regions_.emplace_back(base, n * slot_bytes);
     for (size_t s = 0; s < n; ++s) {
@@ -120,7 +121,8 @@ struct PooledStack {
 };
 
 std::string collective_name(uint32_t kind) {
-  static const char* names[] = {"?", "__syncwarp", "a shuffle", "a vote", "mma.sync", "ldmatrix", "WMMA", "__reduce_*_sync"};
+  static const char* names[] = {"?",        "__syncwarp", "a shuffle", "a vote",
+                                "mma.sync", "ldmatrix",   "WMMA",      "__reduce_*_sync"};
   const uint32_t tag = kind >> 24;
   return std::string(tag < 8 ? names[tag] : "?") + " (code 0x" + [&] {
     char buf[16];
@@ -138,8 +140,8 @@ std::string dim_str(const Dim3& d) {
 }
 
 std::string where(const ThreadState& t) {
-  return "kernel '" + t.block->cfg->kernel + "' block " + dim_str(t.block->idx) + " thread " + dim_str(t.tid) +
-         " (warp " + std::to_string(t.warp) + ", lane " + std::to_string(t.lane) + ")";
+  return "kernel '" + t.block->cfg->kernel + "' block " + dim_str(t.block->idx) + " thread " +
+         dim_str(t.tid) + " (warp " + std::to_string(t.warp) + ", lane " + std::to_string(t.lane) + ")";
 }
 
 void land(PendingCopy& p) {
@@ -186,7 +188,10 @@ std::string waiting_summary(const BlockState& b) {
   int shown = 0;
   for (const auto& t : b.threads) {
     if (t.wait == Wait::Exited || t.wait == Wait::Ready) continue;
-    if (shown++ == 6) { s += "; ..."; break; }
+    if (shown++ == 6) {
+      s += "; ...";
+      break;
+    }
     s += std::string(shown > 1 ? "; " : "") + "thread " + dim_str(t.tid) +
          (t.wait == Wait::Barrier ? " waits at __syncthreads" : " waits at a warp collective");
   }
@@ -246,15 +251,19 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
       // Nobody can run: find the culprit for the message.
       const ThreadState* exited = nullptr;
       for (const auto& t : b.threads)
-        if (t.wait == Wait::Exited) { exited = &t; break; }
+        if (t.wait == Wait::Exited) {
+          exited = &t;
+          break;
+        }
       std::string msg = "deadlock: ";
       if (exited && b.at_barrier > 0)
-        msg += "__syncthreads #" + std::to_string(b.barrier_epoch + 1) + " is not reached by every thread: " +
-               where(*exited) + " exited without reaching it";
+        msg += "__syncthreads #" + std::to_string(b.barrier_epoch + 1) +
+               " is not reached by every thread: " + where(*exited) + " exited without reaching it";
       else if (exited)
         msg += where(*exited) + " exited while others wait for it";
       else
-        msg += "kernel '" + b.cfg->kernel + "' block " + dim_str(b.idx) + ": threads wait at different meeting points";
+        msg += "kernel '" + b.cfg->kernel + "' block " + dim_str(b.idx) +
+               ": threads wait at different meeting points";
       msg += " [" + waiting_summary(b) + "]";
       b.error = std::make_exception_ptr(Error("sim", msg));
       break;
@@ -277,8 +286,9 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
       // Lanes of its warp already waiting for it at a collective can never complete.
       const WarpMeeting& w = b.warps[t->warp];
       if (w.arrived && (w.mask & (1u << t->lane)) && !b.error)
-        b.error = std::make_exception_ptr(Error("sim", "deadlock: " + where(*t) +
-                                                           " exited while lanes of its warp wait for it at a warp collective"));
+        b.error = std::make_exception_ptr(Error(
+            "sim",
+            "deadlock: " + where(*t) + " exited while lanes of its warp wait for it at a warp collective"));
     }
   }
   // Destroying suspended fibers unwinds their stacks (forced_unwind) before we report; the
@@ -354,7 +364,8 @@ class WorkerPool {
 // from image to the calling worker's copy.
 extern "C" char __start_xk_sim_shared_tls[], __stop_xk_sim_shared_tls[];
 constexpr uint64_t kProbe[2] = {0x786b5f73696d5f73ull, 0x6861726564707262ull};
-__attribute__((section(XK_SIM_SHARED_SECTION))) thread_local uint64_t t_shared_probe[2] = {kProbe[0], kProbe[1]};
+__attribute__((section(XK_SIM_SHARED_SECTION))) thread_local uint64_t t_shared_probe[2] = {kProbe[0],
+                                                                                           kProbe[1]};
 
 uintptr_t find_probe_image() {
   uintptr_t found = 0;
@@ -380,7 +391,8 @@ void poison_static_shared() {
   static const uintptr_t image = find_probe_image();
   if (!image) throw Error("sim", "cannot locate the static __shared__ section in the TLS image");
   const intptr_t delta = reinterpret_cast<intptr_t>(&t_shared_probe[0]) - static_cast<intptr_t>(image);
-  std::memset(__start_xk_sim_shared_tls + delta, 0xFF, size_t(__stop_xk_sim_shared_tls - __start_xk_sim_shared_tls));
+  std::memset(__start_xk_sim_shared_tls + delta, 0xFF,
+              size_t(__stop_xk_sim_shared_tls - __start_xk_sim_shared_tls));
 }
 
 std::mutex g_launch_mutex;  // one launch at a time: the pool serves one grid
@@ -393,7 +405,8 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
   const uint64_t blocks = uint64_t(g.x) * g.y * g.z;
   const uint64_t threads_per_block = uint64_t(bd.x) * bd.y * bd.z;
   if (threads_per_block == 0 || threads_per_block > 1024)
-    throw Error("sim", "block", "kernel '" + cfg.kernel + "': block " + dim_str(bd) + " must have 1..1024 threads");
+    throw Error("sim", "block",
+                "kernel '" + cfg.kernel + "': block " + dim_str(bd) + " must have 1..1024 threads");
   Counters total;
   if (blocks == 0) return total;
 

@@ -83,7 +83,15 @@ void syncthreads();
 using CollectiveFn = void (*)(void* const* ops, uint32_t lanes);
 // The top byte of `kind` says which collective it is (for error messages); the rest
 // distinguishes variants that must not meet (e.g. mma shapes or scale selectors).
-enum CollectiveTag : uint32_t { kSyncwarp = 1, kShfl = 2, kVote = 3, kMma = 4, kLdmatrix = 5, kWmma = 6, kReduce = 7 };
+enum CollectiveTag : uint32_t {
+  kSyncwarp = 1,
+  kShfl = 2,
+  kVote = 3,
+  kMma = 4,
+  kLdmatrix = 5,
+  kWmma = 6,
+  kReduce = 7
+};
 void warp_collective(uint32_t kind, uint32_t mask, void* op, CollectiveFn fn);
 // Lanes of the calling thread's warp that exist in the block (partial last warp).
 uint32_t warp_present_mask();

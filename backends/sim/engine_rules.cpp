@@ -37,7 +37,7 @@ std::string smem_where(const BlockState& b, const void* p) {
 
 std::shared_mutex g_alloc_mutex;
 std::map<uintptr_t, size_t> g_allocs;  // base -> bytes
-constexpr uintptr_t kNear = 256;        // SimBuffer's guard width
+constexpr uintptr_t kNear = 256;       // SimBuffer's guard width
 
 }  // namespace
 
@@ -73,15 +73,16 @@ void check_global(const void* p, size_t bytes, bool write, const char* what) {
   const uintptr_t base = near->first, size = near->second;
   if (a >= base && a + bytes <= base + size) return;
   const long long off = static_cast<long long>(a) - static_cast<long long>(base);
-  fail(std::string(write ? "out-of-bounds " : "out-of-bounds ") + what + " (" + (write ? "write" : "read") + ") of " +
-       std::to_string(bytes) + " bytes at offset " + std::to_string(off) + " of a buffer of " + std::to_string(size) +
-       " bytes");
+  fail(std::string(write ? "out-of-bounds " : "out-of-bounds ") + what + " (" + (write ? "write" : "read") +
+       ") of " + std::to_string(bytes) + " bytes at offset " + std::to_string(off) + " of a buffer of " +
+       std::to_string(size) + " bytes");
 }
 
 void async_copy(void* smem_dst, const void* gmem_src, int bytes, int src_bytes) {
   ThreadState& t = *t_thread;
   BlockState& b = *t.block;
-  if (bytes != 4 && bytes != 8 && bytes != 16) fail("cp.async cp-size must be 4, 8 or 16, got " + std::to_string(bytes));
+  if (bytes != 4 && bytes != 8 && bytes != 16)
+    fail("cp.async cp-size must be 4, 8 or 16, got " + std::to_string(bytes));
   if (src_bytes < 0 || src_bytes > bytes)
     fail("cp.async src-size " + std::to_string(src_bytes) + " out of 0.." + std::to_string(bytes));
   // PTX ISA cp.async: both addresses aligned to cp-size.
@@ -92,12 +93,15 @@ void async_copy(void* smem_dst, const void* gmem_src, int bytes, int src_bytes) 
   Granule& gr = b.granules[key];
   if (gr.pending_by && gr.pending_by != t.linear + 1)
     fail_for(t, "cp.async to " + smem_where(b, smem_dst) + " while thread " +
-                    dim_str(b.threads[gr.pending_by - 1].tid) + "'s cp.async to it is still in flight (write/write race)");
+                    dim_str(b.threads[gr.pending_by - 1].tid) +
+                    "'s cp.async to it is still in flight (write/write race)");
   const uint64_t epoch = b.barrier_epoch + 1;
   if (gr.read == epoch && (gr.reader_warps & ~(1ull << (t.warp % 64))))
-    fail_for(t, "cp.async overwrites " + smem_where(b, smem_dst) +
-                    ", which another warp read since the last __syncthreads (read/write race: a barrier is missing "
-                    "before this stage is refilled)");
+    fail_for(
+        t,
+        "cp.async overwrites " + smem_where(b, smem_dst) +
+            ", which another warp read since the last __syncthreads (read/write race: a barrier is missing "
+            "before this stage is refilled)");
   PendingCopy pc{static_cast<char*>(smem_dst), t.open_group, uint8_t(bytes), false, {}};
   if (src_bytes) std::memcpy(pc.data, gmem_src, size_t(src_bytes));
   std::memset(smem_dst, 0xFF, size_t(bytes));  // poison until the copy lands

@@ -28,9 +28,9 @@ struct PendingCopy {
 // What the block knows about one 16-byte granule of shared memory in the current barrier
 // interval (racecheck's model, for the accesses the simulator sees: cp.async and ldmatrix).
 struct Granule {
-  unsigned pending_by = 0;    // 1 + thread with a cp.async to it not yet retired
-  unsigned pending = 0;       // how many of that thread's copies to it are not retired
-  uint64_t written = 0;       // 1 + barrier epoch of the last retired write
+  unsigned pending_by = 0;  // 1 + thread with a cp.async to it not yet retired
+  unsigned pending = 0;     // how many of that thread's copies to it are not retired
+  uint64_t written = 0;     // 1 + barrier epoch of the last retired write
   unsigned writer_warp = 0;
   uint64_t read = 0;          // 1 + barrier epoch of the last read
   uint64_t reader_warps = 0;  // warps that read it in that epoch (bit w % 64)
@@ -43,8 +43,8 @@ struct ThreadState {
   unsigned linear = 0, lane = 0, warp = 0;
   Wait wait = Wait::Ready;
   BlockState* block = nullptr;
-  boost::context::fiber fiber;  // the suspended thread (held by the scheduler)
-  boost::context::fiber sink;   // the scheduler (held by the running thread)
+  boost::context::fiber fiber;         // the suspended thread (held by the scheduler)
+  boost::context::fiber sink;          // the scheduler (held by the running thread)
   const void* stack_bottom = nullptr;  // this fiber's stack, for the ASan switch notes
   size_t stack_size = 0;
   bool entered = false;  // has run its body (a never-resumed fiber is destroyed silently)
@@ -81,8 +81,8 @@ struct Rules {
 };
 extern Rules g_rules;
 
-std::string dim_str(const Dim3& d);          // "(x,y,z)"
-std::string where(const ThreadState& t);     // "kernel 'k' block (..) thread (..) (warp w, lane l)"
-void land(PendingCopy& p);                   // makes a cp.async's data visible (once)
+std::string dim_str(const Dim3& d);       // "(x,y,z)"
+std::string where(const ThreadState& t);  // "kernel 'k' block (..) thread (..) (warp w, lane l)"
+void land(PendingCopy& p);                // makes a cp.async's data visible (once)
 
 }  // namespace xk::sim

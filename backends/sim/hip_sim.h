@@ -13,16 +13,20 @@
 #define hipBlockDim_y (blockDim.y)
 
 // HIP's warp functions without masks operate on the whole wave (wave32 on RDNA).
-template <class T> inline T __shfl(T var, int src, int width = 32) {
+template <class T>
+inline T __shfl(T var, int src, int width = 32) {
   return __shfl_sync(::xk::sim::warp_present_mask(), var, src, width);
 }
-template <class T> inline T __shfl_xor(T var, int lane_mask, int width = 32) {
+template <class T>
+inline T __shfl_xor(T var, int lane_mask, int width = 32) {
   return __shfl_xor_sync(::xk::sim::warp_present_mask(), var, lane_mask, width);
 }
-template <class T> inline T __shfl_down(T var, unsigned delta, int width = 32) {
+template <class T>
+inline T __shfl_down(T var, unsigned delta, int width = 32) {
   return __shfl_down_sync(::xk::sim::warp_present_mask(), var, delta, width);
 }
-template <class T> inline T __shfl_up(T var, unsigned delta, int width = 32) {
+template <class T>
+inline T __shfl_up(T var, unsigned delta, int width = 32) {
   return __shfl_up_sync(::xk::sim::warp_present_mask(), var, delta, width);
 }
 inline unsigned long long __ballot(int pred) {

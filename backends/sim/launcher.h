@@ -42,8 +42,8 @@ class Launcher {
     if (dyn_smem_bytes > smem_limit)
       throw Error(dev_.info().name, "dyn_smem_bytes",
                   "kernel '" + std::string(variant) + "' asks for " + std::to_string(dyn_smem_bytes) +
-                      " bytes of dynamic shared memory, more than the " + std::to_string(smem_limit) + " a block of " +
-                      dev_.info().arch + " can have");
+                      " bytes of dynamic shared memory, more than the " + std::to_string(smem_limit) +
+                      " a block of " + dev_.info().arch + " can have");
     LaunchConfig cfg{variant, {grid.x, grid.y, grid.z}, {block.x, block.y, block.z}, dyn_smem_bytes};
     const auto t0 = std::chrono::steady_clock::now();
     // Each thread gets its own copy of the parameters, as on a GPU.
@@ -60,7 +60,8 @@ class Launcher {
   }
 
  private:
-  template <class T> static void collect(std::vector<const void*>& out, const T& v) {
+  template <class T>
+  static void collect(std::vector<const void*>& out, const T& v) {
     if constexpr (std::is_pointer_v<T>) out.push_back(static_cast<const void*>(v));
   }
   SimDevice& dev_;

@@ -52,7 +52,9 @@ uint64_t shfl(uint32_t mask, uint64_t value, int src_lane) {
       // A source lane outside the mask is undefined (CUDA Programming Guide, "Warp Shuffle
       // Functions"); strict mode makes that visible as all-ones (NaN), not the own value.
       const bool in_mask = s >= 0 && s < 32 && ((lanes >> s) & 1);
-      me->result = in_mask ? static_cast<ShflOp*>(ops[s])->value : strict_shuffles() ? ~uint64_t(0) : me->value;
+      me->result = in_mask             ? static_cast<ShflOp*>(ops[s])->value
+                   : strict_shuffles() ? ~uint64_t(0)
+                                       : me->value;
     }
   });
   return op.result;
@@ -131,13 +133,20 @@ float truncated_dot(float c, const double* products, int n, int chunk) {
 
 const char* counter_name(MmaKind k) {
   switch (k) {
-    case MmaKind::F16_M16N8K16: return "mma.m16n8k16.f16";
-    case MmaKind::BF16_M16N8K16: return "mma.m16n8k16.bf16";
-    case MmaKind::S8_M16N8K32: return "mma.m16n8k32.s8";
-    case MmaKind::U8_M16N8K32: return "mma.m16n8k32.u8";
-    case MmaKind::NVF4_UE4M3_4X: return "mma.m16n8k64.mxf4nvf4.4x.ue4m3";
-    case MmaKind::MXF4NVF4_UE8M0_2X: return "mma.m16n8k64.mxf4nvf4.2x.ue8m0";
-    case MmaKind::MXF4_UE8M0_2X: return "mma.m16n8k64.mxf4.2x.ue8m0";
+    case MmaKind::F16_M16N8K16:
+      return "mma.m16n8k16.f16";
+    case MmaKind::BF16_M16N8K16:
+      return "mma.m16n8k16.bf16";
+    case MmaKind::S8_M16N8K32:
+      return "mma.m16n8k32.s8";
+    case MmaKind::U8_M16N8K32:
+      return "mma.m16n8k32.u8";
+    case MmaKind::NVF4_UE4M3_4X:
+      return "mma.m16n8k64.mxf4nvf4.4x.ue4m3";
+    case MmaKind::MXF4NVF4_UE8M0_2X:
+      return "mma.m16n8k64.mxf4nvf4.2x.ue8m0";
+    case MmaKind::MXF4_UE8M0_2X:
+      return "mma.m16n8k64.mxf4.2x.ue8m0";
   }
   return "mma.unknown";
 }
@@ -226,14 +235,14 @@ void mma_16bit(void* const* ops, bool bf16) {
   };
   mma_core<float>(
       ops, 16,
-      [&](double (&A)[16][64], int l, const uint32_t* a) {
+      [&](double(&A)[16][64], int l, const uint32_t* a) {
         for (int i = 0; i < 4; ++i)
           for (int h = 0; h < 2; ++h) {
             const auto rc = ml::a_m16n8k16(l, i, h);
             A[rc.row][rc.col] = half(a[i], h);
           }
       },
-      [&](double (&B)[64][8], int l, const uint32_t* b) {
+      [&](double(&B)[64][8], int l, const uint32_t* b) {
         for (int i = 0; i < 2; ++i)
           for (int h = 0; h < 2; ++h) {
             const auto rc = ml::b_m16n8k16(l, i, h);
@@ -250,14 +259,14 @@ void mma_8bit(void* const* ops, bool is_signed) {
   };
   mma_core<int32_t>(
       ops, 32,
-      [&](double (&A)[16][64], int l, const uint32_t* a) {
+      [&](double(&A)[16][64], int l, const uint32_t* a) {
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) {
             const auto rc = ml::a_m16n8k32(l, i, j);
             A[rc.row][rc.col] = byte(a[i], j);
           }
       },
-      [&](double (&B)[64][8], int l, const uint32_t* b) {
+      [&](double(&B)[64][8], int l, const uint32_t* b) {
         for (int i = 0; i < 2; ++i)
           for (int j = 0; j < 4; ++j) {
             const auto rc = ml::b_m16n8k32(l, i, j);
@@ -279,7 +288,7 @@ void mma_fp4(void* const* ops, int scale_vec, bool ue4m3_scales) {
   };
   mma_core<float>(
       ops, 64,
-      [&](double (&A)[16][64], int l, const uint32_t* a) {
+      [&](double(&A)[16][64], int l, const uint32_t* a) {
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 8; ++j) {
             const auto rc = ml::a_m16n8k64(l, i, j);
@@ -287,7 +296,7 @@ void mma_fp4(void* const* ops, int scale_vec, bool ue4m3_scales) {
             A[rc.row][rc.col] = e2m1((a[i] >> (4 * j)) & 15) * scale(sop->scale_a, byte_a + rc.col / kb);
           }
       },
-      [&](double (&B)[64][8], int l, const uint32_t* b) {
+      [&](double(&B)[64][8], int l, const uint32_t* b) {
         for (int i = 0; i < 2; ++i)
           for (int j = 0; j < 8; ++j) {
             const auto rc = ml::b_m16n8k64(l, i, j);
@@ -301,13 +310,19 @@ void mma_fp4(void* const* ops, int scale_vec, bool ue4m3_scales) {
 void mma_compute(void* const* ops, uint32_t) {
   const MmaKind kind = static_cast<MmaOp*>(ops[0])->kind;
   switch (kind) {
-    case MmaKind::F16_M16N8K16: return mma_16bit(ops, false);
-    case MmaKind::BF16_M16N8K16: return mma_16bit(ops, true);
-    case MmaKind::S8_M16N8K32: return mma_8bit(ops, true);
-    case MmaKind::U8_M16N8K32: return mma_8bit(ops, false);
-    case MmaKind::NVF4_UE4M3_4X: return mma_fp4(ops, 4, true);
+    case MmaKind::F16_M16N8K16:
+      return mma_16bit(ops, false);
+    case MmaKind::BF16_M16N8K16:
+      return mma_16bit(ops, true);
+    case MmaKind::S8_M16N8K32:
+      return mma_8bit(ops, true);
+    case MmaKind::U8_M16N8K32:
+      return mma_8bit(ops, false);
+    case MmaKind::NVF4_UE4M3_4X:
+      return mma_fp4(ops, 4, true);
     case MmaKind::MXF4NVF4_UE8M0_2X:
-    case MmaKind::MXF4_UE8M0_2X: return mma_fp4(ops, 2, false);
+    case MmaKind::MXF4_UE8M0_2X:
+      return mma_fp4(ops, 2, false);
   }
 }
 

@@ -19,13 +19,15 @@ DeviceInfo sim_info(bool cuda) {
   i.name = cuda ? "cuda-sim" : "hip-sim";
   i.api = "sim";
   i.arch = cuda ? "sm_121a" : "gfx1151";
-  i.description = std::string(cuda ? "CUDA" : "HIP") + " kernels on the SIMT simulator (fibers) on " + host::host_cpu_name();
+  i.description = std::string(cuda ? "CUDA" : "HIP") + " kernels on the SIMT simulator (fibers) on " +
+                  host::host_cpu_name();
   i.memory_bytes = host::host_memory_bytes();
   i.unified_memory = true;
   i.subgroup_size = 32;
   i.compute_units = 1;
   if (cuda)
-    i.features = {"fp16", "bf16", "int8", "int8_mma", "fp16_mma", "fp4_mma", "fp8_mma", "cp_async", "ldmatrix"};
+    i.features = {"fp16",    "bf16",    "int8",     "int8_mma", "fp16_mma",
+                  "fp4_mma", "fp8_mma", "cp_async", "ldmatrix"};
   else
     i.features = {"fp16", "bf16", "int8", "wmma_f16", "wmma_bf16", "wmma_iu8", "wmma_iu4", "wave32"};
   return i;
@@ -35,7 +37,8 @@ DeviceInfo sim_info(bool cuda) {
 class SimDeviceWithTable : public sim::SimDevice {
  public:
   explicit SimDeviceWithTable(bool cuda) : SimDevice(sim_info(cuda)), launcher_(*this) {
-    DeviceAccess::variants(*this) = cuda ? sim::cuda_sim_variants(launcher_) : sim::hip_sim_variants(launcher_);
+    DeviceAccess::variants(*this) =
+        cuda ? sim::cuda_sim_variants(launcher_) : sim::hip_sim_variants(launcher_);
   }
 
  private:

@@ -30,16 +30,23 @@ std::string SimBuffer::check_and_restore() {
   const size_t tail = data_bytes - bytes + kGuard;
   long first_before = -1, last_after = -1;
   for (size_t i = 0; i < kGuard; ++i)
-    if (base_[i] != kGuardByte) { first_before = long(kGuard - i); break; }
+    if (base_[i] != kGuardByte) {
+      first_before = long(kGuard - i);
+      break;
+    }
   const uint8_t* end = base_ + kGuard + bytes;
   for (size_t i = tail; i-- > 0;)
-    if (end[i] != kGuardByte) { last_after = long(i); break; }
+    if (end[i] != kGuardByte) {
+      last_after = long(i);
+      break;
+    }
   if (first_before < 0 && last_after < 0) return "";
   std::string what;
   if (first_before >= 0) what += "up to " + std::to_string(first_before) + " bytes before its start";
   if (last_after >= 0)
-    what += std::string(what.empty() ? "" : " and ") + "at byte offset " + std::to_string(bytes + size_t(last_after)) +
-            " (" + std::to_string(last_after + 1) + " bytes past its end)";
+    what += std::string(what.empty() ? "" : " and ") + "at byte offset " +
+            std::to_string(bytes + size_t(last_after)) + " (" + std::to_string(last_after + 1) +
+            " bytes past its end)";
   std::memset(base_, kGuardByte, kGuard);
   std::memset(base_ + kGuard + bytes, kGuardByte, tail);
   return what;
@@ -48,7 +55,8 @@ std::string SimBuffer::check_and_restore() {
 // XK_SIM_COMPUTE_UNITS=<n> makes the device report n SMs / CUs, so split-K and other
 // occupancy-dependent choices take the paths a real GPU takes (GB10: 48 SMs, gfx1151: 40 CUs).
 SimDevice::SimDevice(DeviceInfo info) : info_(std::move(info)) {
-  if (const char* v = std::getenv("XK_SIM_COMPUTE_UNITS"); v && std::atoi(v) > 0) info_.compute_units = std::atoi(v);
+  if (const char* v = std::getenv("XK_SIM_COMPUTE_UNITS"); v && std::atoi(v) > 0)
+    info_.compute_units = std::atoi(v);
 }
 
 SimDevice::~SimDevice() {
@@ -58,8 +66,9 @@ SimDevice::~SimDevice() {
 
 Buffer SimDevice::alloc(size_t bytes) {
   if (bytes > info_.memory_bytes)
-    throw Error("alloc", "bytes", "out of device memory: " + std::to_string(bytes) + " bytes requested, " +
-                                      info_.name + " has " + std::to_string(info_.memory_bytes));
+    throw Error("alloc", "bytes",
+                "out of device memory: " + std::to_string(bytes) + " bytes requested, " + info_.name +
+                    " has " + std::to_string(info_.memory_bytes));
   auto b = std::make_unique<SimBuffer>(bytes);
   b->device = this;
   {

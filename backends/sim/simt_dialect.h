@@ -34,14 +34,30 @@ using uint3 = ::xk::sim::Dim3;
 
 // Vector types (CUDA "Built-in Vector Types", same in HIP), with the GPU's alignment so
 // 64/128-bit loads through them keep their meaning.
-struct __attribute__((aligned(8))) float2 { float x, y; };
-struct __attribute__((aligned(16))) float4 { float x, y, z, w; };
-struct __attribute__((aligned(8))) int2 { int x, y; };
-struct __attribute__((aligned(16))) int4 { int x, y, z, w; };
-struct __attribute__((aligned(8))) uint2 { unsigned x, y; };
-struct __attribute__((aligned(16))) uint4 { unsigned x, y, z, w; };
-struct __attribute__((aligned(4))) char4 { signed char x, y, z, w; };
-struct __attribute__((aligned(4))) uchar4 { unsigned char x, y, z, w; };
+struct __attribute__((aligned(8))) float2 {
+  float x, y;
+};
+struct __attribute__((aligned(16))) float4 {
+  float x, y, z, w;
+};
+struct __attribute__((aligned(8))) int2 {
+  int x, y;
+};
+struct __attribute__((aligned(16))) int4 {
+  int x, y, z, w;
+};
+struct __attribute__((aligned(8))) uint2 {
+  unsigned x, y;
+};
+struct __attribute__((aligned(16))) uint4 {
+  unsigned x, y, z, w;
+};
+struct __attribute__((aligned(4))) char4 {
+  signed char x, y, z, w;
+};
+struct __attribute__((aligned(4))) uchar4 {
+  unsigned char x, y, z, w;
+};
 inline float2 make_float2(float x, float y) { return {x, y}; }
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 inline int2 make_int2(int x, int y) { return {x, y}; }
@@ -93,7 +109,8 @@ uint64_t shfl(uint32_t mask, uint64_t value, int src_lane);
 uint32_t ballot(uint32_t mask, bool pred);
 int64_t reduce_add(uint32_t mask, int64_t v);
 
-template <class T> inline T shfl_any(uint32_t mask, T var, int src_lane) {
+template <class T>
+inline T shfl_any(uint32_t mask, T var, int src_lane) {
   static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8, "shuffle of a type wider than 8 bytes");
   uint64_t bits = 0;
   std::memcpy(&bits, &var, sizeof(T));
@@ -115,42 +132,56 @@ inline int __any_sync(unsigned mask, int pred) { return ::xk::sim::ballot(mask, 
 inline int __all_sync(unsigned mask, int pred) { return ::xk::sim::ballot(mask, pred != 0) == mask; }
 inline unsigned __activemask() { return ::xk::sim::warp_present_mask(); }
 inline int __reduce_add_sync(unsigned mask, int v) { return int(::xk::sim::reduce_add(mask, v)); }
-inline unsigned __reduce_add_sync(unsigned mask, unsigned v) { return unsigned(::xk::sim::reduce_add(mask, v)); }
+inline unsigned __reduce_add_sync(unsigned mask, unsigned v) {
+  return unsigned(::xk::sim::reduce_add(mask, v));
+}
 
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __threadfence_block() {}
 
-template <class T> inline T __shfl_sync(unsigned mask, T var, int src, int width = 32) {
+template <class T>
+inline T __shfl_sync(unsigned mask, T var, int src, int width = 32) {
   return ::xk::sim::shfl_any(mask, var, ::xk::sim::seg_base(width) + (src & (width - 1)));
 }
-template <class T> inline T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = 32) {
+template <class T>
+inline T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = 32) {
   const int l = int(::xk::sim::lane_id()), s = l ^ lane_mask;
   return ::xk::sim::shfl_any(mask, var, (s & ~(width - 1)) == (l & ~(width - 1)) ? s : l);
 }
-template <class T> inline T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = 32) {
+template <class T>
+inline T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = 32) {
   const int l = int(::xk::sim::lane_id()), s = l + int(delta);
   return ::xk::sim::shfl_any(mask, var, s < ::xk::sim::seg_base(width) + width ? s : l);
 }
-template <class T> inline T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = 32) {
+template <class T>
+inline T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = 32) {
   const int l = int(::xk::sim::lane_id()), s = l - int(delta);
   return ::xk::sim::shfl_any(mask, var, s >= ::xk::sim::seg_base(width) ? s : l);
 }
 
 // ---- Atomics: blocks run on several OS threads, so these are real atomics --------------
-template <class T> inline T xk_sim_atomic_max(T* p, T v) {
+template <class T>
+inline T xk_sim_atomic_max(T* p, T v) {
   std::atomic_ref<T> r(*p);
   T old = r.load(std::memory_order_relaxed);
-  while (old < v && !r.compare_exchange_weak(old, v, std::memory_order_relaxed)) {}
+  while (old < v && !r.compare_exchange_weak(old, v, std::memory_order_relaxed)) {
+  }
   return old;
 }
-template <class T> inline T xk_sim_atomic_min(T* p, T v) {
+template <class T>
+inline T xk_sim_atomic_min(T* p, T v) {
   std::atomic_ref<T> r(*p);
   T old = r.load(std::memory_order_relaxed);
-  while (v < old && !r.compare_exchange_weak(old, v, std::memory_order_relaxed)) {}
+  while (v < old && !r.compare_exchange_weak(old, v, std::memory_order_relaxed)) {
+  }
   return old;
 }
-inline float atomicAdd(float* p, float v) { return std::atomic_ref<float>(*p).fetch_add(v, std::memory_order_relaxed); }
-inline int atomicAdd(int* p, int v) { return std::atomic_ref<int>(*p).fetch_add(v, std::memory_order_relaxed); }
+inline float atomicAdd(float* p, float v) {
+  return std::atomic_ref<float>(*p).fetch_add(v, std::memory_order_relaxed);
+}
+inline int atomicAdd(int* p, int v) {
+  return std::atomic_ref<int>(*p).fetch_add(v, std::memory_order_relaxed);
+}
 inline unsigned atomicAdd(unsigned* p, unsigned v) {
   return std::atomic_ref<unsigned>(*p).fetch_add(v, std::memory_order_relaxed);
 }
@@ -161,7 +192,9 @@ inline int atomicMax(int* p, int v) { return xk_sim_atomic_max(p, v); }
 inline unsigned atomicMax(unsigned* p, unsigned v) { return xk_sim_atomic_max(p, v); }
 inline int atomicMin(int* p, int v) { return xk_sim_atomic_min(p, v); }
 inline unsigned atomicMin(unsigned* p, unsigned v) { return xk_sim_atomic_min(p, v); }
-inline int atomicExch(int* p, int v) { return std::atomic_ref<int>(*p).exchange(v, std::memory_order_relaxed); }
+inline int atomicExch(int* p, int v) {
+  return std::atomic_ref<int>(*p).exchange(v, std::memory_order_relaxed);
+}
 inline unsigned atomicExch(unsigned* p, unsigned v) {
   return std::atomic_ref<unsigned>(*p).exchange(v, std::memory_order_relaxed);
 }
@@ -185,10 +218,26 @@ inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
   for (int i = 0; i < 4; ++i) r |= unsigned((v >> (8 * ((s >> (4 * i)) & 7))) & 0xff) << (8 * i);
   return r;
 }
-inline float __int_as_float(int x) { float f; std::memcpy(&f, &x, 4); return f; }
-inline int __float_as_int(float f) { int x; std::memcpy(&x, &f, 4); return x; }
-inline float __uint_as_float(unsigned x) { float f; std::memcpy(&f, &x, 4); return f; }
-inline unsigned __float_as_uint(float f) { unsigned x; std::memcpy(&x, &f, 4); return x; }
+inline float __int_as_float(int x) {
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+inline int __float_as_int(float f) {
+  int x;
+  std::memcpy(&x, &f, 4);
+  return x;
+}
+inline float __uint_as_float(unsigned x) {
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+inline unsigned __float_as_uint(float f) {
+  unsigned x;
+  std::memcpy(&x, &f, 4);
+  return x;
+}
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float __fdividef(float a, float b) { return a / b; }

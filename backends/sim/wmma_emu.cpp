@@ -18,10 +18,14 @@ namespace wl = xk::wmma_layout;
 
 const char* counter_name(WmmaKind k) {
   switch (k) {
-    case WmmaKind::F16: return "wmma.f32.16x16x16.f16";
-    case WmmaKind::BF16: return "wmma.f32.16x16x16.bf16";
-    case WmmaKind::IU8: return "wmma.i32.16x16x16.iu8";
-    case WmmaKind::IU4: return "wmma.i32.16x16x16.iu4";
+    case WmmaKind::F16:
+      return "wmma.f32.16x16x16.f16";
+    case WmmaKind::BF16:
+      return "wmma.f32.16x16x16.bf16";
+    case WmmaKind::IU8:
+      return "wmma.i32.16x16x16.iu8";
+    case WmmaKind::IU4:
+      return "wmma.i32.16x16x16.iu4";
   }
   return "wmma.unknown";
 }
@@ -63,7 +67,8 @@ double element(WmmaKind k, const void* v, int e, bool is_signed) {
       std::memcpy(&h, bytes + 2 * e, 2);
       return bf16_to_f32(h);
     }
-    case WmmaKind::IU8: return is_signed ? double(int8_t(bytes[e])) : double(bytes[e]);
+    case WmmaKind::IU8:
+      return is_signed ? double(int8_t(bytes[e])) : double(bytes[e]);
     case WmmaKind::IU4: {
       const int nib = (bytes[e / 2] >> (4 * (e % 2))) & 15;
       return is_signed ? double(nib >= 8 ? nib - 16 : nib) : double(nib);
@@ -98,7 +103,8 @@ void wmma_compute(void* const* ops, uint32_t) {
     for (int e = 0; e < 8; ++e) {
       const auto rc = wl::cd_16x16x16(l, e);
       const auto* op = static_cast<WmmaOp*>(ops[l]);
-      C[rc.row][rc.col] = integer ? double(static_cast<const int32_t*>(op->c)[e]) : double(static_cast<const float*>(op->c)[e]);
+      C[rc.row][rc.col] = integer ? double(static_cast<const int32_t*>(op->c)[e])
+                                  : double(static_cast<const float*>(op->c)[e]);
     }
   for (int l = 0; l < 32; ++l) {
     auto* op = static_cast<WmmaOp*>(ops[l]);
@@ -129,7 +135,8 @@ void wmma_compute(void* const* ops, uint32_t) {
 void wmma(WmmaKind kind, void* d, const void* a, const void* b, const void* c, bool a_signed, bool b_signed,
           bool clamp) {
   WmmaOp op{kind, a_signed, b_signed, clamp, d, a, b, c};
-  const uint32_t code = kWmma << 24 | uint32_t(kind) << 8 | uint32_t(a_signed) << 2 | uint32_t(b_signed) << 1 | uint32_t(clamp);
+  const uint32_t code =
+      kWmma << 24 | uint32_t(kind) << 8 | uint32_t(a_signed) << 2 | uint32_t(b_signed) << 1 | uint32_t(clamp);
   warp_collective(code, 0xffffffffu, &op, wmma_compute);
   if (lane_id() == 0) ++block_counters().mma_by_kind[counter_name(kind)];
 }

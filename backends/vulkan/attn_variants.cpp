@@ -49,8 +49,10 @@ uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b 
 std::string check(const PhysicalDevice& pd, const AttentionArgs& a, bool split) {
   const int64_t D = a.D();
   if (D % (4 * kThreadsPerRow) != 0 || D > 128)
-    return "head dim " + std::to_string(D) + " unsupported (multiples of 16 up to 128; 64 and 128 are the tuned ones)";
-  if (keys_per_tile(pd, static_cast<uint32_t>(D)) == 0) return "shared memory too small for the attention tiles";
+    return "head dim " + std::to_string(D) +
+           " unsupported (multiples of 16 up to 128; 64 and 128 are the tuned ones)";
+  if (keys_per_tile(pd, static_cast<uint32_t>(D)) == 0)
+    return "shared memory too small for the attention tiles";
   if (split && a.S() != 1) return "split-K variant is for decode (S = 1); S is " + std::to_string(a.S());
   for (const Tensor* t : {&a.Q, &a.K, static_cast<const Tensor*>(&a.O)})
     if (t->bytes() > pd.max_storage_range)
@@ -84,15 +86,22 @@ constexpr uint64_t kCoopAttnShared = 2ull * kCoopMaxRows * kCoopMaxD + 2ull * 2 
                                      4ull * kCoopMaxRows * kCoopKeys + 2ull * kCoopMaxRows * kCoopKeys +
                                      2ull * 4 * kCoopMaxRows * kCoopMaxD + 2ull * 4 * kCoopMaxRows;
 
-[[maybe_unused]] Variant coopmat_attn_variant(const PhysicalDevice& pd, const std::vector<CoopmatShape>& shapes, DType kv) {
+[[maybe_unused]] Variant coopmat_attn_variant(const PhysicalDevice& pd,
+                                              const std::vector<CoopmatShape>& shapes, DType kv) {
   const CoopmatShape shape = pick_attn_shape(shapes);
   const std::string shader = std::string("flash_attn_coopmat_") + name(kv);
   const uint32_t rows = shape.m ? shape.m : kCoopMaxRows;
   // Above the SIMT FA2 kernel; decode's split-K kernel (S = 1) stays above it.
   return make_row(
-      {.op = Op::Attention, .family = "attn", .formats = {kv}, .acts = {ActPrecision::F16},
-       .tile = {static_cast<int>(rows), static_cast<int>(kCoopKeys), 0}, .technique = "coopmat", .min_arch = "vk1.3",
-       .priority = 15, .kernels = {shader}},
+      {.op = Op::Attention,
+       .family = "attn",
+       .formats = {kv},
+       .acts = {ActPrecision::F16},
+       .tile = {static_cast<int>(rows), static_cast<int>(kCoopKeys), 0},
+       .technique = "coopmat",
+       .min_arch = "vk1.3",
+       .priority = 15,
+       .kernels = {shader}},
       {.supports_attention = [pd, shapes, shape](const AttentionArgs& a, const DeviceInfo&) -> std::string {
          // "device lacks": the harness reports such a refusal as a skip for want of hardware.
          if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
@@ -100,29 +109,41 @@ constexpr uint64_t kCoopAttnShared = 2ull * kCoopMaxRows * kCoopMaxD + 2ull * 2 
            return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
          if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
          if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
-         if (!shape.m) return "device lacks a cooperative-matrix shape with M <= 16 and N, K dividing 16 (the shader's tiles)";
+         if (!shape.m)
+           return "device lacks a cooperative-matrix shape with M <= 16 and N, K dividing 16 (the shader's "
+                  "tiles)";
          if (kCoopAttnShared > pd.props.limits.maxComputeSharedMemorySize)
-           return "device lacks the " + std::to_string(kCoopAttnShared) + " bytes of shared memory the tiles take";
+           return "device lacks the " + std::to_string(kCoopAttnShared) +
+                  " bytes of shared memory the tiles take";
          const int64_t D = a.D();
          if (D % 16 != 0 || D > static_cast<int64_t>(kCoopMaxD))
            return "head dim " + std::to_string(D) + " unsupported (multiples of 16 up to 128)";
          return check(pd, a, false);
        },
-       .run_attention = [pd, shader, shape](Device& base, const AttentionArgs& a, LaunchRecord& rec) {
-         auto& dev = static_cast<VulkanDevice&>(base);
-         Context& ctx = dev.ctx();
-         const auto D = static_cast<uint32_t>(a.D());
-         const uint32_t G = static_cast<uint32_t>(a.Hq() / a.Hkv());
-         const AttnPush push{static_cast<uint32_t>(a.Hq()), static_cast<uint32_t>(a.Hkv()), static_cast<uint32_t>(a.S()),
-                             static_cast<uint32_t>(a.T()), static_cast<uint32_t>(a.q_offset), a.causal ? 1u : 0u,
-                             a.scale, static_cast<uint32_t>(a.Q.dtype), 1u, static_cast<uint32_t>(a.T())};
-         VkBuf& part = ctx.scratch("attn_partials", 16);
-         Batch b = ctx.batch(rec.variant, dev.timing());
-         b.dispatch(shader.c_str(), {pd.subgroup_size, shape.m, shape.n, shape.k, D},
-                    {&vkbuf(a.Q.buf), &vkbuf(a.K.buf), &vkbuf(a.V.buf), &vkbuf(a.O.buf), &part}, push,
-                    {ceil_div(static_cast<uint64_t>(a.S()) * G, shape.m), static_cast<uint32_t>(a.B() * a.Hkv()), 1});
-         rec.device_seconds = b.run();
-       }});
+       .run_attention =
+           [pd, shader, shape](Device& base, const AttentionArgs& a, LaunchRecord& rec) {
+             auto& dev = static_cast<VulkanDevice&>(base);
+             Context& ctx = dev.ctx();
+             const auto D = static_cast<uint32_t>(a.D());
+             const uint32_t G = static_cast<uint32_t>(a.Hq() / a.Hkv());
+             const AttnPush push{static_cast<uint32_t>(a.Hq()),
+                                 static_cast<uint32_t>(a.Hkv()),
+                                 static_cast<uint32_t>(a.S()),
+                                 static_cast<uint32_t>(a.T()),
+                                 static_cast<uint32_t>(a.q_offset),
+                                 a.causal ? 1u : 0u,
+                                 a.scale,
+                                 static_cast<uint32_t>(a.Q.dtype),
+                                 1u,
+                                 static_cast<uint32_t>(a.T())};
+             VkBuf& part = ctx.scratch("attn_partials", 16);
+             Batch b = ctx.batch(rec.variant, dev.timing());
+             b.dispatch(shader.c_str(), {pd.subgroup_size, shape.m, shape.n, shape.k, D},
+                        {&vkbuf(a.Q.buf), &vkbuf(a.K.buf), &vkbuf(a.V.buf), &vkbuf(a.O.buf), &part}, push,
+                        {ceil_div(static_cast<uint64_t>(a.S()) * G, shape.m),
+                         static_cast<uint32_t>(a.B() * a.Hkv()), 1});
+             rec.device_seconds = b.run();
+           }});
 }
 
 void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::string& shader, bool split) {
@@ -143,9 +164,16 @@ void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::str
   uint32_t rows_per_wg = kRows;
   if (split)
     while (rows_per_wg / 2 >= G && rows_per_wg > 1) rows_per_wg /= 2;
-  const AttnPush push{static_cast<uint32_t>(a.Hq()), static_cast<uint32_t>(a.Hkv()), static_cast<uint32_t>(a.S()), T,
-                      static_cast<uint32_t>(a.q_offset), a.causal ? 1u : 0u, a.scale,
-                      static_cast<uint32_t>(a.Q.dtype), splits, per_split};
+  const AttnPush push{static_cast<uint32_t>(a.Hq()),
+                      static_cast<uint32_t>(a.Hkv()),
+                      static_cast<uint32_t>(a.S()),
+                      T,
+                      static_cast<uint32_t>(a.q_offset),
+                      a.causal ? 1u : 0u,
+                      a.scale,
+                      static_cast<uint32_t>(a.Q.dtype),
+                      splits,
+                      per_split};
   const uint64_t rows = static_cast<uint64_t>(a.B()) * a.Hq() * a.S();
   VkBuf& part = ctx.scratch("attn_partials", splits > 1 ? rows * splits * (D + 2) * sizeof(float) : 16);
   const std::array<uint32_t, 3> grid{ceil_div(static_cast<uint64_t>(a.S()) * G, rows_per_wg),
@@ -165,19 +193,26 @@ Variant attn_variant(const PhysicalDevice& pd, DType kv, bool split) {
   const std::string shader = std::string("flash_attn_") + name(kv);
   // Tile: 16 query rows x up to 32 keys per step (16 when D = 128 on 32 KB of shared memory).
   return make_row(
-      {.op = Op::Attention, .family = "attn", .formats = {kv}, .acts = {ActPrecision::F32},
-       .tile = {static_cast<int>(kRows), 32, 0}, .technique = split ? "splitk" : "fa2", .min_arch = "vk1.2",
-       .priority = split ? 20 : 10, .kernels = {shader},
+      {.op = Op::Attention,
+       .family = "attn",
+       .formats = {kv},
+       .acts = {ActPrecision::F32},
+       .tile = {static_cast<int>(kRows), 32, 0},
+       .technique = split ? "splitk" : "fa2",
+       .min_arch = "vk1.2",
+       .priority = split ? 20 : 10,
+       .kernels = {shader},
        .helpers = split ? std::vector<std::string>{"flash_attn_combine"} : std::vector<std::string>{}},
-      {.supports_attention = [pd, split](const AttentionArgs& a, const DeviceInfo&) { return check(pd, a, split); },
-       .run_attention = [shader, split](Device& dev, const AttentionArgs& a, LaunchRecord& rec) {
-         run(dev, a, rec, shader, split);
-       }});
+      {.supports_attention = [pd, split](const AttentionArgs& a,
+                                         const DeviceInfo&) { return check(pd, a, split); },
+       .run_attention = [shader, split](Device& dev, const AttentionArgs& a,
+                                        LaunchRecord& rec) { run(dev, a, rec, shader, split); }});
 }
 
 }  // namespace
 
-void add_attention_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out) {
+void add_attention_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat,
+                            std::vector<Variant>& out) {
   for (DType kv : {DType::F16, DType::F32}) {
 #ifdef XK_VULKAN_COOPMAT  // otherwise CMake said why the shaders were not built
     out.push_back(coopmat_attn_variant(pd, coopmat, kv));

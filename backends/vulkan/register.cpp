@@ -21,7 +21,8 @@ std::vector<const vk::PhysicalDevice*> ordered(const vk::Instance& inst) {
   if (!pick || !*pick) return v;
   const std::string want = pick;
   for (size_t i = 0; i < v.size(); ++i) {
-    const bool match = want == std::to_string(i) || std::string(v[i]->props.deviceName).find(want) != std::string::npos;
+    const bool match =
+        want == std::to_string(i) || std::string(v[i]->props.deviceName).find(want) != std::string::npos;
     if (match) {
       std::rotate(v.begin(), v.begin() + static_cast<long>(i), v.begin() + static_cast<long>(i) + 1);
       break;
@@ -35,7 +36,8 @@ std::vector<DeviceEntry> enumerate() {
   auto inst = vk::Instance::get(&why);
   if (!inst) return {{"vulkan", "vulkan", false, why, ""}};
   auto devs = ordered(*inst);
-  if (devs.empty()) return {{"vulkan", "vulkan", false, "no Vulkan device: the loader and driver report none", ""}};
+  if (devs.empty())
+    return {{"vulkan", "vulkan", false, "no Vulkan device: the loader and driver report none", ""}};
   std::vector<DeviceEntry> out;
   for (size_t i = 0; i < devs.size(); ++i) {
     const auto& pd = *devs[i];
@@ -56,7 +58,8 @@ std::unique_ptr<Device> open(const std::string& name) {
       throw Error("open_device", "name", "'" + name + "' is unavailable: " + devs[i]->reason_unusable);
     return std::make_unique<vk::VulkanDevice>(inst, *devs[i], static_cast<int>(i));
   }
-  throw Error("open_device", "name", "'" + name + "': no such Vulkan device (" + std::to_string(devs.size()) + " found)");
+  throw Error("open_device", "name",
+              "'" + name + "': no such Vulkan device (" + std::to_string(devs.size()) + " found)");
 }
 
 }  // namespace

@@ -15,74 +15,74 @@
 namespace xk::vk {
 
 // Global commands (no instance yet). Vulkan spec 1.3, section 4.1 "Command Function Pointers".
-#define XK_VK_GLOBAL_FUNCTIONS(X)            \
-  X(vkCreateInstance)                        \
-  X(vkEnumerateInstanceLayerProperties)      \
-  X(vkEnumerateInstanceExtensionProperties)  \
+#define XK_VK_GLOBAL_FUNCTIONS(X)           \
+  X(vkCreateInstance)                       \
+  X(vkEnumerateInstanceLayerProperties)     \
+  X(vkEnumerateInstanceExtensionProperties) \
   X(vkEnumerateInstanceVersion)
 
-#define XK_VK_INSTANCE_FUNCTIONS(X)              \
-  X(vkDestroyInstance)                           \
-  X(vkEnumeratePhysicalDevices)                  \
-  X(vkGetPhysicalDeviceProperties)               \
-  X(vkGetPhysicalDeviceProperties2)              \
-  X(vkGetPhysicalDeviceFeatures2)                \
-  X(vkGetPhysicalDeviceMemoryProperties)         \
-  X(vkGetPhysicalDeviceQueueFamilyProperties)    \
-  X(vkEnumerateDeviceExtensionProperties)        \
-  X(vkCreateDevice)                              \
-  X(vkDestroyDevice)                             \
-  X(vkGetDeviceQueue)                            \
-  X(vkCreateBuffer)                              \
-  X(vkDestroyBuffer)                             \
-  X(vkGetBufferMemoryRequirements)               \
-  X(vkAllocateMemory)                            \
-  X(vkFreeMemory)                                \
-  X(vkBindBufferMemory)                          \
-  X(vkMapMemory)                                 \
-  X(vkUnmapMemory)                               \
-  X(vkCreateShaderModule)                        \
-  X(vkDestroyShaderModule)                       \
-  X(vkCreateDescriptorSetLayout)                 \
-  X(vkDestroyDescriptorSetLayout)                \
-  X(vkCreatePipelineLayout)                      \
-  X(vkDestroyPipelineLayout)                     \
-  X(vkCreateComputePipelines)                    \
-  X(vkDestroyPipeline)                           \
-  X(vkCreateDescriptorPool)                      \
-  X(vkDestroyDescriptorPool)                     \
-  X(vkResetDescriptorPool)                       \
-  X(vkAllocateDescriptorSets)                    \
-  X(vkUpdateDescriptorSets)                      \
-  X(vkCreateCommandPool)                         \
-  X(vkDestroyCommandPool)                        \
-  X(vkAllocateCommandBuffers)                    \
-  X(vkResetCommandPool)                          \
-  X(vkBeginCommandBuffer)                        \
-  X(vkEndCommandBuffer)                          \
-  X(vkCmdBindPipeline)                           \
-  X(vkCmdBindDescriptorSets)                     \
-  X(vkCmdPushConstants)                          \
-  X(vkCmdDispatch)                               \
-  X(vkCmdPipelineBarrier)                        \
-  X(vkCmdCopyBuffer)                             \
-  X(vkCmdResetQueryPool)                         \
-  X(vkCmdWriteTimestamp)                         \
-  X(vkCreateQueryPool)                           \
-  X(vkDestroyQueryPool)                          \
-  X(vkGetQueryPoolResults)                       \
-  X(vkCreateFence)                               \
-  X(vkDestroyFence)                              \
-  X(vkResetFences)                               \
-  X(vkWaitForFences)                             \
-  X(vkQueueSubmit)                               \
+#define XK_VK_INSTANCE_FUNCTIONS(X)           \
+  X(vkDestroyInstance)                        \
+  X(vkEnumeratePhysicalDevices)               \
+  X(vkGetPhysicalDeviceProperties)            \
+  X(vkGetPhysicalDeviceProperties2)           \
+  X(vkGetPhysicalDeviceFeatures2)             \
+  X(vkGetPhysicalDeviceMemoryProperties)      \
+  X(vkGetPhysicalDeviceQueueFamilyProperties) \
+  X(vkEnumerateDeviceExtensionProperties)     \
+  X(vkCreateDevice)                           \
+  X(vkDestroyDevice)                          \
+  X(vkGetDeviceQueue)                         \
+  X(vkCreateBuffer)                           \
+  X(vkDestroyBuffer)                          \
+  X(vkGetBufferMemoryRequirements)            \
+  X(vkAllocateMemory)                         \
+  X(vkFreeMemory)                             \
+  X(vkBindBufferMemory)                       \
+  X(vkMapMemory)                              \
+  X(vkUnmapMemory)                            \
+  X(vkCreateShaderModule)                     \
+  X(vkDestroyShaderModule)                    \
+  X(vkCreateDescriptorSetLayout)              \
+  X(vkDestroyDescriptorSetLayout)             \
+  X(vkCreatePipelineLayout)                   \
+  X(vkDestroyPipelineLayout)                  \
+  X(vkCreateComputePipelines)                 \
+  X(vkDestroyPipeline)                        \
+  X(vkCreateDescriptorPool)                   \
+  X(vkDestroyDescriptorPool)                  \
+  X(vkResetDescriptorPool)                    \
+  X(vkAllocateDescriptorSets)                 \
+  X(vkUpdateDescriptorSets)                   \
+  X(vkCreateCommandPool)                      \
+  X(vkDestroyCommandPool)                     \
+  X(vkAllocateCommandBuffers)                 \
+  X(vkResetCommandPool)                       \
+  X(vkBeginCommandBuffer)                     \
+  X(vkEndCommandBuffer)                       \
+  X(vkCmdBindPipeline)                        \
+  X(vkCmdBindDescriptorSets)                  \
+  X(vkCmdPushConstants)                       \
+  X(vkCmdDispatch)                            \
+  X(vkCmdPipelineBarrier)                     \
+  X(vkCmdCopyBuffer)                          \
+  X(vkCmdResetQueryPool)                      \
+  X(vkCmdWriteTimestamp)                      \
+  X(vkCreateQueryPool)                        \
+  X(vkDestroyQueryPool)                       \
+  X(vkGetQueryPoolResults)                    \
+  X(vkCreateFence)                            \
+  X(vkDestroyFence)                           \
+  X(vkResetFences)                            \
+  X(vkWaitForFences)                          \
+  X(vkQueueSubmit)                            \
   X(vkDeviceWaitIdle)
 
 // VK_EXT_debug_utils: present only when the extension was enabled (null otherwise).
-#define XK_VK_DEBUG_FUNCTIONS(X)           \
-  X(vkCreateDebugUtilsMessengerEXT)        \
-  X(vkDestroyDebugUtilsMessengerEXT)       \
-  X(vkCmdBeginDebugUtilsLabelEXT)          \
+#define XK_VK_DEBUG_FUNCTIONS(X)     \
+  X(vkCreateDebugUtilsMessengerEXT)  \
+  X(vkDestroyDebugUtilsMessengerEXT) \
+  X(vkCmdBeginDebugUtilsLabelEXT)    \
   X(vkCmdEndDebugUtilsLabelEXT)
 
 struct Api {
@@ -153,13 +153,17 @@ class Unique {
 
 namespace destroy {
 inline void instance(NoParent, VkInstance h) { api().vkDestroyInstance(h, nullptr); }
-inline void messenger(VkInstance i, VkDebugUtilsMessengerEXT h) { api().vkDestroyDebugUtilsMessengerEXT(i, h, nullptr); }
+inline void messenger(VkInstance i, VkDebugUtilsMessengerEXT h) {
+  api().vkDestroyDebugUtilsMessengerEXT(i, h, nullptr);
+}
 inline void device(NoParent, VkDevice h) { api().vkDestroyDevice(h, nullptr); }
 // Freeing mapped memory unmaps it (Vulkan spec, vkFreeMemory).
 inline void memory(VkDevice d, VkDeviceMemory h) { api().vkFreeMemory(d, h, nullptr); }
 inline void buffer(VkDevice d, VkBuffer h) { api().vkDestroyBuffer(d, h, nullptr); }
 inline void shader_module(VkDevice d, VkShaderModule h) { api().vkDestroyShaderModule(d, h, nullptr); }
-inline void set_layout(VkDevice d, VkDescriptorSetLayout h) { api().vkDestroyDescriptorSetLayout(d, h, nullptr); }
+inline void set_layout(VkDevice d, VkDescriptorSetLayout h) {
+  api().vkDestroyDescriptorSetLayout(d, h, nullptr);
+}
 inline void pipeline_layout(VkDevice d, VkPipelineLayout h) { api().vkDestroyPipelineLayout(d, h, nullptr); }
 inline void pipeline(VkDevice d, VkPipeline h) { api().vkDestroyPipeline(d, h, nullptr); }
 // Destroying a pool frees the sets / command buffers allocated from it.

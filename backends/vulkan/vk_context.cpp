@@ -10,8 +10,8 @@ namespace xk::vk {
 namespace {
 
 constexpr uint32_t kMaxBindings = 8;
-constexpr uint32_t kPushBytes = 128;      // Vulkan spec, Limits: maxPushConstantsSize >= 128
-constexpr uint32_t kSetsPerBatch = 64;    // descriptor sets one batch may allocate
+constexpr uint32_t kPushBytes = 128;    // Vulkan spec, Limits: maxPushConstantsSize >= 128
+constexpr uint32_t kSetsPerBatch = 64;  // descriptor sets one batch may allocate
 
 bool force_staging() {
   const char* v = std::getenv("XK_VULKAN_FORCE_STAGING");
@@ -31,19 +31,23 @@ VkBuf::VkBuf(Context& ctx, size_t n, bool host_visible) {
   const std::string need = std::to_string(n) + " bytes requested";
   // Rounding up to 16 bytes would wrap to a tiny buffer for n near SIZE_MAX.
   if (n > std::numeric_limits<VkDeviceSize>::max() - 15)
-    throw Error("alloc", "bytes", "out of device memory: " + need + " cannot be rounded up to a multiple of 16 bytes");
+    throw Error("alloc", "bytes",
+                "out of device memory: " + need + " cannot be rounded up to a multiple of 16 bytes");
   capacity = std::max<VkDeviceSize>(16, (n + 15) / 16 * 16);
   if (capacity > pd.max_allocation)
-    throw Error("alloc", "bytes", "out of device memory: " + need + ", the device's largest allocation is " +
-                                      std::to_string(pd.max_allocation) + " bytes (maxMemoryAllocationSize)");
+    throw Error("alloc", "bytes",
+                "out of device memory: " + need + ", the device's largest allocation is " +
+                    std::to_string(pd.max_allocation) + " bytes (maxMemoryAllocationSize)");
   auto out_of_memory = [&](VkResult r, const char* call) {
     if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-      throw Error("alloc", "bytes", "out of device memory: " + need + " (" + call + ": " + result_name(r) + ")");
+      throw Error("alloc", "bytes",
+                  "out of device memory: " + need + " (" + call + ": " + result_name(r) + ")");
     return r;
   };
   auto bi = make<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   bi.size = capacity;
-  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+             VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   buffer_ = create<UniqueBuffer>(dev, "alloc", "vkCreateBuffer", [&](VkBuffer* h) {
     return out_of_memory(a.vkCreateBuffer(dev, &bi, nullptr, h), "vkCreateBuffer");
@@ -57,13 +61,15 @@ VkBuf::VkBuf(Context& ctx, size_t n, bool host_visible) {
   ai.memoryTypeIndex = ctx.memory_type(req.memoryTypeBits, host_visible);
   const uint32_t heap = pd.memory.memoryTypes[ai.memoryTypeIndex].heapIndex;
   if (req.size > pd.memory.memoryHeaps[heap].size)
-    throw Error("alloc", "bytes", "out of device memory: " + need + ", memory heap " + std::to_string(heap) +
-                                      " has " + std::to_string(pd.memory.memoryHeaps[heap].size) + " bytes");
+    throw Error("alloc", "bytes",
+                "out of device memory: " + need + ", memory heap " + std::to_string(heap) + " has " +
+                    std::to_string(pd.memory.memoryHeaps[heap].size) + " bytes");
   memory_ = create<UniqueMemory>(dev, "alloc", "vkAllocateMemory", [&](VkDeviceMemory* h) {
     return out_of_memory(a.vkAllocateMemory(dev, &ai, nullptr, h), "vkAllocateMemory");
   });
   check(a.vkBindBufferMemory(dev, buffer_.get(), memory_.get(), 0), "alloc", "vkBindBufferMemory");
-  if (host_visible) check(a.vkMapMemory(dev, memory_.get(), 0, VK_WHOLE_SIZE, 0, &mapped), "alloc", "vkMapMemory");
+  if (host_visible)
+    check(a.vkMapMemory(dev, memory_.get(), 0, VK_WHOLE_SIZE, 0, &mapped), "alloc", "vkMapMemory");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -118,24 +124,26 @@ Context::Context(std::shared_ptr<Instance> instance, const PhysicalDevice& pd)
   auto cpi = make<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
   cpi.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
   cpi.queueFamilyIndex = pd_.compute_queue_family;
-  cmd_pool_ = create<UniqueCommandPool>(dev, "open_device", "vkCreateCommandPool",
-                                        [&](VkCommandPool* h) { return a.vkCreateCommandPool(dev, &cpi, nullptr, h); });
+  cmd_pool_ = create<UniqueCommandPool>(dev, "open_device", "vkCreateCommandPool", [&](VkCommandPool* h) {
+    return a.vkCreateCommandPool(dev, &cpi, nullptr, h);
+  });
 
   VkDescriptorPoolSize ps{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerBatch * kMaxBindings};
   auto dpi = make<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
   dpi.maxSets = kSetsPerBatch;
   dpi.poolSizeCount = 1;
   dpi.pPoolSizes = &ps;
-  desc_pool_ = create<UniqueDescriptorPool>(dev, "open_device", "vkCreateDescriptorPool", [&](VkDescriptorPool* h) {
-    return a.vkCreateDescriptorPool(dev, &dpi, nullptr, h);
-  });
+  desc_pool_ = create<UniqueDescriptorPool>(
+      dev, "open_device", "vkCreateDescriptorPool",
+      [&](VkDescriptorPool* h) { return a.vkCreateDescriptorPool(dev, &dpi, nullptr, h); });
 
   if (pd_.timestamp_valid_bits > 0) {
     auto qpi = make<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
     qpi.queryType = VK_QUERY_TYPE_TIMESTAMP;
     qpi.queryCount = 2;
-    query_pool_ = create<UniqueQueryPool>(dev, "open_device", "vkCreateQueryPool",
-                                          [&](VkQueryPool* h) { return a.vkCreateQueryPool(dev, &qpi, nullptr, h); });
+    query_pool_ = create<UniqueQueryPool>(dev, "open_device", "vkCreateQueryPool", [&](VkQueryPool* h) {
+      return a.vkCreateQueryPool(dev, &qpi, nullptr, h);
+    });
   }
   auto fi = make<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
   fence_ = create<UniqueFence>(dev, "open_device", "vkCreateFence",
@@ -225,18 +233,18 @@ const Context::Layouts& Context::layouts(uint32_t bindings) {
   li.bindingCount = bindings;
   li.pBindings = b.data();
   Layouts l;
-  l.set = create<UniqueSetLayout>(dev, "vulkan", "vkCreateDescriptorSetLayout", [&](VkDescriptorSetLayout* h) {
-    return a.vkCreateDescriptorSetLayout(dev, &li, nullptr, h);
-  });
+  l.set = create<UniqueSetLayout>(
+      dev, "vulkan", "vkCreateDescriptorSetLayout",
+      [&](VkDescriptorSetLayout* h) { return a.vkCreateDescriptorSetLayout(dev, &li, nullptr, h); });
   VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushBytes};
   auto pli = make<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
   pli.setLayoutCount = 1;
   pli.pSetLayouts = l.set.address();
   pli.pushConstantRangeCount = 1;
   pli.pPushConstantRanges = &range;
-  l.pipeline = create<UniquePipelineLayout>(dev, "vulkan", "vkCreatePipelineLayout", [&](VkPipelineLayout* h) {
-    return a.vkCreatePipelineLayout(dev, &pli, nullptr, h);
-  });
+  l.pipeline = create<UniquePipelineLayout>(
+      dev, "vulkan", "vkCreatePipelineLayout",
+      [&](VkPipelineLayout* h) { return a.vkCreatePipelineLayout(dev, &pli, nullptr, h); });
   return layouts_[bindings] = std::move(l);
 }
 
@@ -269,13 +277,14 @@ const Pipeline& Context::pipeline(const char* name, Spirv code, const std::vecto
   mi.codeSize = code.count * sizeof(uint32_t);
   mi.pCode = code.words;
   // Only needed until the pipeline exists: destroyed on leaving, whether or not that succeeded.
-  const auto module = create<UniqueShaderModule>(dev, "vulkan", "vkCreateShaderModule", [&](VkShaderModule* h) {
-    return a.vkCreateShaderModule(dev, &mi, nullptr, h);
-  });
+  const auto module = create<UniqueShaderModule>(
+      dev, "vulkan", "vkCreateShaderModule",
+      [&](VkShaderModule* h) { return a.vkCreateShaderModule(dev, &mi, nullptr, h); });
 
   std::vector<VkSpecializationMapEntry> entries(spec.size());
   for (uint32_t i = 0; i < spec.size(); ++i) entries[i] = {i, i * 4u, 4};
-  VkSpecializationInfo si{static_cast<uint32_t>(entries.size()), entries.data(), spec.size() * 4, spec.data()};
+  VkSpecializationInfo si{static_cast<uint32_t>(entries.size()), entries.data(), spec.size() * 4,
+                          spec.data()};
   auto ci = make<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
   ci.stage = make<VkPipelineShaderStageCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
@@ -283,10 +292,9 @@ const Pipeline& Context::pipeline(const char* name, Spirv code, const std::vecto
   ci.stage.pName = "main";
   ci.stage.pSpecializationInfo = spec.empty() ? nullptr : &si;
   ci.layout = p.layout;
-  p.pipeline = create<UniquePipeline>(dev, "vulkan", (std::string("vkCreateComputePipelines(") + name + ")").c_str(),
-                                      [&](VkPipeline* h) {
-                                        return a.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, h);
-                                      });
+  p.pipeline = create<UniquePipeline>(
+      dev, "vulkan", (std::string("vkCreateComputePipelines(") + name + ")").c_str(),
+      [&](VkPipeline* h) { return a.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, h); });
   instance_->throw_if_validation_failed(std::string("pipeline creation for ") + name);
   return pipelines_[key] = std::move(p);
 }
@@ -338,7 +346,8 @@ void Batch::barrier() {
   api().vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
 }
 
-const Pipeline& Batch::pipeline_for(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings) {
+const Pipeline& Batch::pipeline_for(const char* shader, const std::vector<uint32_t>& spec,
+                                    uint32_t bindings) {
   return ctx_.pipeline(shader, spec, bindings);
 }
 
@@ -348,8 +357,8 @@ void Batch::dispatch_raw(const Pipeline& p, const std::vector<const VkBuf*>& buf
   const VkDevice dev = ctx_.device();
   const auto nb = static_cast<uint32_t>(buffers.size());
   if (nb != p.bindings)
-    throw Error("vulkan", "pipeline " + p.name + " has " + std::to_string(p.bindings) + " bindings, dispatch gave " +
-                              std::to_string(nb) + " buffers");
+    throw Error("vulkan", "pipeline " + p.name + " has " + std::to_string(p.bindings) +
+                              " bindings, dispatch gave " + std::to_string(nb) + " buffers");
   auto ai = make<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
   ai.descriptorPool = ctx_.desc_pool_.get();
   ai.descriptorSetCount = 1;
@@ -379,7 +388,8 @@ void Batch::dispatch_raw(const Pipeline& p, const std::vector<const VkBuf*>& buf
   a.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline.get());
   a.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0, nullptr);
   // The layout's range is 128 bytes; push the whole struct, which is at most that.
-  a.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<uint32_t>(push_bytes), push);
+  a.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<uint32_t>(push_bytes),
+                       push);
   a.vkCmdDispatch(cmd_, groups[0], groups[1], groups[2]);
   if (a.vkCmdEndDebugUtilsLabelEXT) a.vkCmdEndDebugUtilsLabelEXT(cmd_);
 }
@@ -419,7 +429,8 @@ double Batch::run() {
   check(a.vkGetQueryPoolResults(dev, ctx_.query_pool_.get(), 0, 2, sizeof(ts), ts, sizeof(uint64_t),
                                 VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
         "vulkan", "vkGetQueryPoolResults");
-  const uint64_t mask = ctx_.pd_.timestamp_valid_bits >= 64 ? ~0ull : ((1ull << ctx_.pd_.timestamp_valid_bits) - 1);
+  const uint64_t mask =
+      ctx_.pd_.timestamp_valid_bits >= 64 ? ~0ull : ((1ull << ctx_.pd_.timestamp_valid_bits) - 1);
   return static_cast<double>((ts[1] - ts[0]) & mask) * ctx_.pd_.props.limits.timestampPeriod * 1e-9;
 }
 

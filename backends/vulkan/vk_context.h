@@ -62,9 +62,11 @@ class Batch {
   // `spec` fills specialization constants 0..k-1 (uint32 each). Commands are serialised by
   // a compute->compute memory barrier in between.
   template <class Push>
-  void dispatch(const char* shader, std::initializer_list<uint32_t> spec, std::initializer_list<const VkBuf*> buffers,
-                const Push& push, std::array<uint32_t, 3> groups) {
-    static_assert(sizeof(Push) <= 128, "push constants: 128 bytes is the guaranteed minimum (Vulkan spec, Limits)");
+  void dispatch(const char* shader, std::initializer_list<uint32_t> spec,
+                std::initializer_list<const VkBuf*> buffers, const Push& push,
+                std::array<uint32_t, 3> groups) {
+    static_assert(sizeof(Push) <= 128,
+                  "push constants: 128 bytes is the guaranteed minimum (Vulkan spec, Limits)");
     dispatch_raw(pipeline_for(shader, std::vector<uint32_t>(spec), static_cast<uint32_t>(buffers.size())),
                  std::vector<const VkBuf*>(buffers), &push, sizeof(Push), groups);
   }
@@ -72,7 +74,8 @@ class Batch {
   template <class Push>
   void dispatch(const Pipeline& p, std::initializer_list<const VkBuf*> buffers, const Push& push,
                 std::array<uint32_t, 3> groups) {
-    static_assert(sizeof(Push) <= 128, "push constants: 128 bytes is the guaranteed minimum (Vulkan spec, Limits)");
+    static_assert(sizeof(Push) <= 128,
+                  "push constants: 128 bytes is the guaranteed minimum (Vulkan spec, Limits)");
     dispatch_raw(p, std::vector<const VkBuf*>(buffers), &push, sizeof(Push), groups);
   }
   void copy(const VkBuf& src, size_t src_off, const VkBuf& dst, size_t dst_off, size_t bytes);
@@ -81,8 +84,8 @@ class Batch {
 
  private:
   const Pipeline& pipeline_for(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings);
-  void dispatch_raw(const Pipeline& p, const std::vector<const VkBuf*>& buffers, const void* push, size_t push_bytes,
-                    std::array<uint32_t, 3> groups);
+  void dispatch_raw(const Pipeline& p, const std::vector<const VkBuf*>& buffers, const void* push,
+                    size_t push_bytes, std::array<uint32_t, 3> groups);
   void barrier();
   Context& ctx_;
   std::string label_;
@@ -116,7 +119,8 @@ class Context {
   // (0..k-1, uint32 each) and `bindings` storage buffers; made once, then cached.
   const Pipeline& pipeline(const char* shader, const std::vector<uint32_t>& spec, uint32_t bindings);
   // The same from SPIR-V words the caller holds (a test's own shader), cached under `name`.
-  const Pipeline& pipeline(const char* name, Spirv code, const std::vector<uint32_t>& spec, uint32_t bindings);
+  const Pipeline& pipeline(const char* name, Spirv code, const std::vector<uint32_t>& spec,
+                           uint32_t bindings);
 
  private:
   friend class VkBuf;

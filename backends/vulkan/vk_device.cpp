@@ -25,7 +25,8 @@ std::string version_str(uint32_t v) {
 // "llvmpipe (LLVM 15.0.6, 256 bits)" -> "llvmpipe"; "NVIDIA GB10" -> "nvidia_gb10".
 std::string arch_of(const std::string& device_name) {
   std::string s = device_name.substr(0, device_name.find(" ("));
-  for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  for (char& c : s)
+    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
   return s;
 }
 
@@ -38,11 +39,14 @@ DeviceInfo describe_device(const PhysicalDevice& pd, int index, bool unified, bo
   i.arch = arch_of(pd.props.deviceName);
   i.description = std::string(pd.props.deviceName) + ", Vulkan " + version_str(pd.api_version);
   for (uint32_t h = 0; h < pd.memory.memoryHeapCount; ++h)
-    if (pd.memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) i.memory_bytes += pd.memory.memoryHeaps[h].size;
+    if (pd.memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+      i.memory_bytes += pd.memory.memoryHeaps[h].size;
   i.unified_memory = unified;
   i.subgroup_size = static_cast<int>(pd.subgroup_size);
   // Core Vulkan does not report SMs/CUs; lavapipe runs one thread per host core.
-  i.compute_units = pd.props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? static_cast<int>(std::thread::hardware_concurrency()) : 0;
+  i.compute_units = pd.props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU
+                        ? static_cast<int>(std::thread::hardware_concurrency())
+                        : 0;
   auto add = [&](bool on, const char* f) {
     if (on) i.features.push_back(f);
   };
@@ -69,8 +73,8 @@ DeviceInfo describe_device(const PhysicalDevice& pd, int index, bool unified, bo
 namespace {
 constexpr auto kCoopmatPropertiesType = static_cast<VkStructureType>(1000506001);
 constexpr int32_t kComponentFloat16 = 0, kComponentFloat32 = 1;  // VkComponentTypeKHR
-constexpr int32_t kScopeSubgroup = 3;                             // VkScopeKHR
-struct CoopmatProperties {                                        // VkCooperativeMatrixPropertiesKHR
+constexpr int32_t kScopeSubgroup = 3;                            // VkScopeKHR
+struct CoopmatProperties {                                       // VkCooperativeMatrixPropertiesKHR
   VkStructureType sType;
   void* pNext;
   uint32_t MSize, NSize, KSize;

@@ -38,8 +38,10 @@ struct CoopmatShape {
 std::vector<CoopmatShape> coopmat_f16_shapes(VkInstance instance, const PhysicalDevice& pd);
 
 // Variant tables (mm_variants.cpp, attn_variants.cpp).
-void add_matmul_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out);
-void add_attention_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat, std::vector<Variant>& out);
+void add_matmul_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat,
+                         std::vector<Variant>& out);
+void add_attention_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat,
+                            std::vector<Variant>& out);
 
 // DeviceInfo of a physical device as `xk devices` and the tests see it.
 DeviceInfo describe_device(const PhysicalDevice& pd, int index, bool unified, bool validation);

@@ -53,7 +53,8 @@ PhysicalDevice describe(VkPhysicalDevice pd) {
   // Prefer a compute queue without graphics (async compute on discrete GPUs), else any.
   for (int pass = 0; pass < 2 && d.compute_queue_family == UINT32_MAX; ++pass)
     for (uint32_t i = 0; i < nq; ++i)
-      if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && (pass == 1 || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT))) {
+      if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) &&
+          (pass == 1 || !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT))) {
         d.compute_queue_family = i;
         d.timestamp_valid_bits = qf[i].timestampValidBits;
         break;
@@ -84,13 +85,16 @@ PhysicalDevice describe(VkPhysicalDevice pd) {
   if (v13) f12.pNext = &f13;
   a.vkGetPhysicalDeviceFeatures2(pd, &f2);
 
-  auto dotp = make<VkPhysicalDeviceShaderIntegerDotProductProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES);
+  auto dotp = make<VkPhysicalDeviceShaderIntegerDotProductProperties>(
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES);
   auto sg = make<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
-  auto m3 = make<VkPhysicalDeviceMaintenance3Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES);
+  auto m3 = make<VkPhysicalDeviceMaintenance3Properties>(
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES);
   auto p2 = make<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
   p2.pNext = &sg;
   sg.pNext = &m3;
-  auto p13 = make<VkPhysicalDeviceVulkan13Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES);
+  auto p13 =
+      make<VkPhysicalDeviceVulkan13Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES);
   if (v13) {
     m3.pNext = &dotp;
     dotp.pNext = &p13;
@@ -98,7 +102,8 @@ PhysicalDevice describe(VkPhysicalDevice pd) {
   a.vkGetPhysicalDeviceProperties2(pd, &p2);
 
   d.subgroup_size = sg.subgroupSize;
-  d.subgroup_size_fixed = v13 && p13.minSubgroupSize == p13.maxSubgroupSize && p13.minSubgroupSize == sg.subgroupSize;
+  d.subgroup_size_fixed =
+      v13 && p13.minSubgroupSize == p13.maxSubgroupSize && p13.minSubgroupSize == sg.subgroupSize;
   d.subgroup_ops = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0;
   d.max_allocation = m3.maxMemoryAllocationSize;
   d.max_buffer = m3.maxMemoryAllocationSize;  // VkPhysicalDeviceMaintenance4 is not required
@@ -152,7 +157,8 @@ std::string Instance::check_requested_layers(const std::function<bool(std::strin
       const std::string_view name = rest.substr(0, colon);
       rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
       if (!name.empty() && !enumerated(name))
-        return "VK_INSTANCE_LAYERS names " + std::string(name) + ", which the Vulkan loader does not find" + where;
+        return "VK_INSTANCE_LAYERS names " + std::string(name) + ", which the Vulkan loader does not find" +
+               where;
     }
   if (validation_requested() && !enumerated("VK_LAYER_KHRONOS_validation"))
     return "VK_LAYER_KHRONOS_validation is not found by the Vulkan loader" + where +
@@ -198,9 +204,12 @@ std::string Instance::init() {
   app.apiVersion = VK_API_VERSION_1_3;
 
   // The messenger also covers vkCreateInstance/vkDestroyInstance when chained here.
-  auto mci = make<VkDebugUtilsMessengerCreateInfoEXT>(VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT);
-  mci.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
-  mci.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+  auto mci =
+      make<VkDebugUtilsMessengerCreateInfoEXT>(VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT);
+  mci.messageSeverity =
+      VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  mci.messageType =
+      VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
   mci.pfnUserCallback = &Instance::on_message;
   mci.pUserData = this;
 
@@ -214,7 +223,8 @@ std::string Instance::init() {
   VkInstance inst = VK_NULL_HANDLE;
   VkResult r = a.vkCreateInstance(&ci, nullptr, &inst);
   if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return "no Vulkan driver (ICD) found by the loader";
-  if (r == VK_ERROR_LAYER_NOT_PRESENT) return "VK_LAYER_KHRONOS_validation is enumerated but the loader cannot load it";
+  if (r == VK_ERROR_LAYER_NOT_PRESENT)
+    return "VK_LAYER_KHRONOS_validation is enumerated but the loader cannot load it";
   if (r != VK_SUCCESS) return std::string("vkCreateInstance failed: ") + result_name(r);
   // vkDestroyInstance comes from this load: the instance is owned as soon as it can be destroyed.
   const std::string missing = load_instance_functions(inst, debug_utils_);
@@ -228,7 +238,8 @@ std::string Instance::init() {
 
   uint32_t np = 0;
   r = a.vkEnumeratePhysicalDevices(inst, &np, nullptr);
-  if (r != VK_SUCCESS && r != VK_INCOMPLETE) return std::string("vkEnumeratePhysicalDevices failed: ") + result_name(r);
+  if (r != VK_SUCCESS && r != VK_INCOMPLETE)
+    return std::string("vkEnumeratePhysicalDevices failed: ") + result_name(r);
   std::vector<VkPhysicalDevice> pds(np);
   a.vkEnumeratePhysicalDevices(inst, &np, pds.data());
   for (VkPhysicalDevice pd : pds) devices_.push_back(describe(pd));
@@ -237,7 +248,8 @@ std::string Instance::init() {
 
 VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                     VkDebugUtilsMessageTypeFlagsEXT type,
-                                                    const VkDebugUtilsMessengerCallbackDataEXT* data, void* self) {
+                                                    const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                    void* self) {
   // Performance warnings are advice, not errors; validation warnings and errors both fail.
   if ((type & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT) == 0 &&
       (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) == 0)
@@ -259,7 +271,8 @@ std::vector<std::string> Instance::take_messages() {
 
 void Instance::throw_if_validation_failed(const std::string& during) {
   // Every check fails while requested validation is not active: a run must not pass without it.
-  if (!layer_problem_.empty()) throw Error("vulkan", "validation requested but not active: " + layer_problem_);
+  if (!layer_problem_.empty())
+    throw Error("vulkan", "validation requested but not active: " + layer_problem_);
   std::vector<std::string> msgs = take_messages();
   if (msgs.empty()) return;
   std::string all = msgs.front();

@@ -35,7 +35,7 @@ struct PhysicalDevice {
   uint32_t timestamp_valid_bits = 0;
   uint32_t api_version = 0;
   uint32_t subgroup_size = 1;
-  uint32_t subgroup_ops = 0;  // VkSubgroupFeatureFlags supported in compute
+  uint32_t subgroup_ops = 0;         // VkSubgroupFeatureFlags supported in compute
   bool subgroup_size_fixed = false;  // minSubgroupSize == maxSubgroupSize (Vulkan 1.3)
   uint64_t max_allocation = 0, max_buffer = 0;
   uint64_t max_storage_range = 0;  // maxStorageBufferRange: the largest buffer one binding may cover
@@ -74,8 +74,9 @@ class Instance {
   static std::string check_requested_layers(const std::function<bool(std::string_view)>& enumerated);
   static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                    VkDebugUtilsMessageTypeFlagsEXT type,
-                                                   const VkDebugUtilsMessengerCallbackDataEXT* data, void* self);
-  UniqueInstance instance_;    // declared first: the messenger made from it goes before it
+                                                   const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                   void* self);
+  UniqueInstance instance_;  // declared first: the messenger made from it goes before it
   UniqueMessenger messenger_;
   bool debug_utils_ = false, validation_ = false;
   std::vector<PhysicalDevice> devices_;

@@ -54,7 +54,8 @@ std::vector<uint32_t> pack_weights(DType t, const uint8_t* gguf, int64_t n, int6
         }
         case DType::Q8_0: {
           const auto& b = reinterpret_cast<const block_q8_0*>(row)[g];
-          for (int j = 0; j < 32; ++j) q[j / 4] |= (static_cast<uint32_t>(q8_0_get(b, j)) & 0xFFu) << (8 * (j % 4));
+          for (int j = 0; j < 32; ++j)
+            q[j / 4] |= (static_cast<uint32_t>(q8_0_get(b, j)) & 0xFFu) << (8 * (j % 4));
           s[0] = f32_word(q8_0_scale(b));
           break;
         }

@@ -17,10 +17,10 @@ namespace xk {
 enum class DType : uint8_t { F32, F16, BF16, Q8_0, Q4_0, MXFP4, NVFP4 };
 
 struct DTypeTraits {
-  const char* name;      // stable lower-case name: "f32", "q4_0", "nvfp4", ...
-  int block_elems;       // elements per block (1 for plain floats)
-  int block_bytes;       // bytes per block
-  bool quantized;        // block-quantized weight format
+  const char* name;  // stable lower-case name: "f32", "q4_0", "nvfp4", ...
+  int block_elems;   // elements per block (1 for plain floats)
+  int block_bytes;   // bytes per block
+  bool quantized;    // block-quantized weight format
 };
 
 const DTypeTraits& traits(DType t);
@@ -33,7 +33,7 @@ inline size_t row_bytes(DType t, int64_t elems) {
   return static_cast<size_t>(elems / tr.block_elems) * static_cast<size_t>(tr.block_bytes);
 }
 
-inline constexpr DType kAllDTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0,
+inline constexpr DType kAllDTypes[] = {DType::F32,  DType::F16,   DType::BF16, DType::Q8_0,
                                        DType::Q4_0, DType::MXFP4, DType::NVFP4};
 inline constexpr DType kWeightFormats[] = {DType::Q4_0, DType::Q8_0, DType::MXFP4, DType::NVFP4};
 

@@ -11,7 +11,9 @@ class Error : public std::runtime_error {
  public:
   Error(std::string op, std::string arg, std::string reason)
       : std::runtime_error(op + ": argument '" + arg + "': " + reason),
-        op_(std::move(op)), arg_(std::move(arg)), reason_(std::move(reason)) {}
+        op_(std::move(op)),
+        arg_(std::move(arg)),
+        reason_(std::move(reason)) {}
   // For failures that are not about one argument (driver errors, missing device).
   Error(std::string op, std::string reason)
       : std::runtime_error(op + ": " + reason), op_(std::move(op)), reason_(std::move(reason)) {}

@@ -12,16 +12,16 @@
 namespace xk {
 
 float f16_to_f32(uint16_t h);
-uint16_t f32_to_f16(float f);     // RNE, overflow -> inf, NaN preserved
+uint16_t f32_to_f16(float f);  // RNE, overflow -> inf, NaN preserved
 float bf16_to_f32(uint16_t h);
-uint16_t f32_to_bf16(float f);    // RNE, NaN preserved
-float e2m1_to_f32(uint8_t code);  // 4-bit FP4 E2M1 code (low nibble) -> value
-uint8_t f32_to_e2m1(float f);     // RNE, saturates to +-6
-float e8m0_to_f32(uint8_t e);     // 2^(e-127); 0xFF = NaN
-float ue4m3_to_f32(uint8_t code); // unsigned E4M3 scale (sign bit ignored), 0x7F = NaN
-uint8_t f32_to_ue4m3(float f);    // RNE, saturates to 448, negatives -> 0
-float e4m3_to_f32(uint8_t code);  // OCP FP8 E4M3 (fn: no inf, 0x7F/0xFF = NaN)
-uint8_t f32_to_e4m3(float f);     // RNE, saturates to +-448
+uint16_t f32_to_bf16(float f);     // RNE, NaN preserved
+float e2m1_to_f32(uint8_t code);   // 4-bit FP4 E2M1 code (low nibble) -> value
+uint8_t f32_to_e2m1(float f);      // RNE, saturates to +-6
+float e8m0_to_f32(uint8_t e);      // 2^(e-127); 0xFF = NaN
+float ue4m3_to_f32(uint8_t code);  // unsigned E4M3 scale (sign bit ignored), 0x7F = NaN
+uint8_t f32_to_ue4m3(float f);     // RNE, saturates to 448, negatives -> 0
+float e4m3_to_f32(uint8_t code);   // OCP FP8 E4M3 (fn: no inf, 0x7F/0xFF = NaN)
+uint8_t f32_to_e4m3(float f);      // RNE, saturates to +-448
 
 // Quantizes/dequantizes one row of n elements (n a multiple of the block size) in GGUF
 // layout, bit-exact with ggml's quantize_row_*_ref / dequantize_row_* (rounding rules in

@@ -19,7 +19,7 @@ void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const Matm
 Tensor matmul(Device& dev, const Tensor& W, const Tensor& X, const MatmulOptions& opt = {});
 
 struct AttentionOptions {
-  float scale = 0.0f;    // 0 = 1/sqrt(D)
+  float scale = 0.0f;  // 0 = 1/sqrt(D)
   bool causal = false;
   int64_t q_offset = 0;  // absolute position of the first query (causal)
   std::string variant;   // force a variant ("" = automatic)

@@ -10,8 +10,8 @@
 namespace xk {
 
 struct DeviceEntry {
-  std::string name;         // "cpu-ref", "vulkan:0", "cuda-sim", or the api name when absent
-  std::string api;          // backend name
+  std::string name;  // "cpu-ref", "vulkan:0", "cuda-sim", or the api name when absent
+  std::string api;   // backend name
   bool available = false;
   std::string reason;       // why unavailable: "not built (XK_CUDA=OFF)", "no driver", ...
   std::string description;  // product / driver string when available

@@ -21,17 +21,17 @@ struct DeviceInfo {
   std::string description;    // driver / product string
   uint64_t memory_bytes = 0;  // device memory (or host memory for CPU-backed devices)
   bool unified_memory = false;
-  int subgroup_size = 1;      // warp / wave / subgroup width; 1 for scalar CPU
-  int compute_units = 0;      // SMs / CUs / cores
+  int subgroup_size = 1;              // warp / wave / subgroup width; 1 for scalar CPU
+  int compute_units = 0;              // SMs / CUs / cores
   std::vector<std::string> features;  // "fp16", "int8_dot", "coopmat", "fp4_mma", ...
   bool has(const std::string& f) const;
 };
 
 // What one launch did. Backends fill what they can measure.
 struct LaunchRecord {
-  std::string variant;            // stable kernel-variant name that ran
+  std::string variant;                    // stable kernel-variant name that ran
   ActPrecision act = ActPrecision::Auto;  // activation precision actually used (matmul)
-  double device_seconds = -1;     // device-timed duration; < 0 when timing is off/unavailable
+  double device_seconds = -1;             // device-timed duration; < 0 when timing is off/unavailable
   // Counters (the simulator fills these from the real kernel's execution).
   bool has_counters = false;
   std::map<std::string, uint64_t> mma_by_kind;  // e.g. "mma.m16n8k64.mxf4nvf4" -> count
@@ -57,7 +57,10 @@ class Buffer {
   size_t size() const { return impl_ ? impl_->bytes : 0; }
   Device* device() const { return impl_ ? impl_->device : nullptr; }
   bool valid() const { return impl_ != nullptr; }
-  template <class T> T* impl() const { return static_cast<T*>(impl_.get()); }
+  template <class T>
+  T* impl() const {
+    return static_cast<T*>(impl_.get());
+  }
 
  private:
   std::unique_ptr<BufferImpl> impl_;

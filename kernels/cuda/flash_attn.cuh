@@ -34,22 +34,22 @@ namespace xk::cuda_kernels {
 // cuda-sim (backends/sim) into the same library; each translation unit keeps its own kernels.
 namespace {
 
-inline constexpr int kFaRows = 64;     // query rows per block (4 warps x 16)
-inline constexpr int kFaKeys = 64;     // keys per shared-memory tile
+inline constexpr int kFaRows = 64;  // query rows per block (4 warps x 16)
+inline constexpr int kFaKeys = 64;  // keys per shared-memory tile
 inline constexpr int kFaThreads = 128;
 
 struct FaParams {
-  const void* q;            // [B, Hq, S, D] f32 (q_f16 = 0) or f16
+  const void* q;  // [B, Hq, S, D] f32 (q_f16 = 0) or f16
   int q_f16;
-  const uint16_t* k;        // [B, Hkv, T, D] f16
-  const uint16_t* v;        // [B, Hkv, T, D] f16
-  float* o;                 // [B, Hq, S, D] f32, written when splits == 1
-  float* part_o;            // [splits][B*Hq*S][D] unnormalised, splits > 1
-  float* part_ml;           // [splits][B*Hq*S][2]: running max (log2 domain) and sum
+  const uint16_t* k;  // [B, Hkv, T, D] f16
+  const uint16_t* v;  // [B, Hkv, T, D] f16
+  float* o;           // [B, Hq, S, D] f32, written when splits == 1
+  float* part_o;      // [splits][B*Hq*S][D] unnormalised, splits > 1
+  float* part_ml;     // [splits][B*Hq*S][2]: running max (log2 domain) and sum
   int B, Hq, Hkv, S, T;
   int causal, q_offset;
   int keys_per_split, splits;
-  float scale_log2;         // softmax scale * log2(e)
+  float scale_log2;  // softmax scale * log2(e)
 };
 
 // One online-softmax step of a row (log2 domain): the running max m takes in this tile's
@@ -114,8 +114,8 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
   }
   const int64_t kv_base = (static_cast<int64_t>(b) * p.Hkv + kvh) * p.T * D;
 
-  float o[D / 8][4] = {};                           // (n8 tile over D, C fragment)
-  float m[2] = {-INFINITY, -INFINITY}, l[2] = {};   // (row r[h]) running max (log2) and sum
+  float o[D / 8][4] = {};                          // (n8 tile over D, C fragment)
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {};  // (row r[h]) running max (log2) and sum
 
   for (int kt = k_begin; kt < k_end; kt += kFaKeys) {
     __syncthreads();  // the previous tile is consumed by every warp
@@ -226,8 +226,8 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
 
 // Merges the splits of one output element: O = sum_z 2^(m_z - M) o_z / sum_z 2^(m_z - M) l_z.
 // One block per output row, one thread per head-dim element (no 64-bit divisions).
-__global__ void __launch_bounds__(128) flash_attn_combine(const float* part_o, const float* part_ml, float* o,
-                                                          int64_t rows, int D, int splits) {
+__global__ void __launch_bounds__(128)
+    flash_attn_combine(const float* part_o, const float* part_ml, float* o, int64_t rows, int D, int splits) {
   const int64_t r = blockIdx.x;
   const int d = threadIdx.x;
   if (d >= D) return;
@@ -293,13 +293,17 @@ void run_flash_attn(L& l, const char* variant, const AttentionArgs& a, LaunchRec
     p.part_o = static_cast<float*>(l.ptr(part));
     p.part_ml = p.part_o + splits * rows * a.D();
   }
-  const dim3 grid(static_cast<unsigned>(row_blocks), static_cast<unsigned>(heads), static_cast<unsigned>(splits));
-  if (a.D() == 64) l.launch(variant, flash_attn_64xD_mma_sm80<64>, grid, dim3(kFaThreads), 0, rec, p);
-  else l.launch(variant, flash_attn_64xD_mma_sm80<128>, grid, dim3(kFaThreads), 0, rec, p);
+  const dim3 grid(static_cast<unsigned>(row_blocks), static_cast<unsigned>(heads),
+                  static_cast<unsigned>(splits));
+  if (a.D() == 64)
+    l.launch(variant, flash_attn_64xD_mma_sm80<64>, grid, dim3(kFaThreads), 0, rec, p);
+  else
+    l.launch(variant, flash_attn_64xD_mma_sm80<128>, grid, dim3(kFaThreads), 0, rec, p);
   if (splits > 1)
-    l.launch(variant, flash_attn_combine, dim3(static_cast<unsigned>(rows)), dim3(static_cast<unsigned>(a.D())), 0, rec,
-             static_cast<const float*>(p.part_o), static_cast<const float*>(p.part_ml), p.o, rows,
-             static_cast<int>(a.D()), static_cast<int>(splits));
+    l.launch(variant, flash_attn_combine, dim3(static_cast<unsigned>(rows)),
+             dim3(static_cast<unsigned>(a.D())), 0, rec, static_cast<const float*>(p.part_o),
+             static_cast<const float*>(p.part_ml), p.o, rows, static_cast<int>(a.D()),
+             static_cast<int>(splits));
 }
 
 }  // namespace xk::cuda_kernels

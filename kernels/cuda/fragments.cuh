@@ -41,14 +41,16 @@ __device__ __forceinline__ uint32_t ld_smem_u32(const void* p) { return *static_
 
 // ---- m16n8k64 e2m1: 8 nibbles of one register are 8 consecutive k (natural nibble order:
 // element 2i is the low nibble of byte i), so each register is one word at byte k/2.
-__device__ __forceinline__ void load_a_m16n8k64(uint32_t (&a)[4], const uint8_t* tile, int row_bytes, int lane) {
+__device__ __forceinline__ void load_a_m16n8k64(uint32_t (&a)[4], const uint8_t* tile, int row_bytes,
+                                                int lane) {
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
     const ml::RowCol rc = ml::a_m16n8k64(lane, i, 0);
     a[i] = ld_smem_u32(tile + rc.row * row_bytes + rc.col / 2);
   }
 }
-__device__ __forceinline__ void load_b_m16n8k64(uint32_t (&b)[2], const uint8_t* tile, int col_bytes, int lane) {
+__device__ __forceinline__ void load_b_m16n8k64(uint32_t (&b)[2], const uint8_t* tile, int col_bytes,
+                                                int lane) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     const ml::RowCol rc = ml::b_m16n8k64(lane, i, 0);  // (k, n)
@@ -57,14 +59,16 @@ __device__ __forceinline__ void load_b_m16n8k64(uint32_t (&b)[2], const uint8_t*
 }
 
 // ---- m16n8k32 s8: 4 bytes of one register are 4 consecutive k, one word at byte k.
-__device__ __forceinline__ void load_a_m16n8k32(uint32_t (&a)[4], const uint8_t* tile, int row_bytes, int lane) {
+__device__ __forceinline__ void load_a_m16n8k32(uint32_t (&a)[4], const uint8_t* tile, int row_bytes,
+                                                int lane) {
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
     const ml::RowCol rc = ml::a_m16n8k32(lane, i, 0);
     a[i] = ld_smem_u32(tile + rc.row * row_bytes + rc.col);
   }
 }
-__device__ __forceinline__ void load_b_m16n8k32(uint32_t (&b)[2], const uint8_t* tile, int col_bytes, int lane) {
+__device__ __forceinline__ void load_b_m16n8k32(uint32_t (&b)[2], const uint8_t* tile, int col_bytes,
+                                                int lane) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     const ml::RowCol rc = ml::b_m16n8k32(lane, i, 0);
@@ -85,7 +89,8 @@ __device__ __forceinline__ void load_b_m16n8k32_nibbles(uint32_t (&b)[2], const 
 }
 
 // ---- m16n8k16 f16: 2 halves of one register are 2 consecutive k, one word at half k.
-__device__ __forceinline__ void load_b_m16n8k16(uint32_t (&b)[2], const uint16_t* tile, int col_halves, int lane) {
+__device__ __forceinline__ void load_b_m16n8k16(uint32_t (&b)[2], const uint16_t* tile, int col_halves,
+                                                int lane) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     const ml::RowCol rc = ml::b_m16n8k16(lane, i, 0);

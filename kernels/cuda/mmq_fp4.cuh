@@ -50,9 +50,9 @@ inline constexpr int kFp4SmemBytes = kFp4Stages * kFp4StageBytes;
 // One warp per X row (4 rows per 128-thread block). Lane i quantizes sub-blocks i, i+32, ...
 // (16 elements for NVFP4, 32 for MXFP4) of the zero-padded row. codes/scales follow the
 // "fp4" layout with 128-row tiles; row_scale[row] = s (1 for MXFP4 and for pad rows).
-__global__ void __launch_bounds__(128) quantize_act_fp4(const void* x, int act_type, int nvfp4, uint8_t* codes,
-                                                        uint32_t* scales, float* row_scale, int M, int K,
-                                                        int m_padded, int k_tiles) {
+__global__ void __launch_bounds__(128)
+    quantize_act_fp4(const void* x, int act_type, int nvfp4, uint8_t* codes, uint32_t* scales,
+                     float* row_scale, int M, int K, int m_padded, int k_tiles) {
   const int lane = threadIdx.x & 31;
   const int row = blockIdx.x * 4 + (threadIdx.x >> 5);
   if (row >= m_padded) return;  // uniform per warp: the shuffles below see full warps
@@ -104,14 +104,17 @@ __global__ void __launch_bounds__(kFp4Threads)
                                float* __restrict__ y, int M, int N, int k_tiles) {
   static_assert(kFp4TileM == 128 && kFp4TileN == 128 && kFp4BK == 128, "warp layout assumes 128 x 128 x 128");
   static_assert(kFp4Threads * 2 * 16 == 128 * kFp4BK / 2, "two 16-byte cp.async per thread fill one operand");
-  static_assert(kFp4RowBytes % 16 == 0 && kFp4RowBytes >= kFp4BK / 2, "smem rows hold a code row, 16 B aligned");
+  static_assert(kFp4RowBytes % 16 == 0 && kFp4RowBytes >= kFp4BK / 2,
+                "smem rows hold a code row, 16 B aligned");
   static_assert(kFp4SmemBytes <= 99 * 1024, "GB10 / sm_120 shared memory per block is 99 KiB");
 
   uint8_t* smem = ptx::dynamic_smem<uint8_t>();
   auto a_codes = [&](int s) { return smem + s * kFp4StageBytes; };                       // (128 rows, 80 B)
   auto b_codes = [&](int s) { return smem + s * kFp4StageBytes + 128 * kFp4RowBytes; };  // (128 cols, 80 B)
-  auto a_scale = [&](int s) { return reinterpret_cast<uint32_t*>(smem + s * kFp4StageBytes + 256 * kFp4RowBytes); };
-  auto b_scale = [&](int s) { return a_scale(s) + 256; };                                // (128, 2 steps)
+  auto a_scale = [&](int s) {
+    return reinterpret_cast<uint32_t*>(smem + s * kFp4StageBytes + 256 * kFp4RowBytes);
+  };
+  auto b_scale = [&](int s) { return a_scale(s) + 256; };  // (128, 2 steps)
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wm = warp >> 2, wn = warp & 3;  // warp tile origin: rows 64*wm, cols 32*wn
@@ -132,8 +135,10 @@ __global__ void __launch_bounds__(kFp4Threads)
       ptx::cp_async_16(a_codes(s) + (c >> 2) * kFp4RowBytes + (c & 3) * 16, x_codes + a_slot * 64 + c * 16);
       ptx::cp_async_16(b_codes(s) + (c >> 2) * kFp4RowBytes + (c & 3) * 16, w_codes + b_slot * 64 + c * 16);
     }
-    if (tid < 64) ptx::cp_async_16(a_scale(s) + tid * 4, x_scales + a_slot * 2 + tid * 4);
-    else if (tid < 128) ptx::cp_async_16(b_scale(s) + (tid - 64) * 4, w_scales + b_slot * 2 + (tid - 64) * 4);
+    if (tid < 64)
+      ptx::cp_async_16(a_scale(s) + tid * 4, x_scales + a_slot * 2 + tid * 4);
+    else if (tid < 128)
+      ptx::cp_async_16(b_scale(s) + (tid - 64) * 4, w_scales + b_slot * 2 + (tid - 64) * 4);
   };
 
   float acc[4][4][4] = {};  // (m16 tile, n8 tile, C fragment)
@@ -153,7 +158,7 @@ __global__ void __launch_bounds__(kFp4Threads)
     const uint8_t* bs = b_codes(s);
 #pragma unroll
     for (int step = 0; step < 2; ++step) {  // two m16n8k64 K steps per stage
-      uint32_t a[4][4], sa[4];  // (m16 tile) A fragments at k 64*step, and their scale registers
+      uint32_t a[4][4], sa[4];              // (m16 tile) A fragments at k 64*step, and their scale registers
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
         load_a_m16n8k64(a[i], as + (wm * 64 + i * 16) * kFp4RowBytes + 32 * step, kFp4RowBytes, lane);
@@ -186,13 +191,16 @@ __global__ void __launch_bounds__(kFp4Threads)
       if (row >= M) continue;
       // In FP64 like the oracle: in FP32, s * tensor_scale underflows for rows near FLT_MIN and
       // acc * s overflows for rows near FLT_MAX. 16 multiplies per thread, off the main loop.
-      const double rs = kNvfp4 ? static_cast<double>(ptx::ld_global(x_row_scale + row)) * w_tensor_scale : 1.0;
+      const double rs =
+          kNvfp4 ? static_cast<double>(ptx::ld_global(x_row_scale + row)) * w_tensor_scale : 1.0;
 #pragma unroll
       for (int j = 0; j < 4; ++j)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           const int col = n_tile * kFp4TileN + wn * 32 + j * 8 + cd.col[c];
-          if (col < N) ptx::st_global(y + static_cast<int64_t>(row) * N + col, static_cast<float>(acc[i][j][2 * h + c] * rs));
+          if (col < N)
+            ptx::st_global(y + static_cast<int64_t>(row) * N + col,
+                           static_cast<float>(acc[i][j][2 * h + c] * rs));
         }
     }
 }
@@ -208,7 +216,6 @@ __global__ void __launch_bounds__(kFp4Threads)
 
 namespace xk::cuda_kernels {
 
-
 // Y = X W^T on the block-scaled FP4 MMA: X quantized to the weight's FP4 format in the "fp4"
 // layout (128-row tiles), then 128x128 output tiles. Scratch: the X tiles, then (256-byte
 // aligned) one FP32 row scale per padded row.
@@ -223,15 +230,16 @@ void run_mmq_fp4(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& r
   auto* xbase = static_cast<uint8_t*>(l.ptr(xq));
   auto* xscales = reinterpret_cast<uint32_t*>(xbase + xl.scales_offset());
   auto* xrow = reinterpret_cast<float*>(xbase + row_scale_at);
-  l.launch(variant, quantize_act_fp4, dim3(static_cast<unsigned>(m_pad / 4)), dim3(128), 0, rec, l.ptr(a.X.buf),
-           act_code(a.X.dtype), kNvfp4 ? 1 : 0, xbase, xscales, xrow, static_cast<int>(M), static_cast<int>(K),
-           static_cast<int>(m_pad), static_cast<int>(xl.k_tiles));
+  l.launch(variant, quantize_act_fp4, dim3(static_cast<unsigned>(m_pad / 4)), dim3(128), 0, rec,
+           l.ptr(a.X.buf), act_code(a.X.dtype), kNvfp4 ? 1 : 0, xbase, xscales, xrow, static_cast<int>(M),
+           static_cast<int>(K), static_cast<int>(m_pad), static_cast<int>(xl.k_tiles));
   l.launch(variant, mmq_fp4_128x128_mma_sm120a<kNvfp4>,
            dim3(static_cast<unsigned>(xl.n_tiles), static_cast<unsigned>(wl.n_tiles)), dim3(kFp4Threads),
            static_cast<size_t>(kFp4SmemBytes), rec, static_cast<const uint8_t*>(xbase),
            static_cast<const uint32_t*>(xscales), static_cast<const float*>(xrow), wbase,
            reinterpret_cast<const uint32_t*>(wbase + wl.scales_offset()), a.W.tensor_scale,
-           static_cast<float*>(l.ptr(a.Y.buf)), static_cast<int>(M), static_cast<int>(N), static_cast<int>(wl.k_tiles));
+           static_cast<float*>(l.ptr(a.Y.buf)), static_cast<int>(M), static_cast<int>(N),
+           static_cast<int>(wl.k_tiles));
 }
 
 }  // namespace xk::cuda_kernels

@@ -35,19 +35,22 @@ namespace {
 
 // How a weight format's codes become int8 (template parameter of the GEMM and GEMV).
 enum class I8Weights : int {
-  Q4_0 = 0,   // 4-bit q, value q - 8, one scale per 32
-  Q8_0 = 1,   // int8 as stored, one scale per 32
-  E2M1 = 2,   // MXFP4: 4-bit E2M1 code, value 2*e2m1, one scale per 32
-  E2M1x16 = 3 // NVFP4: as E2M1 but one scale per 16
+  Q4_0 = 0,    // 4-bit q, value q - 8, one scale per 32
+  Q8_0 = 1,    // int8 as stored, one scale per 32
+  E2M1 = 2,    // MXFP4: 4-bit E2M1 code, value 2*e2m1, one scale per 32
+  E2M1x16 = 3  // NVFP4: as E2M1 but one scale per 16
 };
 __device__ __forceinline__ constexpr int i8_code_bytes(I8Weights w) { return w == I8Weights::Q8_0 ? 32 : 16; }
-__device__ __forceinline__ constexpr int i8_scales_per_block(I8Weights w) { return w == I8Weights::E2M1x16 ? 2 : 1; }
+__device__ __forceinline__ constexpr int i8_scales_per_block(I8Weights w) {
+  return w == I8Weights::E2M1x16 ? 2 : 1;
+}
 
 // B fragment of m16n8k32 (b[0]: k 0..15, b[1]: k 16..31 of a 32-block) from this lane's
 // column's codes: int8 as stored (Q8_0), or 4-bit codes in the "i8 nibble" packing of
 // packing.h expanded to int8.
 template <I8Weights kW>
-__device__ __forceinline__ void i8_b_fragment(uint32_t (&b)[2], const uint8_t* tile, int col_bytes, int lane) {
+__device__ __forceinline__ void i8_b_fragment(uint32_t (&b)[2], const uint8_t* tile, int col_bytes,
+                                              int lane) {
   if constexpr (kW == I8Weights::Q8_0) {
     load_b_m16n8k32(b, tile, col_bytes, lane);
   } else if constexpr (kW == I8Weights::Q4_0) {
@@ -59,15 +62,17 @@ __device__ __forceinline__ void i8_b_fragment(uint32_t (&b)[2], const uint8_t* t
 
 // One thread per (row, 32-block): Q8_0 of X, written to the tile layout with `tile_rows`
 // rows per tile: codes [tile][k_block][tile_rows][32] int8, scales [tile][k_block][tile_rows].
-__global__ void __launch_bounds__(128) quantize_act_q8(const void* x, int act_type, int8_t* codes, float* scales,
-                                                       int M, int K, int tile_rows, int m_padded) {
+__global__ void __launch_bounds__(128)
+    quantize_act_q8(const void* x, int act_type, int8_t* codes, float* scales, int M, int K, int tile_rows,
+                    int m_padded) {
   const int k_blocks = K / 32;
   const int64_t item = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (item >= static_cast<int64_t>(m_padded) * k_blocks) return;
   const int row = static_cast<int>(item / k_blocks), kb = static_cast<int>(item % k_blocks);
   float v[32];
   for (int j = 0; j < 32; ++j)
-    v[j] = row < M ? load_act(x, static_cast<int64_t>(row) * K + kb * 32 + j, static_cast<ActType>(act_type)) : 0.0f;
+    v[j] = row < M ? load_act(x, static_cast<int64_t>(row) * K + kb * 32 + j, static_cast<ActType>(act_type))
+                   : 0.0f;
   int8_t q[32];
   const float d = quantize_q8_block(v, q);
   const int64_t slot = (static_cast<int64_t>(row / tile_rows) * k_blocks + kb) * tile_rows + row % tile_rows;
@@ -79,32 +84,32 @@ __global__ void __launch_bounds__(128) quantize_act_q8(const void* x, int act_ty
   ptx::st_global(scales + slot, d);
 }
 
-inline constexpr int kI8TileM = 64;    // activation rows per block tile
-inline constexpr int kI8Stages = 4;    // cp.async pipeline depth
-inline constexpr int kI8Threads = 128; // 4 warps, 2 (M) x 2 (N)
+inline constexpr int kI8TileM = 64;     // activation rows per block tile
+inline constexpr int kI8Stages = 4;     // cp.async pipeline depth
+inline constexpr int kI8Threads = 128;  // 4 warps, 2 (M) x 2 (N)
 
 template <I8Weights kW>
 __global__ void __launch_bounds__(kI8Threads)
     mmq_i8_64x64_mma_sm80(const int8_t* __restrict__ x_codes, const float* __restrict__ x_scales,
                           const uint8_t* __restrict__ w_codes, const float* __restrict__ w_scales,
                           float* __restrict__ y, int M, int N, int k_blocks) {
-  constexpr int kWBytes = i8_code_bytes(kW);       // 16 or 32 code bytes per row per block
-  constexpr int kWRow = kWBytes == 16 ? 16 : 48;   // smem row stride: 16 B rows are already
-                                                   // conflict-free (8 rows x 4 words = 32 banks)
-  constexpr int kXRow = 48;                        // 32 B + 16 B pad: rows g, g+4 on other banks
+  constexpr int kWBytes = i8_code_bytes(kW);      // 16 or 32 code bytes per row per block
+  constexpr int kWRow = kWBytes == 16 ? 16 : 48;  // smem row stride: 16 B rows are already
+                                                  // conflict-free (8 rows x 4 words = 32 banks)
+  constexpr int kXRow = 48;                       // 32 B + 16 B pad: rows g, g+4 on other banks
   constexpr int kG = i8_scales_per_block(kW);
   static_assert(kI8TileM == 64 && kI8TileN == 64, "warp layout below assumes a 64 x 64 block tile");
   static_assert(kI8Threads * 16 == kI8TileM * 32, "one 16-byte cp.async per thread fills the X tile");
   static_assert(kXRow % 16 == 0 && kWRow % 16 == 0, "cp.async destinations must be 16-byte aligned");
 
-  __shared__ __align__(16) uint8_t sx[kI8Stages][kI8TileM * kXRow];   // (64 rows, 32 k) int8
-  __shared__ __align__(16) uint8_t sw[kI8Stages][kI8TileN * kWRow];   // (64 cols, 32 k) codes
-  __shared__ __align__(16) float sxs[kI8Stages][kI8TileM];            // (64 rows) x scale
-  __shared__ __align__(16) float sws[kI8Stages][kI8TileN * kG];       // (64 cols, G) w scale
+  __shared__ __align__(16) uint8_t sx[kI8Stages][kI8TileM * kXRow];  // (64 rows, 32 k) int8
+  __shared__ __align__(16) uint8_t sw[kI8Stages][kI8TileN * kWRow];  // (64 cols, 32 k) codes
+  __shared__ __align__(16) float sxs[kI8Stages][kI8TileM];           // (64 rows) x scale
+  __shared__ __align__(16) float sws[kI8Stages][kI8TileN * kG];      // (64 cols, G) w scale
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int wm = warp >> 1, wn = warp & 1;        // warp tile origin: rows 32*wm, cols 32*wn
-  const CdCoords cd = cd_m16n8_coords(lane);      // C rows / columns of this lane in an m16n8 tile
+  const int wm = warp >> 1, wn = warp & 1;    // warp tile origin: rows 32*wm, cols 32*wn
+  const CdCoords cd = cd_m16n8_coords(lane);  // C rows / columns of this lane in an m16n8 tile
   // M tiles vary fastest: the blocks sharing one W tile run side by side and hit it in L2,
   // so W (the big operand) crosses DRAM once.
   const int m_tile = blockIdx.x, n_tile = blockIdx.y;
@@ -119,8 +124,10 @@ __global__ void __launch_bounds__(kI8Threads)
     } else {
       ptx::cp_async_16(&sw[s][(tid >> 1) * kWRow + (tid & 1) * 16], w_codes + w_slot * 32 + tid * 16);
     }
-    if (tid < 16) ptx::cp_async_16(&sxs[s][tid * 4], x_scales + x_slot + tid * 4);
-    else if (tid < 16 + 16 * kG) ptx::cp_async_16(&sws[s][(tid - 16) * 4], w_scales + w_slot * kG + (tid - 16) * 4);
+    if (tid < 16)
+      ptx::cp_async_16(&sxs[s][tid * 4], x_scales + x_slot + tid * 4);
+    else if (tid < 16 + 16 * kG)
+      ptx::cp_async_16(&sws[s][(tid - 16) * 4], w_scales + w_slot * kG + (tid - 16) * 4);
   };
 
   float acc[2][4][4] = {};  // (m16 tile, n8 tile, C fragment)
@@ -211,12 +218,14 @@ void run_mmq_i8(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& re
   Buffer xq = l.scratch(scales_at + static_cast<size_t>(m_pad * k_blocks) * sizeof(float));
   auto* xcodes = static_cast<int8_t*>(l.ptr(xq));
   auto* xscales = reinterpret_cast<float*>(static_cast<uint8_t*>(l.ptr(xq)) + scales_at);
-  l.launch(variant, quantize_act_q8, dim3(static_cast<unsigned>(ceil_div(m_pad * k_blocks, 128))), dim3(128), 0, rec,
-           l.ptr(a.X.buf), act_code(a.X.dtype), xcodes, xscales, static_cast<int>(M), static_cast<int>(K), kI8TileM,
-           static_cast<int>(m_pad));
-  l.launch(variant, mmq_i8_64x64_mma_sm80<kW>, dim3(static_cast<unsigned>(m_tiles), static_cast<unsigned>(wl.n_tiles)),
-           dim3(kI8Threads), 0, rec, xcodes, xscales, wbase, reinterpret_cast<const float*>(wbase + wl.scales_offset()),
-           static_cast<float*>(l.ptr(a.Y.buf)), static_cast<int>(M), static_cast<int>(N), static_cast<int>(k_blocks));
+  l.launch(variant, quantize_act_q8, dim3(static_cast<unsigned>(ceil_div(m_pad * k_blocks, 128))), dim3(128),
+           0, rec, l.ptr(a.X.buf), act_code(a.X.dtype), xcodes, xscales, static_cast<int>(M),
+           static_cast<int>(K), kI8TileM, static_cast<int>(m_pad));
+  l.launch(variant, mmq_i8_64x64_mma_sm80<kW>,
+           dim3(static_cast<unsigned>(m_tiles), static_cast<unsigned>(wl.n_tiles)), dim3(kI8Threads), 0, rec,
+           xcodes, xscales, wbase, reinterpret_cast<const float*>(wbase + wl.scales_offset()),
+           static_cast<float*>(l.ptr(a.Y.buf)), static_cast<int>(M), static_cast<int>(N),
+           static_cast<int>(k_blocks));
 }
 
 }  // namespace xk::cuda_kernels

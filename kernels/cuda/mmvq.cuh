@@ -25,10 +25,10 @@ namespace xk::cuda_kernels {
 // cuda-sim (backends/sim) into the same library; each translation unit keeps its own kernels.
 namespace {
 
-inline constexpr int kMmvqMaxM = 8;      // activation rows handled (the X tile height)
-inline constexpr int kMmvqKLanes = 4;    // threads sharing one weight row along K
+inline constexpr int kMmvqMaxM = 8;    // activation rows handled (the X tile height)
+inline constexpr int kMmvqKLanes = 4;  // threads sharing one weight row along K
 inline constexpr int kMmvqThreads = kI8TileN * kMmvqKLanes;
-inline constexpr int kMmvqChunk = 32;    // K blocks of X staged in shared memory at a time (9 KiB)
+inline constexpr int kMmvqChunk = 32;  // K blocks of X staged in shared memory at a time (9 KiB)
 
 // Sum over one 32-block of int(w) * int(x) as two halves (elements 0..15 and 16..31), so
 // NVFP4 can scale the halves separately. w: 4 words of 4-bit codes (packing.h order) or 8
@@ -138,11 +138,11 @@ void run_mmvq(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec)
   Buffer xq = l.scratch(scales_at + static_cast<size_t>(rows * k_blocks) * sizeof(float));
   auto* xcodes = static_cast<int8_t*>(l.ptr(xq));
   auto* xscales = reinterpret_cast<float*>(static_cast<uint8_t*>(l.ptr(xq)) + scales_at);
-  l.launch(variant, quantize_act_q8, dim3(static_cast<unsigned>(ceil_div(rows * k_blocks, 128))), dim3(128), 0, rec,
-           l.ptr(a.X.buf), act_code(a.X.dtype), xcodes, xscales, static_cast<int>(M), static_cast<int>(K),
-           static_cast<int>(rows), static_cast<int>(rows));
-  l.launch(variant, mmvq_8x64_dp4a_sm61<kW>, dim3(static_cast<unsigned>(wl.n_tiles)), dim3(kMmvqThreads), 0, rec,
-           static_cast<const int8_t*>(xcodes), static_cast<const float*>(xscales), wbase,
+  l.launch(variant, quantize_act_q8, dim3(static_cast<unsigned>(ceil_div(rows * k_blocks, 128))), dim3(128),
+           0, rec, l.ptr(a.X.buf), act_code(a.X.dtype), xcodes, xscales, static_cast<int>(M),
+           static_cast<int>(K), static_cast<int>(rows), static_cast<int>(rows));
+  l.launch(variant, mmvq_8x64_dp4a_sm61<kW>, dim3(static_cast<unsigned>(wl.n_tiles)), dim3(kMmvqThreads), 0,
+           rec, static_cast<const int8_t*>(xcodes), static_cast<const float*>(xscales), wbase,
            reinterpret_cast<const float*>(wbase + wl.scales_offset()), static_cast<float*>(l.ptr(a.Y.buf)),
            static_cast<int>(M), static_cast<int>(N), static_cast<int>(k_blocks));
 }

@@ -34,19 +34,20 @@
 
 namespace xk::cuda_kernels {
 
-inline constexpr int kI8TileN = 64;   // weight rows per i8 tile
-inline constexpr int kI8BK = 32;      // K per i8 block (one Q8_0 activation block)
-inline constexpr int kFp4TileN = 128; // weight rows per fp4 tile
-inline constexpr int kFp4BK = 128;    // K per fp4 tile (two m16n8k64 steps)
+inline constexpr int kI8TileN = 64;    // weight rows per i8 tile
+inline constexpr int kI8BK = 32;       // K per i8 block (one Q8_0 activation block)
+inline constexpr int kFp4TileN = 128;  // weight rows per fp4 tile
+inline constexpr int kFp4BK = 128;     // K per fp4 tile (two m16n8k64 steps)
 
 struct I8Layout {
   int64_t n_tiles, k_blocks;
-  int code_bytes;       // per row per 32-block: 16 (4-bit) or 32 (Q8_0)
-  int scales_per_block; // floats per row per 32-block: 2 (NVFP4) or 1
+  int code_bytes;        // per row per 32-block: 16 (4-bit) or 32 (Q8_0)
+  int scales_per_block;  // floats per row per 32-block: 2 (NVFP4) or 1
   size_t codes_bytes() const { return static_cast<size_t>(n_tiles * k_blocks) * kI8TileN * code_bytes; }
   size_t scales_offset() const { return (codes_bytes() + 255) / 256 * 256; }
   size_t total_bytes() const {
-    return scales_offset() + static_cast<size_t>(n_tiles * k_blocks) * kI8TileN * scales_per_block * sizeof(float);
+    return scales_offset() +
+           static_cast<size_t>(n_tiles * k_blocks) * kI8TileN * scales_per_block * sizeof(float);
   }
 };
 inline I8Layout i8_layout(DType w, int64_t n, int64_t k) {
@@ -57,7 +58,9 @@ struct Fp4Layout {
   int64_t n_tiles, k_tiles;
   size_t codes_bytes() const { return static_cast<size_t>(n_tiles * k_tiles) * kFp4TileN * (kFp4BK / 2); }
   size_t scales_offset() const { return codes_bytes(); }
-  size_t total_bytes() const { return codes_bytes() + static_cast<size_t>(n_tiles * k_tiles) * kFp4TileN * 2 * 4; }
+  size_t total_bytes() const {
+    return codes_bytes() + static_cast<size_t>(n_tiles * k_tiles) * kFp4TileN * 2 * 4;
+  }
 };
 inline Fp4Layout fp4_layout(int64_t rows, int64_t k, int tile_rows = kFp4TileN) {
   return {(rows + tile_rows - 1) / tile_rows, (k + kFp4BK - 1) / kFp4BK};
@@ -69,8 +72,8 @@ inline Fp4Layout fp4_layout(int64_t rows, int64_t k, int tile_rows = kFp4TileN) 
 // the scale(s) of that block. Only used by the repacks below.
 namespace detail {
 struct Block32 {
-  uint8_t code[32];  // 4-bit code (Q4_0 q, E2M1) or the int8 bit pattern (Q8_0)
-  float scale[2];    // per 32 (scale[1] unused) or per 16 (NVFP4)
+  uint8_t code[32];      // 4-bit code (Q4_0 q, E2M1) or the int8 bit pattern (Q8_0)
+  float scale[2];        // per 32 (scale[1] unused) or per 16 (NVFP4)
   uint8_t raw_scale[2];  // E8M0 / UE4M3 scale codes (fp4 layout)
 };
 inline Block32 block32(DType w, const uint8_t* row, int64_t b, float tensor_scale) {
@@ -148,11 +151,12 @@ inline std::vector<uint8_t> repack_fp4(DType w, const void* gguf, int64_t n, int
       const int64_t kt = b / 4, step = (b % 4) / 2, half = b % 2;  // 4 blocks of 32 per k-tile
       const size_t slot = static_cast<size_t>((nt * L.k_tiles + kt) * kFp4TileN + rr);
       uint8_t* codes = out.data() + slot * (kFp4BK / 2) + (b % 4) * 16;
-      for (int i = 0; i < 16; ++i) codes[i] = static_cast<uint8_t>(blk.code[2 * i] | (blk.code[2 * i + 1] << 4));
+      for (int i = 0; i < 16; ++i)
+        codes[i] = static_cast<uint8_t>(blk.code[2 * i] | (blk.code[2 * i + 1] << 4));
       uint32_t& sc = scales[slot * 2 + step];
       if (w == DType::NVFP4)  // bytes 2*half, 2*half+1: the two 16-chunks of this 32-block
         sc |= (uint32_t(blk.raw_scale[0]) | (uint32_t(blk.raw_scale[1]) << 8)) << (16 * half);
-      else                    // MXFP4, scale_vec::2X byte-id 0: byte `half` = this 32-chunk
+      else  // MXFP4, scale_vec::2X byte-id 0: byte `half` = this 32-chunk
         sc |= uint32_t(blk.raw_scale[0]) << (8 * half);
     }
   }

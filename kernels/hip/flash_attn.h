@@ -40,13 +40,19 @@ struct Fa2Tile {
 };
 
 // Element `i` of a Q/K/V tensor as FP16 bits (F16 stored as is, F32 rounded RNE).
-template <DType T> __device__ inline uint16_t load_f16_bits(const void* p, int64_t i) {
-  if constexpr (T == DType::F16) return ld_global(static_cast<const uint16_t*>(p) + i);
-  else return num::f32_to_f16(ld_global(static_cast<const float*>(p) + i));
+template <DType T>
+__device__ inline uint16_t load_f16_bits(const void* p, int64_t i) {
+  if constexpr (T == DType::F16)
+    return ld_global(static_cast<const uint16_t*>(p) + i);
+  else
+    return num::f32_to_f16(ld_global(static_cast<const float*>(p) + i));
 }
-template <DType T> __device__ inline float load_f32(const void* p, int64_t i) {
-  if constexpr (T == DType::F16) return num::f16_to_f32(ld_global(static_cast<const uint16_t*>(p) + i));
-  else return ld_global(static_cast<const float*>(p) + i);
+template <DType T>
+__device__ inline float load_f32(const void* p, int64_t i) {
+  if constexpr (T == DType::F16)
+    return num::f16_to_f32(ld_global(static_cast<const uint16_t*>(p) + i));
+  else
+    return ld_global(static_cast<const float*>(p) + i);
 }
 
 struct AttnParams {
@@ -76,38 +82,41 @@ template <int D, DType QT, DType KVT>
 __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   using F = Fa2Tile;
   static_assert(D % 16 == 0 && D <= 128, "D/16 WMMA K-steps; D <= 128 keeps Q and O in registers");
-  constexpr int kDC = D / 16;  // 16-wide d chunks
-  __shared__ __attribute__((aligned(16))) uint16_t sK[F::kBKV * (D + F::kPad)];                 // (BKV, D)
-  __shared__ __attribute__((aligned(16))) uint16_t sVt[D * (F::kBKV + F::kPad)];                // (D, BKV)
-  __shared__ __attribute__((aligned(16))) uint16_t sP[F::kWaves * 16 * (F::kBKV + F::kPad)];    // per wave (16, BKV)
+  constexpr int kDC = D / 16;                                                     // 16-wide d chunks
+  __shared__ __attribute__((aligned(16))) uint16_t sK[F::kBKV * (D + F::kPad)];   // (BKV, D)
+  __shared__ __attribute__((aligned(16))) uint16_t sVt[D * (F::kBKV + F::kPad)];  // (D, BKV)
+  __shared__
+      __attribute__((aligned(16))) uint16_t sP[F::kWaves * 16 * (F::kBKV + F::kPad)];  // per wave (16, BKV)
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const auto f16 = [](uint16_t h) { return half_from_bits(h); };
   const int64_t b = blockIdx.z, h = blockIdx.y, hkv = h / (p.Hq / p.Hkv);
   const int64_t q0 = static_cast<int64_t>(blockIdx.x) * F::kBQ;  // first query row of the workgroup
-  const int64_t qw = q0 + 16 * wave;                              // first query row of this wave
+  const int64_t qw = q0 + 16 * wave;                             // first query row of this wave
   const int64_t q_base = (b * p.Hq + h) * p.S * D;
   const int64_t kv_base = (b * p.Hkv + hkv) * p.T * D;
   uint16_t* const sP_wave = sP + wave * 16 * (F::kBKV + F::kPad);  // (16, BKV) P of this wave
 
   // Q fragments (A layout, wmma_layout::a_16x16x16): rows are queries qw.., columns d = 16c..
   xk::wmma::half16 qf[kDC];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int c = 0; c < kDC; ++c)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int e = 0; e < 16; ++e) {
       const xk::wmma_layout::RowCol rc = xk::wmma_layout::a_16x16x16(lane, e);
       const int64_t q = qw + rc.row;
-      qf[c][e] = half_from_bits(q < p.S ? load_f16_bits<QT>(p.Q, q_base + q * D + 16 * c + rc.col) : uint16_t{0});
+      qf[c][e] =
+          half_from_bits(q < p.S ? load_f16_bits<QT>(p.Q, q_base + q * D + 16 * c + rc.col) : uint16_t{0});
     }
 
   xk::wmma::float8 o[kDC];  // (16 rows, D) accumulator, C/D layout
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int c = 0; c < kDC; ++c)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int e = 0; e < 8; ++e) o[c][e] = 0.0f;
-  float m_run[8], l_run[8];  // per D element e (row cd_16x16x16(lane, e).row): running max, this lane's partial sum
-  #pragma GCC unroll 16
+  float m_run[8],
+      l_run[8];  // per D element e (row cd_16x16x16(lane, e).row): running max, this lane's partial sum
+#pragma GCC unroll 16
   for (int e = 0; e < 8; ++e) m_run[e] = -__builtin_inff(), l_run[e] = 0.0f;
 
   // Keys past the last one any row of the workgroup may see are skipped (uniform bound).
@@ -119,17 +128,18 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
       const int key = i / D, d = i % D;
       const bool in = j0 + key < p.T;
       sK[key * (D + F::kPad) + d] = in ? load_f16_bits<KVT>(p.K, kv_base + (j0 + key) * D + d) : uint16_t{0};
-      sVt[d * (F::kBKV + F::kPad) + key] = in ? load_f16_bits<KVT>(p.V, kv_base + (j0 + key) * D + d) : uint16_t{0};
+      sVt[d * (F::kBKV + F::kPad) + key] =
+          in ? load_f16_bits<KVT>(p.V, kv_base + (j0 + key) * D + d) : uint16_t{0};
     }
     __syncthreads();
 
     // S = Q K^T for keys j0 + 16t + (0..15): the B columns are the K rows (n = key, k = d).
     xk::wmma::float8 s[2];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int t = 0; t < 2; ++t) {
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int e = 0; e < 8; ++e) s[t][e] = 0.0f;
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int c = 0; c < kDC; ++c) {
         xk::wmma::half16 kf;
         xk::wmma::load_b_16x16x16(kf, sK + 16 * t * (D + F::kPad) + 16 * c, D + F::kPad, lane, f16);
@@ -140,12 +150,12 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
     // Online softmax on the rows of this lane's S elements (C/D layout); element e of s[t] is
     // (row rc.row, key 16t + rc.col).
     float alpha[8];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int e = 0; e < 8; ++e) {
       const xk::wmma_layout::RowCol rc = xk::wmma_layout::cd_16x16x16(lane, e);
       const int64_t q = qw + rc.row;
       float v[2];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int t = 0; t < 2; ++t) {
         const int64_t key = j0 + 16 * t + rc.col;
         const bool visible = key < p.T && (!p.causal || key <= p.q_offset + q);
@@ -154,7 +164,7 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
       float m_use;
       alpha[e] = online_softmax_step(m_run[e], half_wave_max(fmaxf(v[0], v[1])), m_use);
       float psum = 0.0f;
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int t = 0; t < 2; ++t) {
         const float pv = expf(v[t] - m_use);
         const uint16_t ph = num::f32_to_f16(pv);
@@ -163,36 +173,37 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
       }
       l_run[e] = l_run[e] * alpha[e] + psum;
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int c = 0; c < kDC; ++c)
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int e = 0; e < 8; ++e) o[c][e] *= alpha[e];
     __syncthreads();  // P written by all lanes of the wave before any lane reads its row
 
     // O += P V: A = P (rows of this wave, k = keys 16kc..), B columns = V^T rows (n = d).
     xk::wmma::half16 pf[2];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int kc = 0; kc < 2; ++kc)
       xk::wmma::load_a_16x16x16(pf[kc], sP_wave + 16 * kc, F::kBKV + F::kPad, lane, f16);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int c = 0; c < kDC; ++c)
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int kc = 0; kc < 2; ++kc) {
         xk::wmma::half16 vf;
-        xk::wmma::load_b_16x16x16(vf, sVt + 16 * c * (F::kBKV + F::kPad) + 16 * kc, F::kBKV + F::kPad, lane, f16);
+        xk::wmma::load_b_16x16x16(vf, sVt + 16 * c * (F::kBKV + F::kPad) + 16 * kc, F::kBKV + F::kPad, lane,
+                                  f16);
         xk::wmma::wmma_f32_16x16x16_f16(o[c], pf[kc], vf, o[c]);
       }
     __syncthreads();  // K, V^T and P are overwritten by the next step
   }
 
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int e = 0; e < 8; ++e) {
     const float l = half_wave_sum(l_run[e]);
     const xk::wmma_layout::RowCol rc = xk::wmma_layout::cd_16x16x16(lane, e);
     const int64_t q = qw + rc.row;
     if (q >= p.S) continue;
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int c = 0; c < kDC; ++c) st_global(p.O + q_base + q * D + 16 * c + rc.col, o[c][e] * inv);
   }
 }
@@ -206,12 +217,12 @@ struct DecodeTile {
 
 // Partial results per (b, h, chunk): m, l and o[D] (o not yet divided by l).
 template <int D, DType QT, DType KVT>
-__device__ __forceinline__ void decode_chunk_body(const AttnParams& p, float* part_m, float* part_l, float* part_o,
-                                         int64_t chunks) {
+__device__ __forceinline__ void decode_chunk_body(const AttnParams& p, float* part_m, float* part_l,
+                                                  float* part_o, int64_t chunks) {
   using F = DecodeTile;
-  __shared__ float sq[D];              // (D) query row, FP32
-  __shared__ float ss[F::kChunk];      // (kChunk) scores, then probabilities
-  __shared__ float sred[F::kWaves];    // per-wave partial max / sum
+  __shared__ float sq[D];            // (D) query row, FP32
+  __shared__ float ss[F::kChunk];    // (kChunk) scores, then probabilities
+  __shared__ float sred[F::kWaves];  // per-wave partial max / sum
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int64_t chunk = blockIdx.x, h = blockIdx.y, b = blockIdx.z, hkv = h / (p.Hq / p.Hkv);
@@ -270,8 +281,9 @@ __device__ __forceinline__ void decode_chunk_body(const AttnParams& p, float* pa
 
 // Merges the chunks of one (b, h): O = sum_c e^(m_c - M) o_c / sum_c e^(m_c - M) l_c.
 template <int D>
-__device__ __forceinline__ void decode_combine_body(const AttnParams& p, const float* part_m, const float* part_l,
-                                           const float* part_o, int64_t chunks) {
+__device__ __forceinline__ void decode_combine_body(const AttnParams& p, const float* part_m,
+                                                    const float* part_l, const float* part_o,
+                                                    int64_t chunks) {
   const int64_t h = blockIdx.x, b = blockIdx.y;
   const int64_t base = (b * p.Hq + h) * chunks;
   float M = -__builtin_inff();
@@ -292,22 +304,26 @@ __device__ __forceinline__ void decode_combine_body(const AttnParams& p, const f
 }  // namespace xk::hipk
 
 // Entry points: names start with the variant name, then D and the Q / KV dtypes.
-#define XK_HIP_FA2_KERNEL(D, QN, QT, KVN, KVT)                                                                   \
-  [[maybe_unused]] static __global__ void __launch_bounds__(128) attn_fa2_64x32_wmmaf16_gfx11_d##D##_q##QN##_kv##KVN(xk::hipk::AttnParams p) { \
-    xk::hipk::fa2_prefill_body<D, QT, KVT>(p);                                                                  \
-  }                                                                                                             \
-  [[maybe_unused]] static __global__ void __launch_bounds__(128) attn_decode_splitk256_valu_gfx11_d##D##_q##QN##_kv##KVN(              \
-      xk::hipk::AttnParams p, float* part_m, float* part_l, float* part_o, int64_t chunks) {                    \
-    xk::hipk::decode_chunk_body<D, QT, KVT>(p, part_m, part_l, part_o, chunks);                                 \
+#define XK_HIP_FA2_KERNEL(D, QN, QT, KVN, KVT)                                                   \
+  [[maybe_unused]] static __global__ void __launch_bounds__(128)                                 \
+      attn_fa2_64x32_wmmaf16_gfx11_d##D##_q##QN##_kv##KVN(xk::hipk::AttnParams p) {              \
+    xk::hipk::fa2_prefill_body<D, QT, KVT>(p);                                                   \
+  }                                                                                              \
+  [[maybe_unused]] static __global__ void __launch_bounds__(128)                                 \
+      attn_decode_splitk256_valu_gfx11_d##D##_q##QN##_kv##KVN(                                   \
+          xk::hipk::AttnParams p, float* part_m, float* part_l, float* part_o, int64_t chunks) { \
+    xk::hipk::decode_chunk_body<D, QT, KVT>(p, part_m, part_l, part_o, chunks);                  \
   }
-#define XK_HIP_FA2_D(D)                                                   \
-  XK_HIP_FA2_KERNEL(D, f32, xk::DType::F32, f16, xk::DType::F16)          \
-  XK_HIP_FA2_KERNEL(D, f16, xk::DType::F16, f16, xk::DType::F16)          \
-  XK_HIP_FA2_KERNEL(D, f32, xk::DType::F32, f32, xk::DType::F32)          \
-  XK_HIP_FA2_KERNEL(D, f16, xk::DType::F16, f32, xk::DType::F32)          \
-  [[maybe_unused]] static __global__ void __launch_bounds__(128) attn_decode_splitk256_valu_gfx11_combine_d##D(                    \
-      xk::hipk::AttnParams p, const float* part_m, const float* part_l, const float* part_o, int64_t chunks) { \
-    xk::hipk::decode_combine_body<D>(p, part_m, part_l, part_o, chunks);                                      \
+#define XK_HIP_FA2_D(D)                                                                          \
+  XK_HIP_FA2_KERNEL(D, f32, xk::DType::F32, f16, xk::DType::F16)                                 \
+  XK_HIP_FA2_KERNEL(D, f16, xk::DType::F16, f16, xk::DType::F16)                                 \
+  XK_HIP_FA2_KERNEL(D, f32, xk::DType::F32, f32, xk::DType::F32)                                 \
+  XK_HIP_FA2_KERNEL(D, f16, xk::DType::F16, f32, xk::DType::F32)                                 \
+  [[maybe_unused]] static __global__ void __launch_bounds__(128)                                 \
+      attn_decode_splitk256_valu_gfx11_combine_d##D(xk::hipk::AttnParams p, const float* part_m, \
+                                                    const float* part_l, const float* part_o,    \
+                                                    int64_t chunks) {                            \
+    xk::hipk::decode_combine_body<D>(p, part_m, part_l, part_o, chunks);                         \
   }
 XK_HIP_FA2_D(64)
 XK_HIP_FA2_D(128)
@@ -366,9 +382,11 @@ inline AttnParams attn_params(const AttentionArgs& a, const void* q, const void*
 // FA2 prefill: grid (query tiles of 64, Hq, B).
 template <Launcher L>
 void run_fa2(L& l, const char* variant, const AttentionArgs& a, LaunchRecord& rec) {
-  const auto p = attn_params(a, l.ptr(a.Q.buf), l.ptr(a.K.buf), l.ptr(a.V.buf), static_cast<float*>(l.ptr(a.O.buf)));
+  const auto p =
+      attn_params(a, l.ptr(a.Q.buf), l.ptr(a.K.buf), l.ptr(a.V.buf), static_cast<float*>(l.ptr(a.O.buf)));
   const unsigned q_tiles = static_cast<unsigned>((a.S() + Fa2Tile::kBQ - 1) / Fa2Tile::kBQ);
-  l.launch(variant, pick_attn(kFa2Entries, a), dim3(q_tiles, static_cast<unsigned>(a.Hq()), static_cast<unsigned>(a.B())),
+  l.launch(variant, pick_attn(kFa2Entries, a),
+           dim3(q_tiles, static_cast<unsigned>(a.Hq()), static_cast<unsigned>(a.B())),
            dim3(Fa2Tile::kThreads), 0, rec, p);
 }
 
@@ -376,7 +394,8 @@ void run_fa2(L& l, const char* variant, const AttentionArgs& a, LaunchRecord& re
 // scratch, then one combine workgroup per (b, h).
 template <Launcher L>
 void run_decode(L& l, const char* variant, const AttentionArgs& a, LaunchRecord& rec) {
-  const auto p = attn_params(a, l.ptr(a.Q.buf), l.ptr(a.K.buf), l.ptr(a.V.buf), static_cast<float*>(l.ptr(a.O.buf)));
+  const auto p =
+      attn_params(a, l.ptr(a.Q.buf), l.ptr(a.K.buf), l.ptr(a.V.buf), static_cast<float*>(l.ptr(a.O.buf)));
   const int64_t visible = a.causal && a.q_offset + 1 < a.T() ? a.q_offset + 1 : a.T();
   const int64_t chunks = (visible + DecodeTile::kChunk - 1) / DecodeTile::kChunk;
   const int64_t heads = a.B() * a.Hq();
@@ -391,7 +410,8 @@ void run_decode(L& l, const char* variant, const AttentionArgs& a, LaunchRecord&
            dim3(DecodeTile::kThreads), 0, rec, p, mp, sp, op, chunks);
   l.launch(variant, kCombineEntries[a.D() == 64 ? 0 : 1].fn,
            dim3(static_cast<unsigned>(a.Hq()), static_cast<unsigned>(a.B())), dim3(128), 0, rec, p,
-           static_cast<const float*>(mp), static_cast<const float*>(sp), static_cast<const float*>(op), chunks);
+           static_cast<const float*>(mp), static_cast<const float*>(sp), static_cast<const float*>(op),
+           chunks);
 }
 
 }  // namespace xk::hipk

@@ -35,12 +35,12 @@ struct MmF16Tile {
   static constexpr int kBM = 64, kBN = 128, kBK = 32;  // block tile (M, N, K)
   static constexpr int kWavesM = 2, kWavesN = 4;       // wave grid, each wave 32 x 32
   static constexpr int kThreads = 32 * kWavesM * kWavesN;
-  static constexpr int kRowHalves = kBK + 8;           // padded LDS row (halves)
+  static constexpr int kRowHalves = kBK + 8;  // padded LDS row (halves)
 };
 
 template <DType WF, DType XT>
 __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale,
-                                        const void* X, float* Y, int64_t M, int64_t N, int64_t K) {
+                                                 const void* X, float* Y, int64_t M, int64_t N, int64_t K) {
   using T = MmF16Tile;
   static_assert(T::kThreads == 256, "the load mapping below assumes 256 threads");
   static_assert(T::kBM * T::kBK == 256 * 8, "A tile: 8 halves per thread");
@@ -88,9 +88,11 @@ __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row
     for (int run = 0; run < 2; ++run) {
       xk::wmma::half16 a[2], b[2];
       for (int i = 0; i < 2; ++i)
-        xk::wmma::load_a_16x16x16(a[i], sA + (wm * 32 + 16 * i) * T::kRowHalves + 16 * run, T::kRowHalves, lane, f16);
+        xk::wmma::load_a_16x16x16(a[i], sA + (wm * 32 + 16 * i) * T::kRowHalves + 16 * run, T::kRowHalves,
+                                  lane, f16);
       for (int j = 0; j < 2; ++j)
-        xk::wmma::load_b_16x16x16(b[j], sB + (wn * 32 + 16 * j) * T::kRowHalves + 16 * run, T::kRowHalves, lane, f16);
+        xk::wmma::load_b_16x16x16(b[j], sB + (wn * 32 + 16 * j) * T::kRowHalves + 16 * run, T::kRowHalves,
+                                  lane, f16);
       for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j) xk::wmma::wmma_f32_16x16x16_f16(acc[i][j], a[i], b[j], acc[i][j]);
     }
@@ -108,14 +110,15 @@ __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row
 }  // namespace xk::hipk
 
 // Entry points: one per (weight format, activation dtype); names start with the variant name.
-#define XK_HIP_MMF16_KERNEL(NAME, WF, XT)                                                                     \
-  [[maybe_unused]] static __global__ void __launch_bounds__(256) NAME(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale,     \
-                                              const void* X, float* Y, int64_t M, int64_t N, int64_t K) {      \
-    xk::hipk::mm_wmma_f16_body<WF, XT>(W, w_row_bytes, w_tensor_scale, X, Y, M, N, K);                        \
+#define XK_HIP_MMF16_KERNEL(NAME, WF, XT)                                                                   \
+  [[maybe_unused]] static __global__ void __launch_bounds__(256)                                            \
+      NAME(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale, const void* X, float* Y, int64_t M, \
+           int64_t N, int64_t K) {                                                                          \
+    xk::hipk::mm_wmma_f16_body<WF, XT>(W, w_row_bytes, w_tensor_scale, X, Y, M, N, K);                      \
   }
-#define XK_HIP_MMF16_FORMAT(WNAME, WF)                                                                 \
-  XK_HIP_MMF16_KERNEL(mm_##WNAME##_f16_64x128x32_wmmaf16_gfx11_xf32, WF, xk::DType::F32)               \
-  XK_HIP_MMF16_KERNEL(mm_##WNAME##_f16_64x128x32_wmmaf16_gfx11_xf16, WF, xk::DType::F16)               \
+#define XK_HIP_MMF16_FORMAT(WNAME, WF)                                                   \
+  XK_HIP_MMF16_KERNEL(mm_##WNAME##_f16_64x128x32_wmmaf16_gfx11_xf32, WF, xk::DType::F32) \
+  XK_HIP_MMF16_KERNEL(mm_##WNAME##_f16_64x128x32_wmmaf16_gfx11_xf16, WF, xk::DType::F16) \
   XK_HIP_MMF16_KERNEL(mm_##WNAME##_f16_64x128x32_wmmaf16_gfx11_xbf16, WF, xk::DType::BF16)
 XK_HIP_MMF16_FORMAT(f32, xk::DType::F32)
 XK_HIP_MMF16_FORMAT(f16, xk::DType::F16)

@@ -84,13 +84,13 @@ struct MmqTile {
   static constexpr int kBM = 64, kBN = 128, kBK = 32;  // block tile (M, N, K)
   static constexpr int kWavesM = 2, kWavesN = 4;       // wave grid, each wave 32 x 32
   static constexpr int kThreads = 32 * kWavesM * kWavesN;
-  static constexpr int kRowBytes = kBK + 16;           // padded LDS row (bytes)
+  static constexpr int kRowBytes = kBK + 16;  // padded LDS row (bytes)
 };
 
 template <DType WF>
 __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale,
-                                        const int8_t* xq, const float* xd, float* Y, int64_t M, int64_t N,
-                                        int64_t K) {
+                                                 const int8_t* xq, const float* xd, float* Y, int64_t M,
+                                                 int64_t N, int64_t K) {
   using T = MmqTile;
   static_assert(T::kThreads == 256, "the load mapping below assumes 256 threads");
   static_assert(T::kBM * T::kBK == 256 * 8, "A tile: 8 bytes per thread");
@@ -100,8 +100,8 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
 
   __shared__ __attribute__((aligned(16))) int8_t sA[T::kBM * T::kRowBytes];  // (BM, BK) int8 X
   __shared__ __attribute__((aligned(16))) int8_t sB[T::kBN * T::kRowBytes];  // (BN, BK) int8 W
-  __shared__ float sAd[T::kBM];       // (BM)    X scale of this K step
-  __shared__ float sBd[T::kBN * 2];   // (BN, 2) W scale of each 16-run
+  __shared__ float sAd[T::kBM];                                              // (BM)    X scale of this K step
+  __shared__ float sBd[T::kBN * 2];                                          // (BN, 2) W scale of each 16-run
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int wm = wave / T::kWavesN, wn = wave % T::kWavesN;  // this wave's 32 x 32 sub-tile
@@ -123,10 +123,10 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
   // One K step of this thread's share of the tiles, held in registers between the global
   // loads and the LDS stores so that step k+1's loads are in flight during step k's WMMAs.
   struct Stage {
-    int32_t a[2];    // 8 bytes of X row a_row
-    float a_scale;   // X scale of row tid (threads < BM)
-    int8_t b[16];    // W run b_run of row b_row, expanded to int8
-    float b_scale;   // its scale
+    int32_t a[2];   // 8 bytes of X row a_row
+    float a_scale;  // X scale of row tid (threads < BM)
+    int8_t b[16];   // W run b_run of row b_row, expanded to int8
+    float b_scale;  // its scale
   };
   auto load_stage = [&](int64_t k0, Stage& st) {
     const int64_t m = m0 + a_row;
@@ -171,9 +171,11 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
     for (int run = 0; run < 2; ++run) {
       xk::wmma::int4v a[2], b[2];
       for (int i = 0; i < 2; ++i)
-        xk::wmma::load_a_16x16x16_iu8(a[i], sA + (wm * 32 + 16 * i) * T::kRowBytes + 16 * run, T::kRowBytes, lane);
+        xk::wmma::load_a_16x16x16_iu8(a[i], sA + (wm * 32 + 16 * i) * T::kRowBytes + 16 * run, T::kRowBytes,
+                                      lane);
       for (int j = 0; j < 2; ++j)
-        xk::wmma::load_b_16x16x16_iu8(b[j], sB + (wn * 32 + 16 * j) * T::kRowBytes + 16 * run, T::kRowBytes, lane);
+        xk::wmma::load_b_16x16x16_iu8(b[j], sB + (wn * 32 + 16 * j) * T::kRowBytes + 16 * run, T::kRowBytes,
+                                      lane);
       for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j)
           xk::wmma::wmma_i32_16x16x16_iu8(part[i][j], true, a[i], true, b[j], part[i][j], false);
@@ -207,21 +209,24 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
 // In every kernel header they are static (a test may include the header beside libxk's own
 // instantiation without defining them twice) and [[maybe_unused]] (it may launch only a few).
 // Q8 activation quantizer (shared by the four mmq variants), one per activation dtype.
-[[maybe_unused]] static __global__ void __launch_bounds__(256) mmq_actq8_xf32_gfx11(const void* X, int8_t* xq, float* xd, int64_t M, int64_t K) {
+[[maybe_unused]] static __global__ void __launch_bounds__(256)
+    mmq_actq8_xf32_gfx11(const void* X, int8_t* xq, float* xd, int64_t M, int64_t K) {
   xk::hipk::quantize_q8_body<xk::DType::F32>(X, xq, xd, M, K);
 }
-[[maybe_unused]] static __global__ void __launch_bounds__(256) mmq_actq8_xf16_gfx11(const void* X, int8_t* xq, float* xd, int64_t M, int64_t K) {
+[[maybe_unused]] static __global__ void __launch_bounds__(256)
+    mmq_actq8_xf16_gfx11(const void* X, int8_t* xq, float* xd, int64_t M, int64_t K) {
   xk::hipk::quantize_q8_body<xk::DType::F16>(X, xq, xd, M, K);
 }
-[[maybe_unused]] static __global__ void __launch_bounds__(256) mmq_actq8_xbf16_gfx11(const void* X, int8_t* xq, float* xd, int64_t M, int64_t K) {
+[[maybe_unused]] static __global__ void __launch_bounds__(256)
+    mmq_actq8_xbf16_gfx11(const void* X, int8_t* xq, float* xd, int64_t M, int64_t K) {
   xk::hipk::quantize_q8_body<xk::DType::BF16>(X, xq, xd, M, K);
 }
 
-#define XK_HIP_MMQ_KERNEL(NAME, FMT)                                                                      \
-  [[maybe_unused]] static __global__ void __launch_bounds__(256) NAME(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale, \
-                                              const int8_t* xq, const float* xd, float* Y, int64_t M,      \
-                                              int64_t N, int64_t K) {                                      \
-    xk::hipk::mmq_wmma_i8_body<FMT>(W, w_row_bytes, w_tensor_scale, xq, xd, Y, M, N, K);                  \
+#define XK_HIP_MMQ_KERNEL(NAME, FMT)                                                                       \
+  [[maybe_unused]] static __global__ void __launch_bounds__(256)                                           \
+      NAME(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale, const int8_t* xq, const float* xd, \
+           float* Y, int64_t M, int64_t N, int64_t K) {                                                    \
+    xk::hipk::mmq_wmma_i8_body<FMT>(W, w_row_bytes, w_tensor_scale, xq, xd, Y, M, N, K);                   \
   }
 XK_HIP_MMQ_KERNEL(mmq_q4_0_q8_64x128x32_wmmai8_gfx11, xk::DType::Q4_0)
 XK_HIP_MMQ_KERNEL(mmq_q8_0_q8_64x128x32_wmmai8_gfx11, xk::DType::Q8_0)
@@ -238,8 +243,8 @@ XK_HIP_MMQ_KERNEL(mmq_nvfp4_q8_64x128x32_wmmai8_gfx11, xk::DType::NVFP4)
 namespace xk::hipk {
 
 using QuantQ8Kernel = void (*)(const void*, int8_t*, float*, int64_t, int64_t);
-using MmqKernel = void (*)(const uint8_t*, int64_t, float, const int8_t*, const float*, float*, int64_t, int64_t,
-                           int64_t);
+using MmqKernel = void (*)(const uint8_t*, int64_t, float, const int8_t*, const float*, float*, int64_t,
+                           int64_t, int64_t);
 static const Entry<QuantQ8Kernel> kQuantQ8Entries[] = {
     XK_HIP_ENTRY(DType::F32, DType::F32, mmq_actq8_xf32_gfx11),
     XK_HIP_ENTRY(DType::F32, DType::F16, mmq_actq8_xf16_gfx11),
@@ -262,13 +267,13 @@ void run_mmq_wmma_i8(L& l, const char* variant, const MatmulArgs& a, LaunchRecor
   auto* xd_p = static_cast<float*>(l.ptr(xd));
   const auto qp = quantize_q8_plan(M, K);
   if (qp.grid_x && qp.grid_y)
-    l.launch(variant, pick(kQuantQ8Entries, DType::F32, a.X.dtype), dim3(qp.grid_x, qp.grid_y), dim3(qp.threads), 0,
-             rec, static_cast<const void*>(l.ptr(a.X.buf)), xq_p, xd_p, M, K);
+    l.launch(variant, pick(kQuantQ8Entries, DType::F32, a.X.dtype), dim3(qp.grid_x, qp.grid_y),
+             dim3(qp.threads), 0, rec, static_cast<const void*>(l.ptr(a.X.buf)), xq_p, xd_p, M, K);
   // Grid (ceil(N/128), ceil(M/64)), 256 threads, static LDS only.
-  l.launch(variant, pick(kMmqEntries, a.W.dtype, DType::F32), tile_grid<MmqTile>(M, N), dim3(MmqTile::kThreads), 0, rec,
-           static_cast<const uint8_t*>(l.ptr(a.W.buf)), static_cast<int64_t>(row_bytes(a.W.dtype, K)),
-           a.W.tensor_scale, static_cast<const int8_t*>(xq_p), static_cast<const float*>(xd_p),
-           static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);
+  l.launch(variant, pick(kMmqEntries, a.W.dtype, DType::F32), tile_grid<MmqTile>(M, N),
+           dim3(MmqTile::kThreads), 0, rec, static_cast<const uint8_t*>(l.ptr(a.W.buf)),
+           static_cast<int64_t>(row_bytes(a.W.dtype, K)), a.W.tensor_scale, static_cast<const int8_t*>(xq_p),
+           static_cast<const float*>(xd_p), static_cast<float*>(l.ptr(a.Y.buf)), M, N, K);
 }
 
 }  // namespace xk::hipk

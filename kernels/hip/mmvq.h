@@ -30,16 +30,16 @@
 namespace xk::hipk {
 
 struct MmvqTile {
-  static constexpr int kWaves = 8, kRowsPerWave = 4;         // 32 output rows per workgroup
+  static constexpr int kWaves = 8, kRowsPerWave = 4;  // 32 output rows per workgroup
   static constexpr int kRows = kWaves * kRowsPerWave;
   static constexpr int kThreads = 32 * kWaves;
-  static constexpr int kMaxM = 8;                            // M <= 8 (token generation)
-  static constexpr int kChunk = 512;                         // K elements staged per step = 32 runs
+  static constexpr int kMaxM = 8;     // M <= 8 (token generation)
+  static constexpr int kChunk = 512;  // K elements staged per step = 32 runs
 };
 
 template <DType WF, DType XT>
-__device__ __forceinline__ void mmvq_body(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale, const void* X,
-                                 float* Y, int64_t M, int64_t N, int64_t K) {
+__device__ __forceinline__ void mmvq_body(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale,
+                                          const void* X, float* Y, int64_t M, int64_t N, int64_t K) {
   using T = MmvqTile;
   static_assert(T::kChunk == 16 * 32, "one 16-element run per lane per chunk");
   __shared__ float sx[T::kMaxM * T::kChunk];  // (kMaxM, kChunk) X chunk, FP32
@@ -93,19 +93,21 @@ struct MmvqPlan {
   unsigned grid_x, threads;
 };
 inline MmvqPlan mmvq_plan(int64_t N) {
-  return {static_cast<unsigned>((N + MmvqTile::kRows - 1) / MmvqTile::kRows), static_cast<unsigned>(MmvqTile::kThreads)};
+  return {static_cast<unsigned>((N + MmvqTile::kRows - 1) / MmvqTile::kRows),
+          static_cast<unsigned>(MmvqTile::kThreads)};
 }
 
 }  // namespace xk::hipk
 
-#define XK_HIP_MMVQ_KERNEL(NAME, WF, XT)                                                                       \
-  [[maybe_unused]] static __global__ void __launch_bounds__(256) NAME(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale,      \
-                                              const void* X, float* Y, int64_t M, int64_t N, int64_t K) {       \
-    xk::hipk::mmvq_body<WF, XT>(W, w_row_bytes, w_tensor_scale, X, Y, M, N, K);                                \
+#define XK_HIP_MMVQ_KERNEL(NAME, WF, XT)                                                                    \
+  [[maybe_unused]] static __global__ void __launch_bounds__(256)                                            \
+      NAME(const uint8_t* W, int64_t w_row_bytes, float w_tensor_scale, const void* X, float* Y, int64_t M, \
+           int64_t N, int64_t K) {                                                                          \
+    xk::hipk::mmvq_body<WF, XT>(W, w_row_bytes, w_tensor_scale, X, Y, M, N, K);                             \
   }
-#define XK_HIP_MMVQ_FORMAT(WNAME, WF)                                                      \
-  XK_HIP_MMVQ_KERNEL(mmvq_##WNAME##_f32_32rows_valu_gfx11_xf32, WF, xk::DType::F32)        \
-  XK_HIP_MMVQ_KERNEL(mmvq_##WNAME##_f32_32rows_valu_gfx11_xf16, WF, xk::DType::F16)        \
+#define XK_HIP_MMVQ_FORMAT(WNAME, WF)                                               \
+  XK_HIP_MMVQ_KERNEL(mmvq_##WNAME##_f32_32rows_valu_gfx11_xf32, WF, xk::DType::F32) \
+  XK_HIP_MMVQ_KERNEL(mmvq_##WNAME##_f32_32rows_valu_gfx11_xf16, WF, xk::DType::F16) \
   XK_HIP_MMVQ_KERNEL(mmvq_##WNAME##_f32_32rows_valu_gfx11_xbf16, WF, xk::DType::BF16)
 XK_HIP_MMVQ_FORMAT(f32, xk::DType::F32)
 XK_HIP_MMVQ_FORMAT(f16, xk::DType::F16)
@@ -153,7 +155,8 @@ static const Entry<MmvqKernel> kMmvqEntries[] = {
 template <Launcher L>
 void run_mmvq(L& l, const char* variant, const MatmulArgs& a, LaunchRecord& rec) {
   const auto plan = mmvq_plan(a.N());
-  launch_w_x(l, variant, pick(kMmvqEntries, a.W.dtype, a.X.dtype), dim3(plan.grid_x), dim3(plan.threads), a, rec);
+  launch_w_x(l, variant, pick(kMmvqEntries, a.W.dtype, a.X.dtype), dim3(plan.grid_x), dim3(plan.threads), a,
+             rec);
 }
 
 }  // namespace xk::hipk

@@ -21,10 +21,14 @@ using ::xk::DType;
 using ::xk::wmma::ld_global;
 using ::xk::wmma::st_global;
 
-template <class T> __device__ inline T ceil_div(T a, T b) { return (a + b - 1) / b; }
+template <class T>
+__device__ inline T ceil_div(T a, T b) {
+  return (a + b - 1) / b;
+}
 
 // Block size in elements / bytes of a format (kernels/ref/formats.h), usable in device code.
-template <DType F> using Fmt = ::xk::ref::FormatBlock<F>;
+template <DType F>
+using Fmt = ::xk::ref::FormatBlock<F>;
 
 // Little-endian FP16 scale at p (GGUF stores ggml_half d first in Q4_0/Q8_0 blocks).
 __device__ inline float load_f16_scale(const uint8_t* p) {
@@ -39,7 +43,8 @@ __device__ inline float load_f16_scale(const uint8_t* p) {
 // at the positions formats.h's nibble maps give (GGUF blocks are 17/18/34/36 bytes, so only
 // byte alignment holds for every format; a copy of the block into a local struct indexed at
 // run time would live in scratch memory on AMDGPU).
-template <DType F> __device__ inline float load_run_i8(const uint8_t* row, int64_t k0, int8_t (&q)[16]) {
+template <DType F>
+__device__ inline float load_run_i8(const uint8_t* row, int64_t k0, int8_t (&q)[16]) {
   const int64_t block = k0 / Fmt<F>::elems;
   const int first = static_cast<int>(k0 % Fmt<F>::elems);  // element index of q[0] in the block
   const uint8_t* p = row + block * Fmt<F>::bytes;
@@ -50,8 +55,10 @@ template <DType F> __device__ inline float load_run_i8(const uint8_t* row, int64
       const int code = (ld_global(p + qs + at.byte) >> at.shift) & 0xF;
       q[j] = static_cast<int8_t>(F == DType::Q4_0 ? code - 8 : num::e2m1_x2(static_cast<uint8_t>(code)));
     }
-    if constexpr (F == DType::Q4_0) return load_f16_scale(p);
-    else return num::e8m0_to_f32_half_ggml(ld_global(p));
+    if constexpr (F == DType::Q4_0)
+      return load_f16_scale(p);
+    else
+      return num::e8m0_to_f32_half_ggml(ld_global(p));
   } else if constexpr (F == DType::Q8_0) {
     for (int j = 0; j < 16; ++j) q[j] = static_cast<int8_t>(ld_global(p + 2 + first + j));
     return load_f16_scale(p);
@@ -59,7 +66,8 @@ template <DType F> __device__ inline float load_run_i8(const uint8_t* row, int64
     static_assert(F == DType::NVFP4, "integer runs exist for the block-quantized formats only");
     for (int j = 0; j < 16; ++j) {
       const ref::NibbleAt at = ref::nvfp4_nibble_at(first + j);
-      q[j] = static_cast<int8_t>(num::e2m1_x2(static_cast<uint8_t>((ld_global(p + 4 + at.byte) >> at.shift) & 0xF)));
+      q[j] = static_cast<int8_t>(
+          num::e2m1_x2(static_cast<uint8_t>((ld_global(p + 4 + at.byte) >> at.shift) & 0xF)));
     }
     return num::ue4m3_to_f32_half_ggml(ld_global(p + first / ref::kQKNvfp4Sub));
   }
@@ -73,7 +81,8 @@ static_assert(offsetof(ref::block_mxfp4, qs) == 1 && offsetof(ref::block_nvfp4, 
 // (code * scale/2) exact, then one rounding by tensor_scale). Elements at k >= K are 0;
 // only the unblocked formats (F32/F16/BF16) can have a K that is not a multiple of 16.
 template <DType F>
-__device__ inline void load_run_f32(const uint8_t* row, int64_t k0, int64_t K, float tensor_scale, float (&v)[16]) {
+__device__ inline void load_run_f32(const uint8_t* row, int64_t k0, int64_t K, float tensor_scale,
+                                    float (&v)[16]) {
   if constexpr (F == DType::F32) {
     const float* r = reinterpret_cast<const float*>(row);
     for (int j = 0; j < 16; ++j) v[j] = k0 + j < K ? ld_global(r + k0 + j) : 0.0f;
@@ -94,7 +103,8 @@ __device__ inline void load_run_f32(const uint8_t* row, int64_t k0, int64_t K, f
 }
 
 // Activation element m,k of X (F32, F16 or BF16, row-major [M, K]) widened to FP32.
-template <DType X> __device__ inline float load_x(const void* x, int64_t index) {
+template <DType X>
+__device__ inline float load_x(const void* x, int64_t index) {
   if constexpr (X == DType::F32) {
     return ld_global(static_cast<const float*>(x) + index);
   } else if constexpr (X == DType::F16) {
@@ -143,7 +153,7 @@ namespace xk::hipk {
 
 template <class Fn>
 struct Entry {
-  DType w, x;          // weight format and activation (or Q / KV) dtype the entry point is built for
+  DType w, x;  // weight format and activation (or Q / KV) dtype the entry point is built for
   Fn fn;
   const char* symbol;  // the entry point's name in the code object
 };
@@ -167,7 +177,8 @@ std::vector<std::string> symbols(const Entry<Fn> (&table)[N], const DType* w = n
 // One workgroup per Tile::kBM x Tile::kBN block of Y: grid (ceil(N / kBN), ceil(M / kBM)).
 template <class Tile>
 dim3 tile_grid(int64_t M, int64_t N) {
-  return dim3(static_cast<unsigned>((N + Tile::kBN - 1) / Tile::kBN), static_cast<unsigned>((M + Tile::kBM - 1) / Tile::kBM));
+  return dim3(static_cast<unsigned>((N + Tile::kBN - 1) / Tile::kBN),
+              static_cast<unsigned>((M + Tile::kBM - 1) / Tile::kBM));
 }
 
 // Launches a kernel of the (W, row bytes, tensor scale, X, Y, M, N, K) signature that the
@@ -176,8 +187,9 @@ template <class L, class Kernel>
 void launch_w_x(L& l, const char* variant, Kernel kernel, dim3 grid, dim3 block, const MatmulArgs& a,
                 LaunchRecord& rec) {
   l.launch(variant, kernel, grid, block, 0, rec, static_cast<const uint8_t*>(l.ptr(a.W.buf)),
-           static_cast<int64_t>(row_bytes(a.W.dtype, a.K())), a.W.tensor_scale, static_cast<const void*>(l.ptr(a.X.buf)),
-           static_cast<float*>(l.ptr(a.Y.buf)), a.M(), a.N(), a.K());
+           static_cast<int64_t>(row_bytes(a.W.dtype, a.K())), a.W.tensor_scale,
+           static_cast<const void*>(l.ptr(a.X.buf)), static_cast<float*>(l.ptr(a.Y.buf)), a.M(), a.N(),
+           a.K());
 }
 
 }  // namespace xk::hipk

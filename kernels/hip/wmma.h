@@ -54,9 +54,20 @@ inline void wmma_i32_16x16x16_iu4(int8v& d, bool a_signed, const int2v& a, bool 
   sim::wmma(sim::WmmaKind::IU4, &d, &a, &b, &c, a_signed, b_signed, clamp);
 }
 inline unsigned lane_id() { return sim::lane_id(); }
-template <class T> inline T* dynamic_smem() { return static_cast<T*>(sim::dynamic_smem()); }
-template <class T> inline T ld_global(const T* p) { sim::global_read(p, sizeof(T), alignof(T)); return *p; }
-template <class T> inline void st_global(T* p, const T& v) { sim::global_write(p, sizeof(T), alignof(T)); *p = v; }
+template <class T>
+inline T* dynamic_smem() {
+  return static_cast<T*>(sim::dynamic_smem());
+}
+template <class T>
+inline T ld_global(const T* p) {
+  sim::global_read(p, sizeof(T), alignof(T));
+  return *p;
+}
+template <class T>
+inline void st_global(T* p, const T& v) {
+  sim::global_write(p, sizeof(T), alignof(T));
+  *p = v;
+}
 
 #else  // ------------------------------------------------------------------ real builtins
 typedef _Float16 half16 __attribute__((ext_vector_type(16)));
@@ -68,36 +79,49 @@ typedef int int2v __attribute__((ext_vector_type(2)));
 
 // The signedness and clamp flags must be compile-time constants for the builtin; the
 // wrappers are force-inlined so literal arguments fold.
-__device__ __forceinline__ void wmma_f32_16x16x16_f16(float8& d, const half16& a, const half16& b, const float8& c) {
+__device__ __forceinline__ void wmma_f32_16x16x16_f16(float8& d, const half16& a, const half16& b,
+                                                      const float8& c) {
   d = __builtin_amdgcn_wmma_f32_16x16x16_f16_w32(a, b, c);
 }
-__device__ __forceinline__ void wmma_f32_16x16x16_bf16(float8& d, const bf16x16& a, const bf16x16& b, const float8& c) {
+__device__ __forceinline__ void wmma_f32_16x16x16_bf16(float8& d, const bf16x16& a, const bf16x16& b,
+                                                       const float8& c) {
   d = __builtin_amdgcn_wmma_f32_16x16x16_bf16_w32(a, b, c);
 }
-#define XK_WMMA_IU(BUILTIN)                                                               \
-  if (a_signed) {                                                                         \
-    if (b_signed) d = clamp ? BUILTIN(true, a, true, b, c, true) : BUILTIN(true, a, true, b, c, false);     \
-    else d = clamp ? BUILTIN(true, a, false, b, c, true) : BUILTIN(true, a, false, b, c, false);            \
-  } else {                                                                                \
-    if (b_signed) d = clamp ? BUILTIN(false, a, true, b, c, true) : BUILTIN(false, a, true, b, c, false);   \
-    else d = clamp ? BUILTIN(false, a, false, b, c, true) : BUILTIN(false, a, false, b, c, false);          \
+#define XK_WMMA_IU(BUILTIN)                                                                     \
+  if (a_signed) {                                                                               \
+    if (b_signed)                                                                               \
+      d = clamp ? BUILTIN(true, a, true, b, c, true) : BUILTIN(true, a, true, b, c, false);     \
+    else                                                                                        \
+      d = clamp ? BUILTIN(true, a, false, b, c, true) : BUILTIN(true, a, false, b, c, false);   \
+  } else {                                                                                      \
+    if (b_signed)                                                                               \
+      d = clamp ? BUILTIN(false, a, true, b, c, true) : BUILTIN(false, a, true, b, c, false);   \
+    else                                                                                        \
+      d = clamp ? BUILTIN(false, a, false, b, c, true) : BUILTIN(false, a, false, b, c, false); \
   }
 __device__ __forceinline__ void wmma_i32_16x16x16_iu8(int8v& d, bool a_signed, const int4v& a, bool b_signed,
-                                                      const int4v& b, const int8v& c, bool clamp) {
-  XK_WMMA_IU(__builtin_amdgcn_wmma_i32_16x16x16_iu8_w32)
-}
-__device__ __forceinline__ void wmma_i32_16x16x16_iu4(int8v& d, bool a_signed, const int2v& a, bool b_signed,
-                                                      const int2v& b, const int8v& c, bool clamp) {
-  XK_WMMA_IU(__builtin_amdgcn_wmma_i32_16x16x16_iu4_w32)
-}
+                                                      const int4v& b, const int8v& c, bool clamp){
+    XK_WMMA_IU(__builtin_amdgcn_wmma_i32_16x16x16_iu8_w32)} __device__ __forceinline__
+    void wmma_i32_16x16x16_iu4(int8v& d, bool a_signed, const int2v& a, bool b_signed, const int2v& b,
+                               const int8v& c,
+                               bool clamp){XK_WMMA_IU(__builtin_amdgcn_wmma_i32_16x16x16_iu4_w32)}
 #undef XK_WMMA_IU
-__device__ __forceinline__ unsigned lane_id() { return __lane_id(); }
-template <class T> __device__ __forceinline__ T* dynamic_smem() {
+__device__ __forceinline__ unsigned lane_id() {
+  return __lane_id();
+}
+template <class T>
+__device__ __forceinline__ T* dynamic_smem() {
   extern __shared__ __attribute__((aligned(16))) unsigned char xk_dynamic_smem[];
   return reinterpret_cast<T*>(xk_dynamic_smem);
 }
-template <class T> __device__ __forceinline__ T ld_global(const T* p) { return *p; }
-template <class T> __device__ __forceinline__ void st_global(T* p, const T& v) { *p = v; }
+template <class T>
+__device__ __forceinline__ T ld_global(const T* p) {
+  return *p;
+}
+template <class T>
+__device__ __forceinline__ void st_global(T* p, const T& v) {
+  *p = v;
+}
 #endif
 
 }  // namespace xk::wmma

@@ -22,7 +22,7 @@ namespace wl = xk::wmma_layout;
 // (row, col) = a_16x16x16(lane, e).
 template <class Frag, class T, class Convert>
 XK_WMMA_LAYOUT_HD inline void load_a_16x16x16(Frag& a, const T* tile, int ld, int lane, Convert convert) {
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int e = 0; e < 16; ++e) {
     const wl::RowCol rc = wl::a_16x16x16(lane, e);
     a[e] = convert(tile[rc.row * ld + rc.col]);
@@ -31,7 +31,7 @@ XK_WMMA_LAYOUT_HD inline void load_a_16x16x16(Frag& a, const T* tile, int ld, in
 // B fragment from B^T (N x K): b[e] = B[k][n] = tile[n * ld + k] at (k, n) = b_16x16x16(lane, e).
 template <class Frag, class T, class Convert>
 XK_WMMA_LAYOUT_HD inline void load_b_16x16x16(Frag& b, const T* tile_t, int ld, int lane, Convert convert) {
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int e = 0; e < 16; ++e) {
     const wl::RowCol rc = wl::b_16x16x16(lane, e);
     b[e] = convert(tile_t[rc.col * ld + rc.row]);
@@ -45,14 +45,14 @@ template <class Frag>
 XK_WMMA_LAYOUT_HD inline void load_a_16x16x16_iu8(Frag& a, const int8_t* tile, int ld, int lane) {
   const wl::RowCol rc = wl::a_16x16x16(lane, 0);
   const int32_t* src = reinterpret_cast<const int32_t*>(tile + rc.row * ld + rc.col);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int w = 0; w < 4; ++w) a[w] = src[w];
 }
 template <class Frag>
 XK_WMMA_LAYOUT_HD inline void load_b_16x16x16_iu8(Frag& b, const int8_t* tile_t, int ld, int lane) {
   const wl::RowCol rc = wl::b_16x16x16(lane, 0);
   const int32_t* src = reinterpret_cast<const int32_t*>(tile_t + rc.col * ld + rc.row);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int w = 0; w < 4; ++w) b[w] = src[w];
 }
 
@@ -60,7 +60,7 @@ XK_WMMA_LAYOUT_HD inline void load_b_16x16x16_iu8(Frag& b, const int8_t* tile_t,
 // within the 16 x 16 tile.
 template <class F>
 XK_WMMA_LAYOUT_HD inline void for_each_cd_16x16x16(int lane, F&& f) {
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int e = 0; e < 8; ++e) {
     const wl::RowCol rc = wl::cd_16x16x16(lane, e);
     f(e, rc.row, rc.col);

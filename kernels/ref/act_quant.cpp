@@ -18,7 +18,8 @@ namespace xk::ref {
 namespace {
 void check_blocks(const char* op, int64_t K, int block) {
   if (K < 0 || K % block != 0)
-    throw Error(op, "K", "K=" + std::to_string(K) + " is not a non-negative multiple of " + std::to_string(block));
+    throw Error(op, "K",
+                "K=" + std::to_string(K) + " is not a non-negative multiple of " + std::to_string(block));
 }
 
 bool all_finite(const float* x, int64_t n) {
@@ -30,8 +31,9 @@ bool all_finite(const float* x, int64_t n) {
 
 // NaN policy (README "Contracts"): a non-finite element never becomes a finite code. Its
 // block gets a NaN scale and zero codes, so every output that reads the block is NaN (the
-// GPU quantizers do the same); so does a block whose scale overflows FP16 (amax > 65504 * 127). A block whose d = amax/127 rounds to FP16 zero is all zeros
-// in any case; it is written directly because ggml's 1/d is inf there and int8(inf) undefined.
+// GPU quantizers do the same); so does a block whose scale overflows FP16 (amax > 65504 * 127). A block whose
+// d = amax/127 rounds to FP16 zero is all zeros in any case; it is written directly because ggml's 1/d is inf
+// there and int8(inf) undefined.
 void quantize_act_q8(const float* x, int64_t K, void* q8_0_blocks) {
   check_blocks("quantize_act_q8", K, 32);
   auto* blocks = static_cast<block_q8_0*>(q8_0_blocks);
@@ -66,8 +68,8 @@ float quantize_act_fp4(DType w_dtype, const float* x, int64_t K, void* blocks) {
     return 1.0f;
   }
   if (w_dtype != DType::NVFP4)
-    throw Error("quantize_act_fp4", "w_dtype", std::string("fp4 activations need mxfp4 or nvfp4 weights, got ") +
-                                                   name(w_dtype));
+    throw Error("quantize_act_fp4", "w_dtype",
+                std::string("fp4 activations need mxfp4 or nvfp4 weights, got ") + name(w_dtype));
   check_blocks("quantize_act_fp4", K, 64);
   // Per-row FP32 scale: the row's largest element lands at 6 * 448 like a weight tensor's.
   float amax = 0.0f;

@@ -35,8 +35,9 @@ void attention(const AttentionProblem& p) {
     throw Error("ref::attention", "K", std::string("must be f32 or f16, got ") + name(p.kv_dtype));
   if (p.B == 0 || p.Hq == 0 || p.S == 0 || p.D == 0) return;  // (a product of the four can overflow)
   if (p.Hkv == 0 || p.Hq % p.Hkv != 0)
-    throw Error("ref::attention", "K", "query heads " + std::to_string(p.Hq) + " must be a multiple of KV heads " +
-                                           std::to_string(p.Hkv));
+    throw Error(
+        "ref::attention", "K",
+        "query heads " + std::to_string(p.Hq) + " must be a multiple of KV heads " + std::to_string(p.Hkv));
   if (p.T == 0) throw Error("ref::attention", "K", "T = 0: no keys to attend to");
   // Written without the sum q_offset + S, which overflows for q_offset near INT64_MAX.
   if (p.causal && (p.q_offset < 0 || p.S > p.T || p.q_offset > p.T - p.S))
@@ -55,7 +56,8 @@ void attention(const AttentionProblem& p) {
         double max_score = -INFINITY;
         for (int64_t j = 0; j < visible; ++j) {
           double s = 0.0;
-          for (int64_t d = 0; d < D; ++d) s += q[static_cast<size_t>(d)] * load(p.kv_dtype, p.K, kv_base + j * D + d);
+          for (int64_t d = 0; d < D; ++d)
+            s += q[static_cast<size_t>(d)] * load(p.kv_dtype, p.K, kv_base + j * D + d);
           s *= static_cast<double>(p.scale);
           scores[static_cast<size_t>(j)] = s;
           max_score = s > max_score ? s : max_score;
@@ -68,9 +70,11 @@ void attention(const AttentionProblem& p) {
         for (auto& v : o) v = 0.0;
         for (int64_t j = 0; j < visible; ++j) {
           const double pj = scores[static_cast<size_t>(j)];
-          for (int64_t d = 0; d < D; ++d) o[static_cast<size_t>(d)] += pj * load(p.kv_dtype, p.V, kv_base + j * D + d);
+          for (int64_t d = 0; d < D; ++d)
+            o[static_cast<size_t>(d)] += pj * load(p.kv_dtype, p.V, kv_base + j * D + d);
         }
-        for (int64_t d = 0; d < D; ++d) p.O[q_base + d] = static_cast<float>(o[static_cast<size_t>(d)] / denom);
+        for (int64_t d = 0; d < D; ++d)
+          p.O[q_base + d] = static_cast<float>(o[static_cast<size_t>(d)] / denom);
       }
     }
   }

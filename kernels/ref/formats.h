@@ -33,20 +33,20 @@ inline constexpr int kQKNvfp4 = 64;
 inline constexpr int kQKNvfp4Sub = 16;
 
 struct block_q4_0 {
-  uint16_t d;       // fp16 scale
-  uint8_t qs[16];   // 32 x 4-bit, see element order above
+  uint16_t d;      // fp16 scale
+  uint8_t qs[16];  // 32 x 4-bit, see element order above
 };
 struct block_q8_0 {
-  uint16_t d;       // fp16 scale
+  uint16_t d;  // fp16 scale
   int8_t qs[32];
 };
 struct block_mxfp4 {
-  uint8_t e;        // E8M0 shared exponent
-  uint8_t qs[16];   // 32 x E2M1
+  uint8_t e;       // E8M0 shared exponent
+  uint8_t qs[16];  // 32 x E2M1
 };
 struct block_nvfp4 {
-  uint8_t d[4];     // UE4M3 scale per 16 elements
-  uint8_t qs[32];   // 64 x E2M1
+  uint8_t d[4];    // UE4M3 scale per 16 elements
+  uint8_t qs[32];  // 64 x E2M1
 };
 // Sizes from ggml-common.h's static_asserts (and xk::traits()).
 static_assert(sizeof(block_q4_0) == 18, "block_q4_0: fp16 + 16 bytes");
@@ -56,14 +56,36 @@ static_assert(sizeof(block_nvfp4) == 36, "block_nvfp4: 4 + 32 bytes");
 
 // Elements and bytes per block of every storage format: the one definition, read by
 // xk::traits() on the host and by the kernels (HIP Fmt<>), so they cannot disagree.
-template <DType F> struct FormatBlock;
-template <> struct FormatBlock<DType::Q4_0> { static constexpr int elems = kQK4_0, bytes = sizeof(block_q4_0); };
-template <> struct FormatBlock<DType::Q8_0> { static constexpr int elems = kQK8_0, bytes = sizeof(block_q8_0); };
-template <> struct FormatBlock<DType::MXFP4> { static constexpr int elems = kQKMxfp4, bytes = sizeof(block_mxfp4); };
-template <> struct FormatBlock<DType::NVFP4> { static constexpr int elems = kQKNvfp4, bytes = sizeof(block_nvfp4); };
-template <> struct FormatBlock<DType::F32> { static constexpr int elems = 1, bytes = 4; };
-template <> struct FormatBlock<DType::F16> { static constexpr int elems = 1, bytes = 2; };
-template <> struct FormatBlock<DType::BF16> { static constexpr int elems = 1, bytes = 2; };
+template <DType F>
+struct FormatBlock;
+template <>
+struct FormatBlock<DType::Q4_0> {
+  static constexpr int elems = kQK4_0, bytes = sizeof(block_q4_0);
+};
+template <>
+struct FormatBlock<DType::Q8_0> {
+  static constexpr int elems = kQK8_0, bytes = sizeof(block_q8_0);
+};
+template <>
+struct FormatBlock<DType::MXFP4> {
+  static constexpr int elems = kQKMxfp4, bytes = sizeof(block_mxfp4);
+};
+template <>
+struct FormatBlock<DType::NVFP4> {
+  static constexpr int elems = kQKNvfp4, bytes = sizeof(block_nvfp4);
+};
+template <>
+struct FormatBlock<DType::F32> {
+  static constexpr int elems = 1, bytes = 4;
+};
+template <>
+struct FormatBlock<DType::F16> {
+  static constexpr int elems = 1, bytes = 2;
+};
+template <>
+struct FormatBlock<DType::BF16> {
+  static constexpr int elems = 1, bytes = 2;
+};
 
 // Twice the E2M1 value of each 4-bit code: ggml's kvalues_mxfp4 (ggml-common.h). An integer
 // in [-12, 12], so FP4 weights enter int8 dot products exactly.
@@ -113,7 +135,9 @@ inline XK_HD float q8_0_scale(const block_q8_0& b) { return num::f16_to_f32(b.d)
 // Half of 2^(e-127): pairs with the doubled E2M1 integers.
 inline XK_HD float mxfp4_scale_half(const block_mxfp4& b) { return num::e8m0_to_f32_half_ggml(b.e); }
 // Half of ue4m3(d[s]) for sub-block s (tensor_scale not included).
-inline XK_HD float nvfp4_scale_half(const block_nvfp4& b, int s) { return num::ue4m3_to_f32_half_ggml(b.d[s]); }
+inline XK_HD float nvfp4_scale_half(const block_nvfp4& b, int s) {
+  return num::ue4m3_to_f32_half_ggml(b.d[s]);
+}
 
 // ---- setters used by the quantizers (byte must start zeroed) ----
 inline XK_HD void q4_0_put(block_q4_0& b, int j, uint8_t q) {  // q in [0, 15], i.e. value + 8

@@ -30,14 +30,16 @@ void load_x_row(const MatmulProblem& p, int64_t m, float* dst) {
   const size_t row = static_cast<size_t>(m) * static_cast<size_t>(p.K);
   switch (p.x_dtype) {
     case DType::F32:
-      if (p.K) std::memcpy(dst, static_cast<const float*>(p.X) + row, static_cast<size_t>(p.K) * sizeof(float));
+      if (p.K)
+        std::memcpy(dst, static_cast<const float*>(p.X) + row, static_cast<size_t>(p.K) * sizeof(float));
       return;
     case DType::F16:
     case DType::BF16:
       dequantize_row(p.x_dtype, static_cast<const uint16_t*>(p.X) + row, dst, p.K);
       return;
     default:
-      throw Error("ref::matmul", "X", std::string("activations must be f32, f16 or bf16, got ") + name(p.x_dtype));
+      throw Error("ref::matmul", "X",
+                  std::string("activations must be f32, f16 or bf16, got ") + name(p.x_dtype));
   }
 }
 
@@ -67,7 +69,8 @@ void x_values(const MatmulProblem& p, int64_t m, float* x, std::vector<uint8_t>&
       std::vector<uint8_t> scales(static_cast<size_t>(K / 32)), codes(static_cast<size_t>(K));
       quantize_act_fp8(x, K, scales.data(), codes.data());
       for (int64_t k = 0; k < K; ++k)
-        x[k] = num::e4m3_to_f32(codes[static_cast<size_t>(k)]) * num::e8m0_to_f32(scales[static_cast<size_t>(k / 32)]);
+        x[k] = num::e4m3_to_f32(codes[static_cast<size_t>(k)]) *
+               num::e8m0_to_f32(scales[static_cast<size_t>(k / 32)]);
       return;
     }
     default:
@@ -98,15 +101,16 @@ void matmul_values(const MatmulProblem& p) {
     dequantize_row(p.w_dtype, w_row(p, n), w.data(), K, p.w_dtype == DType::NVFP4 ? p.w_scale : 1.0f);
     if (p.act == ActPrecision::F16)
       for (auto& v : w) v = round_to_f16(v);
-    for (int64_t m = 0; m < M; ++m) p.Y[m * N + n] = static_cast<float>(dot_f64(w.data(), xs.data() + m * K, K));
+    for (int64_t m = 0; m < M; ++m)
+      p.Y[m * N + n] = static_cast<float>(dot_f64(w.data(), xs.data() + m * K, K));
   }
 }
 
 // ---------------------------------------------------------------- integer path
 // One operand row as small integers with one scale per group of G elements.
 struct IntRow {
-  std::vector<int8_t> q;     // [K]
-  std::vector<double> scale; // [K / G]
+  std::vector<int8_t> q;      // [K]
+  std::vector<double> scale;  // [K / G]
 };
 
 // Weight row n: Q4_0 (q-8, d), Q8_0 (q, d), MXFP4 (2*e2m1, 2^(e-127)/2), NVFP4 (2*e2m1,
@@ -119,25 +123,30 @@ void w_ints(const MatmulProblem& p, int64_t n, int G, IntRow& r) {
     switch (p.w_dtype) {
       case DType::Q4_0: {
         const auto& blk = reinterpret_cast<const block_q4_0*>(row)[b];
-        for (int j = 0; j < 32; ++j) r.q[static_cast<size_t>(b * 32 + j)] = static_cast<int8_t>(q4_0_get(blk, j));
+        for (int j = 0; j < 32; ++j)
+          r.q[static_cast<size_t>(b * 32 + j)] = static_cast<int8_t>(q4_0_get(blk, j));
         for (int g = 0; g < 32 / G; ++g) r.scale[static_cast<size_t>(b * (32 / G) + g)] = q4_0_scale(blk);
         break;
       }
       case DType::Q8_0: {
         const auto& blk = reinterpret_cast<const block_q8_0*>(row)[b];
-        for (int j = 0; j < 32; ++j) r.q[static_cast<size_t>(b * 32 + j)] = static_cast<int8_t>(q8_0_get(blk, j));
+        for (int j = 0; j < 32; ++j)
+          r.q[static_cast<size_t>(b * 32 + j)] = static_cast<int8_t>(q8_0_get(blk, j));
         for (int g = 0; g < 32 / G; ++g) r.scale[static_cast<size_t>(b * (32 / G) + g)] = q8_0_scale(blk);
         break;
       }
       case DType::MXFP4: {
         const auto& blk = reinterpret_cast<const block_mxfp4*>(row)[b];
-        for (int j = 0; j < 32; ++j) r.q[static_cast<size_t>(b * 32 + j)] = static_cast<int8_t>(mxfp4_get(blk, j));
-        for (int g = 0; g < 32 / G; ++g) r.scale[static_cast<size_t>(b * (32 / G) + g)] = mxfp4_scale_half(blk);
+        for (int j = 0; j < 32; ++j)
+          r.q[static_cast<size_t>(b * 32 + j)] = static_cast<int8_t>(mxfp4_get(blk, j));
+        for (int g = 0; g < 32 / G; ++g)
+          r.scale[static_cast<size_t>(b * (32 / G) + g)] = mxfp4_scale_half(blk);
         break;
       }
       case DType::NVFP4: {
         const auto& blk = reinterpret_cast<const block_nvfp4*>(row)[b];
-        for (int j = 0; j < 64; ++j) r.q[static_cast<size_t>(b * 64 + j)] = static_cast<int8_t>(nvfp4_get(blk, j));
+        for (int j = 0; j < 64; ++j)
+          r.q[static_cast<size_t>(b * 64 + j)] = static_cast<int8_t>(nvfp4_get(blk, j));
         for (int s = 0; s < 4; ++s) r.scale[static_cast<size_t>(b * 4 + s)] = nvfp4_scale_half(blk, s);
         break;
       }
@@ -155,7 +164,8 @@ double x_ints(const MatmulProblem& p, int64_t m, int G, float* xf, std::vector<u
     blocks.resize(row_bytes(DType::Q8_0, K));
     quantize_act_q8(xf, K, blocks.data());
     const auto* b = reinterpret_cast<const block_q8_0*>(blocks.data());
-    for (int64_t k = 0; k < K; ++k) r.q[static_cast<size_t>(k)] = static_cast<int8_t>(q8_0_get(b[k / 32], k % 32));
+    for (int64_t k = 0; k < K; ++k)
+      r.q[static_cast<size_t>(k)] = static_cast<int8_t>(q8_0_get(b[k / 32], k % 32));
     for (int64_t g = 0; g < K / G; ++g) r.scale[static_cast<size_t>(g)] = q8_0_scale(b[g * G / 32]);
     return 1.0;
   }
@@ -164,11 +174,13 @@ double x_ints(const MatmulProblem& p, int64_t m, int G, float* xf, std::vector<u
   const float s = quantize_act_fp4(p.w_dtype, xf, K, blocks.data());
   if (p.w_dtype == DType::MXFP4) {
     const auto* b = reinterpret_cast<const block_mxfp4*>(blocks.data());
-    for (int64_t k = 0; k < K; ++k) r.q[static_cast<size_t>(k)] = static_cast<int8_t>(mxfp4_get(b[k / 32], k % 32));
+    for (int64_t k = 0; k < K; ++k)
+      r.q[static_cast<size_t>(k)] = static_cast<int8_t>(mxfp4_get(b[k / 32], k % 32));
     for (int64_t g = 0; g < K / G; ++g) r.scale[static_cast<size_t>(g)] = mxfp4_scale_half(b[g * G / 32]);
   } else {
     const auto* b = reinterpret_cast<const block_nvfp4*>(blocks.data());
-    for (int64_t k = 0; k < K; ++k) r.q[static_cast<size_t>(k)] = static_cast<int8_t>(nvfp4_get(b[k / 64], k % 64));
+    for (int64_t k = 0; k < K; ++k)
+      r.q[static_cast<size_t>(k)] = static_cast<int8_t>(nvfp4_get(b[k / 64], k % 64));
     for (int64_t g = 0; g < K / 16; ++g) r.scale[static_cast<size_t>(g)] = nvfp4_scale_half(b[g / 4], g % 4);
   }
   return s;
@@ -185,8 +197,10 @@ double int_dot(const IntRow& w, const IntRow& x, int64_t K) {
   const int8_t* xq = x.q.data();
   for (int64_t g = 0; g < K / G; ++g) {
     int32_t isum = 0;
-    for (int j = 0; j < G; ++j) isum += static_cast<int32_t>(wq[g * G + j]) * static_cast<int32_t>(xq[g * G + j]);
-    acc[g & 1] += (w.scale[static_cast<size_t>(g)] * x.scale[static_cast<size_t>(g)]) * static_cast<double>(isum);
+    for (int j = 0; j < G; ++j)
+      isum += static_cast<int32_t>(wq[g * G + j]) * static_cast<int32_t>(xq[g * G + j]);
+    acc[g & 1] +=
+        (w.scale[static_cast<size_t>(g)] * x.scale[static_cast<size_t>(g)]) * static_cast<double>(isum);
   }
   return acc[0] + acc[1];
 }
@@ -214,7 +228,8 @@ void matmul_ints(const MatmulProblem& p) {
   for (int64_t n = 0; n < N; ++n) {
     w_ints(p, n, G, w);
     for (int64_t m = 0; m < M; ++m) {
-      const double dot = G == 16 ? int_dot<16>(w, xs[static_cast<size_t>(m)], K) : int_dot<32>(w, xs[static_cast<size_t>(m)], K);
+      const double dot = G == 16 ? int_dot<16>(w, xs[static_cast<size_t>(m)], K)
+                                 : int_dot<32>(w, xs[static_cast<size_t>(m)], K);
       p.Y[m * N + n] = static_cast<float>(dot * row_factor[static_cast<size_t>(m)] * w_factor);
     }
   }
@@ -226,26 +241,32 @@ void matmul(const MatmulProblem& p) {
   if (p.M < 0 || p.N < 0 || p.K < 0) throw Error("ref::matmul", "shape", "negative dimension");
   const auto& tr = traits(p.w_dtype);
   if (p.K % tr.block_elems != 0)
-    throw Error("ref::matmul", "W", "K=" + std::to_string(p.K) + " is not a multiple of the " + tr.name +
-                                        " block size " + std::to_string(tr.block_elems));
+    throw Error("ref::matmul", "W",
+                "K=" + std::to_string(p.K) + " is not a multiple of the " + tr.name + " block size " +
+                    std::to_string(tr.block_elems));
   const bool quantized_w = tr.quantized;
   switch (p.act) {
     case ActPrecision::F32:
     case ActPrecision::F16:
     case ActPrecision::FP8:
       if (p.act == ActPrecision::FP8 && p.K % 32 != 0)
-        throw Error("ref::matmul", "act", "fp8 activations need K to be a multiple of 32, K=" + std::to_string(p.K));
+        throw Error("ref::matmul", "act",
+                    "fp8 activations need K to be a multiple of 32, K=" + std::to_string(p.K));
       matmul_values(p);
       return;
     case ActPrecision::Q8:
       if (p.K % 32 != 0)
-        throw Error("ref::matmul", "act", "q8 activations need K to be a multiple of 32, K=" + std::to_string(p.K));
-      if (quantized_w) matmul_ints(p);
-      else matmul_values(p);
+        throw Error("ref::matmul", "act",
+                    "q8 activations need K to be a multiple of 32, K=" + std::to_string(p.K));
+      if (quantized_w)
+        matmul_ints(p);
+      else
+        matmul_values(p);
       return;
     case ActPrecision::FP4:
       if (p.w_dtype != DType::MXFP4 && p.w_dtype != DType::NVFP4)
-        throw Error("ref::matmul", "act", std::string("fp4 activations need mxfp4 or nvfp4 weights, W is ") + tr.name);
+        throw Error("ref::matmul", "act",
+                    std::string("fp4 activations need mxfp4 or nvfp4 weights, W is ") + tr.name);
       matmul_ints(p);
       return;
     case ActPrecision::Auto:

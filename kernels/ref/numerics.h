@@ -30,12 +30,18 @@ namespace xk::num {
 
 // ---- bit casts (a union is accepted by every compiler here, host and device) ----
 inline XK_HD uint32_t f32_bits(float f) {
-  union { float f; uint32_t u; } c;
+  union {
+    float f;
+    uint32_t u;
+  } c;
   c.f = f;
   return c.u;
 }
 inline XK_HD float f32_from_bits(uint32_t u) {
-  union { float f; uint32_t u; } c;
+  union {
+    float f;
+    uint32_t u;
+  } c;
   c.u = u;
   return c.f;
 }
@@ -56,13 +62,17 @@ inline XK_HD uint32_t shift_right_rne(uint32_t mant, int s) {
 inline XK_HD uint32_t round_magnitude_rne(uint32_t u, int emin, int mbits) {
   int e = static_cast<int>(u >> 23) - 127;
   uint32_t mant = u & 0x7FFFFFu;
-  if (e == -127) e = -126;  // float subnormal: no hidden bit
-  else mant |= 0x800000u;
+  if (e == -127)
+    e = -126;  // float subnormal: no hidden bit
+  else
+    mant |= 0x800000u;
   const int e_eff = e > emin ? e : emin;  // below emin the target quantum stays 2^(emin-mbits)
   const int s = e_eff - mbits - e + 23;   // bits of `mant` below the target quantum, >= 23-mbits
   uint32_t r;
-  if (s >= 25) r = 0;                     // value < half the smallest quantum (mant < 2^24)
-  else r = shift_right_rne(mant, s);
+  if (s >= 25)
+    r = 0;  // value < half the smallest quantum (mant < 2^24)
+  else
+    r = shift_right_rne(mant, s);
   // r is in [2^mbits, 2^(mbits+1)] for normals (exponent field e_eff-emin+1 after the carry)
   // and in [0, 2^mbits] for subnormals; both read as (e_eff - emin) << mbits + r.
   return (static_cast<uint32_t>(e_eff - emin) << mbits) + r;

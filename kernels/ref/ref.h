@@ -28,24 +28,24 @@
 namespace xk::ref {
 
 struct MatmulProblem {
-  DType w_dtype;          // any DType
-  const void* W;          // [N, K] GGUF-canonical rows
-  float w_scale = 1.0f;   // NVFP4 per-tensor scale
-  DType x_dtype;          // F32, F16 or BF16
-  const void* X;          // [M, K]
-  float* Y;               // [M, N]
+  DType w_dtype;         // any DType
+  const void* W;         // [N, K] GGUF-canonical rows
+  float w_scale = 1.0f;  // NVFP4 per-tensor scale
+  DType x_dtype;         // F32, F16 or BF16
+  const void* X;         // [M, K]
+  float* Y;              // [M, N]
   int64_t M, N, K;
-  ActPrecision act;       // not Auto
+  ActPrecision act;  // not Auto
 };
 void matmul(const MatmulProblem& p);
 
 struct AttentionProblem {
-  DType q_dtype;          // F32 or F16
-  const void* Q;          // [B, Hq, S, D]
-  DType kv_dtype;         // F16 or F32
-  const void* K;          // [B, Hkv, T, D]
-  const void* V;          // [B, Hkv, T, D]
-  float* O;               // [B, Hq, S, D]
+  DType q_dtype;   // F32 or F16
+  const void* Q;   // [B, Hq, S, D]
+  DType kv_dtype;  // F16 or F32
+  const void* K;   // [B, Hkv, T, D]
+  const void* V;   // [B, Hkv, T, D]
+  float* O;        // [B, Hq, S, D]
   int64_t B, Hq, Hkv, S, T, D;
   float scale;
   bool causal;

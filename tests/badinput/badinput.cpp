@@ -35,16 +35,17 @@ void expect_error(F&& f, const std::string& op, const std::string& arg, const st
     const std::string what = e.what();
     EXPECT_EQ(e.op(), op) << what;
     EXPECT_EQ(e.arg(), arg) << what;
-    EXPECT_NE(what.find("argument '" + arg + "'"), std::string::npos) << "message does not name the argument: " << what;
+    EXPECT_NE(what.find("argument '" + arg + "'"), std::string::npos)
+        << "message does not name the argument: " << what;
     EXPECT_NE(what.find(needle), std::string::npos) << "message lacks \"" << needle << "\": " << what;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected xk::Error, got another exception: " << e.what();
   }
 }
-#define EXPECT_XK_ERROR(statement, op, arg, needle)        \
-  do {                                                     \
-    SCOPED_TRACE(#statement);                              \
-    expect_error([&] { statement; }, op, arg, needle);     \
+#define EXPECT_XK_ERROR(statement, op, arg, needle)    \
+  do {                                                 \
+    SCOPED_TRACE(#statement);                          \
+    expect_error([&] { statement; }, op, arg, needle); \
   } while (0)
 
 class BadInput : public testing::Test {
@@ -112,8 +113,10 @@ TEST_F(Matmul, RejectsKNotAMultipleOfTheBlockSize) {
   // make_tensor/upload refuse the shape themselves ...
   EXPECT_XK_ERROR(t(DType::Q4_0, {N, 48}), "make_tensor", "shape", "block size 32");
   std::vector<uint8_t> zeros(1024);
-  EXPECT_XK_ERROR(upload_weights(dev(), DType::Q4_0, N, 48, zeros.data()), "upload", "shape", "block size 32");
-  EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N, 96, zeros.data()), "upload", "shape", "block size 64");
+  EXPECT_XK_ERROR(upload_weights(dev(), DType::Q4_0, N, 48, zeros.data()), "upload", "shape",
+                  "block size 32");
+  EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N, 96, zeros.data()), "upload", "shape",
+                  "block size 64");
   // ... and a hand-built tensor that slipped past them is caught by the op.
   Tensor W48 = raw(DType::Q4_0, {N, 48}, 4096);
   Tensor X48 = t(DType::F32, {M, 48});
@@ -159,10 +162,10 @@ TEST_F(Matmul, RejectsTensorScaleOnFormatsWithoutOne) {
   W.tensor_scale = 2.0f;
   EXPECT_XK_ERROR(matmul(dev(), W, X, Y), "matmul", "W", "tensor_scale is only meaningful for nvfp4");
   std::vector<uint8_t> zeros(row_bytes(DType::NVFP4, K) * N);
-  EXPECT_XK_ERROR(upload_weights(dev(), DType::Q4_0, N, K, zeros.data(), 2.0f), "upload_weights", "tensor_scale",
-                  "only NVFP4");
-  EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N, K, zeros.data(), 0.0f), "upload_weights", "tensor_scale",
-                  "must be finite and > 0");
+  EXPECT_XK_ERROR(upload_weights(dev(), DType::Q4_0, N, K, zeros.data(), 2.0f), "upload_weights",
+                  "tensor_scale", "only NVFP4");
+  EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N, K, zeros.data(), 0.0f), "upload_weights",
+                  "tensor_scale", "must be finite and > 0");
   EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N, K, zeros.data(), std::nanf("")), "upload_weights",
                   "tensor_scale", "must be finite and > 0");
 }
@@ -170,7 +173,8 @@ TEST_F(Matmul, RejectsTensorScaleOnFormatsWithoutOne) {
 TEST_F(Matmul, RejectsUnknownForcedVariant) {
   MatmulOptions opt;
   opt.variant = "mm_q4_0_q8_no_such_kernel";
-  EXPECT_XK_ERROR(matmul(dev(), W, X, Y, opt), "matmul", "variant", "unknown variant 'mm_q4_0_q8_no_such_kernel'");
+  EXPECT_XK_ERROR(matmul(dev(), W, X, Y, opt), "matmul", "variant",
+                  "unknown variant 'mm_q4_0_q8_no_such_kernel'");
 }
 
 // On the device under test: a real variant forced onto a format it does not handle.
@@ -182,12 +186,14 @@ TEST_F(Matmul, RejectsForcedVariantThatCannotRunTheFormat) {
       Tensor Wf = t(f, {N, K});
       MatmulOptions opt;
       opt.variant = v.name;
-      EXPECT_XK_ERROR(matmul(dev(), Wf, X, Y, opt), "matmul", "variant", "variant '" + v.name + "' cannot run");
+      EXPECT_XK_ERROR(matmul(dev(), Wf, X, Y, opt), "matmul", "variant",
+                      "variant '" + v.name + "' cannot run");
       return;
     }
   }
-  GTEST_SKIP() << "every matmul variant on " << g_device_name
-               << " handles every format (RefusingDevice.ForcedVariantThatCannotRunIsAnError covers the dispatch)";
+  GTEST_SKIP()
+      << "every matmul variant on " << g_device_name
+      << " handles every format (RefusingDevice.ForcedVariantThatCannotRunIsAnError covers the dispatch)";
 }
 
 // ---- attention --------------------------------------------------------------------------
@@ -208,7 +214,8 @@ class Attention : public BadInput {
 
 TEST_F(Attention, RejectsQueryHeadsNotAMultipleOfKvHeads) {
   Tensor Q3 = t(DType::F32, {B, 3, S, D}), O3 = t(DType::F32, {B, 3, S, D});
-  EXPECT_XK_ERROR(attention(dev(), Q3, K, V, O3), "attention", "K", "query heads 3 must be a multiple of KV heads 2");
+  EXPECT_XK_ERROR(attention(dev(), Q3, K, V, O3), "attention", "K",
+                  "query heads 3 must be a multiple of KV heads 2");
 }
 
 TEST_F(Attention, RejectsCausalWindowPastTheLastKey) {
@@ -266,14 +273,16 @@ TEST_F(Attention, RejectsUndersizedAndForeignBuffers) {
 TEST_F(Attention, RejectsUnknownForcedVariant) {
   AttentionOptions opt;
   opt.variant = "attn_no_such_kernel";
-  EXPECT_XK_ERROR(attention(dev(), Q, K, V, O, opt), "attention", "variant", "unknown variant 'attn_no_such_kernel'");
+  EXPECT_XK_ERROR(attention(dev(), Q, K, V, O, opt), "attention", "variant",
+                  "unknown variant 'attn_no_such_kernel'");
 }
 
 // ---- memory and host helpers ------------------------------------------------------------
 
 TEST_F(BadInput, AllocOfAHugeSizeIsOutOfMemory) {
   EXPECT_XK_ERROR(dev().alloc(size_t{1} << 62), "alloc", "bytes", "out of");
-  EXPECT_XK_ERROR(make_tensor(dev(), DType::F32, {int64_t{1} << 30, int64_t{1} << 30}), "alloc", "bytes", "out of");
+  EXPECT_XK_ERROR(make_tensor(dev(), DType::F32, {int64_t{1} << 30, int64_t{1} << 30}), "alloc", "bytes",
+                  "out of");
 }
 
 TEST_F(BadInput, MakeTensorRejectsNegativeAndEmptyShapes) {
@@ -285,7 +294,8 @@ TEST_F(BadInput, UploadAndDownloadRejectBadHostBuffers) {
   EXPECT_XK_ERROR(upload(dev(), DType::F32, {4, 4}, nullptr), "upload", "data", "null pointer");
   Tensor x = make_tensor(dev(), DType::F32, {4, 4});
   std::vector<float> small(15);
-  EXPECT_XK_ERROR(download(x, small.data(), small.size() * sizeof(float)), "download", "dst_bytes", "is smaller than");
+  EXPECT_XK_ERROR(download(x, small.data(), small.size() * sizeof(float)), "download", "dst_bytes",
+                  "is smaller than");
   Tensor h = make_tensor(dev(), DType::F16, {4, 4});
   EXPECT_XK_ERROR(download_f32(h), "download_f32", "tensor", "expected f32");
 }
@@ -303,7 +313,8 @@ TEST(Registry, OpenDeviceRejectsAbsentVulkanIndex) {
 
 TEST(Registry, OpenDeviceRejectsCudaWithoutBuildOrDriver) {
   for (const DeviceEntry& e : list_devices())
-    if (e.name == "cuda:0" && e.available) GTEST_SKIP() << "cuda:0 is present on this machine: " << e.description;
+    if (e.name == "cuda:0" && e.available)
+      GTEST_SKIP() << "cuda:0 is present on this machine: " << e.description;
   EXPECT_XK_ERROR(open_device("cuda:0"), "open_device", "name", "'cuda:0' is unavailable");
 }
 
@@ -331,9 +342,11 @@ class RefusingDevice : public host::HostDevice {
     v.ops = std::make_shared<const VariantOps>(VariantOps{
         .supports_matmul =
             [](const MatmulArgs& a, const DeviceInfo&) {
-              return a.M() % 8 ? "M=" + std::to_string(a.M()) + " is not a multiple of the 8-row tile" : std::string();
+              return a.M() % 8 ? "M=" + std::to_string(a.M()) + " is not a multiple of the 8-row tile"
+                               : std::string();
             },
-        .run_matmul = [](Device&, const MatmulArgs&, LaunchRecord&) { ADD_FAILURE() << "a refused variant ran"; }});
+        .run_matmul = [](Device&, const MatmulArgs&,
+                         LaunchRecord&) { ADD_FAILURE() << "a refused variant ran"; }});
     DeviceAccess::variants(*this).push_back(std::move(v));
   }
 
@@ -355,7 +368,8 @@ TEST(RefusingDevice, ForcedVariantThatCannotRunIsAnError) {
   opt.variant = "mm_q4_0_f32_8x1_refusestails_test";
   EXPECT_XK_ERROR(matmul(dev, W, X, Y, opt), "matmul", "variant", "M=7 is not a multiple of the 8-row tile");
   opt.variant.clear();
-  EXPECT_XK_ERROR(matmul(dev, W, X, Y, opt), "matmul", "W", "no matmul variant on test-refusing supports format q4_0");
+  EXPECT_XK_ERROR(matmul(dev, W, X, Y, opt), "matmul", "W",
+                  "no matmul variant on test-refusing supports format q4_0");
   opt.act = ActPrecision::F16;
   opt.variant = "mm_q4_0_f32_8x1_refusestails_test";
   EXPECT_XK_ERROR(matmul(dev, W, X, Y, opt), "matmul", "variant", "activation precision f16 not handled");
@@ -376,10 +390,13 @@ int main(int argc, char** argv) {
   xk::g_device_name = env_device && *env_device ? env_device : "cpu-ref";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--device" && i + 1 < argc) xk::g_device_name = argv[++i];
-    else if (a.rfind("--device=", 0) == 0) xk::g_device_name = a.substr(9);
+    if (a == "--device" && i + 1 < argc)
+      xk::g_device_name = argv[++i];
+    else if (a.rfind("--device=", 0) == 0)
+      xk::g_device_name = a.substr(9);
     else {
-      std::fprintf(stderr, "usage: xk_badinput [--device NAME] [gtest flags]\nunknown argument: %s\n", a.c_str());
+      std::fprintf(stderr, "usage: xk_badinput [--device NAME] [gtest flags]\nunknown argument: %s\n",
+                   a.c_str());
       return 2;
     }
   }

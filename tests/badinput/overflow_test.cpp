@@ -78,14 +78,17 @@ TEST_F(Overflow, MakeTensorRejectsElementCountsPast2To63) {
 
 TEST_F(Overflow, MakeTensorRejectsByteSizesPast2To63) {
   // 2^62+1 f32 = 2^64 + 4 bytes: wrapped, this was a 4-byte buffer.
-  EXPECT_XK_ERROR(t(DType::F32, {k2to62plus1}), "make_tensor", "shape", "needs more than 2^63-1 bytes in f32");
+  EXPECT_XK_ERROR(t(DType::F32, {k2to62plus1}), "make_tensor", "shape",
+                  "needs more than 2^63-1 bytes in f32");
   // q8_0: 2^63-32 elements fit in int64, their (2^58-1) blocks of 34 bytes do not fit in 2^63-1.
-  EXPECT_XK_ERROR(t(DType::Q8_0, {1, kInt64Max - 31}), "make_tensor", "shape", "needs more than 2^63-1 bytes in q8_0");
+  EXPECT_XK_ERROR(t(DType::Q8_0, {1, kInt64Max - 31}), "make_tensor", "shape",
+                  "needs more than 2^63-1 bytes in q8_0");
 }
 
 TEST_F(Overflow, UploadRejectsOverflowingShapesBeforeReadingData) {
   const float one = 1.0f;
-  EXPECT_XK_ERROR(upload(dev(), DType::F32, {k2to62plus1}, &one), "upload", "shape", "needs more than 2^63-1 bytes");
+  EXPECT_XK_ERROR(upload(dev(), DType::F32, {k2to62plus1}, &one), "upload", "shape",
+                  "needs more than 2^63-1 bytes");
   EXPECT_XK_ERROR(upload_weights(dev(), DType::Q4_0, k2to32, k2to32, &one), "upload", "shape",
                   "more than 2^63-1 elements");
 }
@@ -199,7 +202,8 @@ TEST(OverflowBoundary, StdExceptionsBecomeXkErrorsNamingTheOp) {
     ADD_FAILURE() << "nothing thrown";
   } catch (const Error& e) {
     EXPECT_EQ(e.op(), "matmul");
-    EXPECT_NE(std::string(e.what()).find("internal error: vector::_M_default_append"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("internal error: vector::_M_default_append"), std::string::npos)
+        << e.what();
   }
   try {
     through_boundary([] { throw std::bad_alloc(); });
@@ -222,9 +226,11 @@ TEST(OverflowBoundary, CheckedArithmeticStopsExactlyAtTheLimit) {
   EXPECT_EQ(checked::mul(int64_t{1} << 31, int64_t{1} << 31, "op", "a", "a * b"), int64_t{1} << 62);
   EXPECT_THROW(checked::mul(int64_t{1} << 32, int64_t{1} << 31, "op", "a", "a * b"), Error);
   // f32 bytes: 2^61 - 1 elements fit in PTRDIFF_MAX bytes with room to spare, 2^61 do not.
-  EXPECT_EQ(checked::tensor_bytes(DType::F32, {(int64_t{1} << 61) - 1}, "op", "a"), ((uint64_t{1} << 61) - 1) * 4);
+  EXPECT_EQ(checked::tensor_bytes(DType::F32, {(int64_t{1} << 61) - 1}, "op", "a"),
+            ((uint64_t{1} << 61) - 1) * 4);
   EXPECT_THROW(checked::tensor_bytes(DType::F32, {int64_t{1} << 61}, "op", "a"), Error);
-  EXPECT_EQ(checked::tensor_bytes(DType::F32, {0, k2to62plus1}, "op", "a"), 0u);  // empty is fine at any width
+  EXPECT_EQ(checked::tensor_bytes(DType::F32, {0, k2to62plus1}, "op", "a"),
+            0u);  // empty is fine at any width
 }
 
 }  // namespace

@@ -39,7 +39,9 @@ struct Combo {
   DType format;
   ActPrecision act;
   int64_t rows_per_call = 8;  // tokens one call may carry: 8, or fewer for a variant whose M tile is smaller
-  std::string str() const { return variant + " (" + name(format) + " weights, " + name(act) + " activations)"; }
+  std::string str() const {
+    return variant + " (" + name(format) + " weights, " + name(act) + " activations)";
+  }
 };
 
 // Every matmul variant of `dev` with every weight format and activation precision it lists
@@ -49,7 +51,8 @@ std::vector<Combo> matmul_combos(const Device& dev) {
   for (const Variant& v : dev.variants()) {
     if (v.op != Op::Matmul) continue;
     for (DType f : v.formats)
-      for (ActPrecision a : v.acts) out.push_back({v.name, f, a, std::min<int64_t>(8, std::max(1, v.tile.m))});
+      for (ActPrecision a : v.acts)
+        out.push_back({v.name, f, a, std::min<int64_t>(8, std::max(1, v.tile.m))});
   }
   return out;
 }
@@ -57,14 +60,15 @@ std::vector<Combo> matmul_combos(const Device& dev) {
 // Deterministic weights in [-1, 1) / 1024, so rows of 3e38 stay below FLT_MAX after the sum.
 std::vector<float> weights(int64_t N, int64_t K) {
   std::vector<float> w(static_cast<size_t>(N * K));
-  for (size_t i = 0; i < w.size(); ++i) w[i] = (static_cast<float>((i * 37 + 11) % 64) / 32.0f - 1.0f) / 1024.0f;
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = (static_cast<float>((i * 37 + 11) % 64) / 32.0f - 1.0f) / 1024.0f;
   return w;
 }
 
 // Runs Y = X W^T on `dev`, c.rows_per_call rows per call: a GEMV variant takes at most its M
 // tile (8, or 1 for the single-token ones), every GEMM variant takes any M. Errors propagate.
-std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x, int64_t M, int64_t N, int64_t K,
-                       bool force_variant) {
+std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x, int64_t M, int64_t N,
+                       int64_t K, bool force_variant) {
   const int64_t rows_per_call = c.rows_per_call;
   const std::vector<float> wf = weights(N, K);
   float tensor_scale = 1.0f;
@@ -115,7 +119,7 @@ class Policy : public testing::Test {
 // Row scales: float subnormals (1e-45 is the smallest), a Q8 scale d = amax/127 below FLT_MIN
 // (1e-38: 1/d overflows to inf), an FP16-subnormal Q8 scale (1e-5), ordinary rows, a Q8 scale
 // past FP16's 65504 (1e7), and rows near FLT_MAX.
-constexpr float kRowScales[] = {1e-45f, 1e-41f, 1e-39f, 1e-38f, 1e-30f, 1e-5f, 1.0f, 1e7f,
+constexpr float kRowScales[] = {1e-45f, 1e-41f, 1e-39f, 1e-38f, 1e-30f, 1e-5f, 1.0f,   1e7f,
                                 1e30f,  3e38f,  1e-44f, 2e-40f, 3e-38f, 5e-6f, 100.0f, 2e38f};
 
 TEST_F(Policy, MatmulMagnitudesFromSubnormalToNearFltMaxGiveTheOracleResultOnEveryVariant) {
@@ -123,7 +127,8 @@ TEST_F(Policy, MatmulMagnitudesFromSubnormalToNearFltMaxGiveTheOracleResultOnEve
   std::vector<float> x(static_cast<size_t>(M * K));
   for (int64_t m = 0; m < M; ++m)
     for (int64_t k = 0; k < K; ++k)
-      x[static_cast<size_t>(m * K + k)] = kRowScales[m] * (static_cast<float>((k * 13 + m * 7) % 33) / 16.0f - 1.0f);
+      x[static_cast<size_t>(m * K + k)] =
+          kRowScales[m] * (static_cast<float>((k * 13 + m * 7) % 33) / 16.0f - 1.0f);
   for (const Combo& c : matmul_combos(dev())) {
     SCOPED_TRACE(g_device_name + " " + c.str());
     if (!oracle_runs(c, N, K)) continue;
@@ -141,8 +146,8 @@ TEST_F(Policy, MatmulMagnitudesFromSubnormalToNearFltMaxGiveTheOracleResultOnEve
       for (int64_t n = 0; n < N; ++n) {
         const size_t i = static_cast<size_t>(m * N + n);
         EXPECT_TRUE(same_result(want[i], got[i], tol))
-            << "row scale " << kRowScales[m] << ", Y[" << m << "," << n << "]: expected " << want[i] << ", got "
-            << got[i] << " (tolerance " << tol << ")";
+            << "row scale " << kRowScales[m] << ", Y[" << m << "," << n << "]: expected " << want[i]
+            << ", got " << got[i] << " (tolerance " << tol << ")";
       }
     }
   }
@@ -172,15 +177,18 @@ TEST_F(Policy, MatmulNonFiniteActivationMakesExactlyItsRowNonFiniteOnEveryVarian
     ASSERT_NO_THROW(got = run(dev(), c, x, M, N, K, true));
     // Quantizers never turn a non-finite value into a finite code: their rows are all NaN.
     // Float paths follow IEEE arithmetic: NaN, or +-inf where an inf meets same-signed weights.
-    const bool quantized = c.act == ActPrecision::Q8 || c.act == ActPrecision::FP4 || c.act == ActPrecision::FP8;
+    const bool quantized =
+        c.act == ActPrecision::Q8 || c.act == ActPrecision::FP4 || c.act == ActPrecision::FP8;
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         const size_t i = static_cast<size_t>(m * N + n);
         if (poisoned[static_cast<size_t>(m)]) {
-          EXPECT_FALSE(std::isfinite(got[i])) << "Y[" << m << "," << n << "] = " << got[i] << " reads a non-finite X";
+          EXPECT_FALSE(std::isfinite(got[i]))
+              << "Y[" << m << "," << n << "] = " << got[i] << " reads a non-finite X";
           if (quantized) EXPECT_TRUE(std::isnan(got[i])) << "Y[" << m << "," << n << "] = " << got[i];
         } else {
-          EXPECT_TRUE(std::isfinite(got[i]) && std::fabs(got[i] - want[i]) <= 1e-3f * (1.0f + std::fabs(want[i])))
+          EXPECT_TRUE(std::isfinite(got[i]) &&
+                      std::fabs(got[i] - want[i]) <= 1e-3f * (1.0f + std::fabs(want[i])))
               << "Y[" << m << "," << n << "]: expected " << want[i] << ", got " << got[i];
         }
       }
@@ -279,7 +287,8 @@ TEST_F(Policy, DistinctDevicesOfOneNameRunInParallelFromTwoThreads) {
     ASSERT_EQ(got[t].size(), want.size()) << "thread " << t;
     EXPECT_FALSE(variants[t].empty()) << "thread " << t << ": no launch record";
     for (size_t i = 0; i < want.size(); ++i)
-      EXPECT_NEAR(got[t][i], want[i], 1e-4f * (1.0f + std::fabs(want[i]))) << "thread " << t << ", Y element " << i;
+      EXPECT_NEAR(got[t][i], want[i], 1e-4f * (1.0f + std::fabs(want[i])))
+          << "thread " << t << ", Y element " << i;
   }
 }
 
@@ -308,10 +317,13 @@ int main(int argc, char** argv) {
   xk::g_device_name = env_device && *env_device ? env_device : "cpu-ref";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--device" && i + 1 < argc) xk::g_device_name = argv[++i];
-    else if (a.rfind("--device=", 0) == 0) xk::g_device_name = a.substr(9);
+    if (a == "--device" && i + 1 < argc)
+      xk::g_device_name = argv[++i];
+    else if (a.rfind("--device=", 0) == 0)
+      xk::g_device_name = a.substr(9);
     else {
-      std::fprintf(stderr, "usage: xk_policy [--device NAME] [gtest flags]\nunknown argument: %s\n", a.c_str());
+      std::fprintf(stderr, "usage: xk_policy [--device NAME] [gtest flags]\nunknown argument: %s\n",
+                   a.c_str());
       return 2;
     }
   }

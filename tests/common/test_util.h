@@ -60,7 +60,8 @@ inline void expect_close(const std::string& device, const std::string& what, con
   }
   const double e = nmse(y, ref);
   EXPECT_LE(e, max_nmse) << "device " << device << ", " << what << ": NMSE " << e << ", worst element " << at
-                         << " expected " << (ref.empty() ? 0.0f : ref[at]) << " actual " << (y.empty() ? 0.0f : y[at]);
+                         << " expected " << (ref.empty() ? 0.0f : ref[at]) << " actual "
+                         << (y.empty() ? 0.0f : y[at]);
 }
 
 // Values stored in an F32/F16/BF16 tensor: the bytes, and the FP32 values those bytes hold.

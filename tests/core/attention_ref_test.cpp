@@ -25,9 +25,9 @@ struct Shape {
   DType q_dtype, kv_dtype;
   std::string str() const {
     std::ostringstream s;
-    s << "device cpu-ref, variant ref::attention, B=" << B << " Hq=" << Hq << " Hkv=" << Hkv << " S=" << S << " T=" << T
-      << " D=" << D << (causal ? " causal q_offset=" + std::to_string(q_offset) : " non-causal") << " Q "
-      << xk::name(q_dtype) << " KV " << xk::name(kv_dtype);
+    s << "device cpu-ref, variant ref::attention, B=" << B << " Hq=" << Hq << " Hkv=" << Hkv << " S=" << S
+      << " T=" << T << " D=" << D << (causal ? " causal q_offset=" + std::to_string(q_offset) : " non-causal")
+      << " Q " << xk::name(q_dtype) << " KV " << xk::name(kv_dtype);
     return s.str();
   }
 };
@@ -37,13 +37,14 @@ using xk::test::Stored;
 
 std::vector<float> run(const Shape& sh, const Stored& Q, const Stored& K, const Stored& V, float scale) {
   std::vector<float> O(static_cast<size_t>(sh.B * sh.Hq * sh.S * sh.D), NAN);
-  xk::ref::attention({sh.q_dtype, Q.bytes.data(), sh.kv_dtype, K.bytes.data(), V.bytes.data(), O.data(), sh.B, sh.Hq,
-                      sh.Hkv, sh.S, sh.T, sh.D, scale, sh.causal, sh.q_offset});
+  xk::ref::attention({sh.q_dtype, Q.bytes.data(), sh.kv_dtype, K.bytes.data(), V.bytes.data(), O.data(), sh.B,
+                      sh.Hq, sh.Hkv, sh.S, sh.T, sh.D, scale, sh.causal, sh.q_offset});
   return O;
 }
 
 // Two passes per query row: scores and their max, then exp / sum / weighted V.
-std::vector<long double> naive(const Shape& sh, const Stored& Q, const Stored& K, const Stored& V, float scale) {
+std::vector<long double> naive(const Shape& sh, const Stored& Q, const Stored& K, const Stored& V,
+                               float scale) {
   std::vector<long double> O(static_cast<size_t>(sh.B * sh.Hq * sh.S * sh.D));
   for (int64_t b = 0; b < sh.B; ++b)
     for (int64_t h = 0; h < sh.Hq; ++h) {
@@ -74,21 +75,21 @@ std::vector<long double> naive(const Shape& sh, const Stored& Q, const Stored& K
 
 TEST(RefAttention, MatchesNaiveTwoPassSoftmaxInLongDouble) {
   const Shape shapes[] = {
-      {1, 1, 1, 1, 1, 64, false, 0, DType::F32, DType::F32},    // one key
-      {2, 4, 2, 5, 9, 8, true, 3, DType::F32, DType::F16},      // GQA 2:1, causal with offset
-      {1, 8, 2, 1, 37, 128, true, 36, DType::F16, DType::F16},  // decode S=1, GQA 4:1
-      {1, 8, 1, 1, 50, 64, false, 0, DType::F32, DType::F16},   // decode, MQA
-      {1, 4, 4, 16, 16, 64, true, 0, DType::F16, DType::F32},   // square causal prefill
-      {2, 6, 3, 7, 7, 64, false, 0, DType::F32, DType::F32},    // non-causal prefill
-      {1, 2, 1, 3, 40, 256, true, 20, DType::F32, DType::F16},  // D=256, offset mid-sequence
-      {1, 3, 3, 33, 70, 128, true, 37, DType::F16, DType::F16}, // ragged S, T
+      {1, 1, 1, 1, 1, 64, false, 0, DType::F32, DType::F32},     // one key
+      {2, 4, 2, 5, 9, 8, true, 3, DType::F32, DType::F16},       // GQA 2:1, causal with offset
+      {1, 8, 2, 1, 37, 128, true, 36, DType::F16, DType::F16},   // decode S=1, GQA 4:1
+      {1, 8, 1, 1, 50, 64, false, 0, DType::F32, DType::F16},    // decode, MQA
+      {1, 4, 4, 16, 16, 64, true, 0, DType::F16, DType::F32},    // square causal prefill
+      {2, 6, 3, 7, 7, 64, false, 0, DType::F32, DType::F32},     // non-causal prefill
+      {1, 2, 1, 3, 40, 256, true, 20, DType::F32, DType::F16},   // D=256, offset mid-sequence
+      {1, 3, 3, 33, 70, 128, true, 37, DType::F16, DType::F16},  // ragged S, T
   };
   uint32_t seed = 1;
   for (const Shape& sh : shapes) {
     std::mt19937 rng(seed++);
     std::normal_distribution<float> g(0.0f, 1.0f);
-    std::vector<float> q(static_cast<size_t>(sh.B * sh.Hq * sh.S * sh.D)), k(static_cast<size_t>(sh.B * sh.Hkv * sh.T * sh.D)),
-        v(k.size());
+    std::vector<float> q(static_cast<size_t>(sh.B * sh.Hq * sh.S * sh.D)),
+        k(static_cast<size_t>(sh.B * sh.Hkv * sh.T * sh.D)), v(k.size());
     for (auto& x : q) x = g(rng);
     for (auto& x : k) x = g(rng);
     for (auto& x : v) x = g(rng);
@@ -118,7 +119,8 @@ TEST(RefAttention, CausalMaskWithOffsetSeesExactlyKeysUpToItsPosition) {
   for (const auto& [S, T, off, causal] : {std::tuple{4, 10, 6, true}, std::tuple{1, 12, 11, true},
                                           std::tuple{5, 5, 0, true}, std::tuple{3, 8, 0, false}}) {
     const Shape sh{1, 2, 1, S, T, 64, causal, off, DType::F32, DType::F16};
-    std::vector<float> q(static_cast<size_t>(2 * S * 64), 1.0f), k(static_cast<size_t>(T * 64), 0.0f), v(k.size());
+    std::vector<float> q(static_cast<size_t>(2 * S * 64), 1.0f), k(static_cast<size_t>(T * 64), 0.0f),
+        v(k.size());
     for (int64_t j = 0; j < T; ++j)
       for (int d = 0; d < 64; ++d) v[j * 64 + d] = static_cast<float>(j);
     const auto O = run(sh, store(DType::F32, q), store(DType::F16, k), store(DType::F16, v), 0.125f);
@@ -126,14 +128,16 @@ TEST(RefAttention, CausalMaskWithOffsetSeesExactlyKeysUpToItsPosition) {
       for (int64_t i = 0; i < S; ++i) {
         const int64_t visible = causal ? off + i + 1 : T;
         for (int d = 0; d < 64; ++d)
-          ASSERT_EQ(O[(h * S + i) * 64 + d], (visible - 1) / 2.0f) << sh.str() << ": query " << i << " head " << h;
+          ASSERT_EQ(O[(h * S + i) * 64 + d], (visible - 1) / 2.0f)
+              << sh.str() << ": query " << i << " head " << h;
       }
   }
 }
 
 TEST(RefAttention, GroupedQueryHeadsReadTheirOwnKvHead) {
   const Shape sh{2, 8, 2, 3, 6, 64, false, 0, DType::F32, DType::F32};
-  std::vector<float> q(static_cast<size_t>(2 * 8 * 3 * 64)), k(static_cast<size_t>(2 * 2 * 6 * 64)), v(k.size());
+  std::vector<float> q(static_cast<size_t>(2 * 8 * 3 * 64)), k(static_cast<size_t>(2 * 2 * 6 * 64)),
+      v(k.size());
   std::mt19937 rng(9);
   std::normal_distribution<float> g(0.0f, 1.0f);
   for (auto& x : q) x = g(rng);
@@ -145,14 +149,16 @@ TEST(RefAttention, GroupedQueryHeadsReadTheirOwnKvHead) {
   for (int64_t b = 0; b < 2; ++b)
     for (int64_t h = 0; h < 8; ++h)  // heads 0-3 -> KV head 0, heads 4-7 -> KV head 1
       for (int64_t i = 0; i < 3 * 64; ++i)
-        ASSERT_NEAR(O[(b * 8 + h) * 3 * 64 + i], 10 * b + h / 4 + 1, 1e-6) << sh.str() << ": batch " << b << " head " << h;
+        ASSERT_NEAR(O[(b * 8 + h) * 3 * 64 + i], 10 * b + h / 4 + 1, 1e-6)
+            << sh.str() << ": batch " << b << " head " << h;
 }
 
 TEST(RefAttention, EmptyQueriesWriteNothing) {
   const Shape sh{1, 2, 1, 0, 4, 64, true, 4, DType::F32, DType::F32};
   std::vector<float> kv(4 * 64, 1.0f);
   std::vector<float> O(4, 7.0f);
-  xk::ref::attention({DType::F32, nullptr, DType::F32, kv.data(), kv.data(), O.data(), 1, 2, 1, 0, 4, 64, 1.0f, true, 4});
+  xk::ref::attention(
+      {DType::F32, nullptr, DType::F32, kv.data(), kv.data(), O.data(), 1, 2, 1, 0, 4, 64, 1.0f, true, 4});
   EXPECT_EQ(O, std::vector<float>(4, 7.0f)) << sh.str();
 }
 

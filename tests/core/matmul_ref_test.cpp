@@ -127,7 +127,8 @@ void check_against_naive(const Problem& pr, uint32_t seed) {
       }
       // FP32 output rounding plus NVFP4's one rounding per dequantized weight: 2^-22 of the
       // sum of |products|. A layout or scale bug is off by O(1) of that sum.
-      const double err = static_cast<double>(std::fabs(exp - Y[m * pr.N + n]) / (mag * std::ldexp(1.0L, -22) + 1e-30L));
+      const double err =
+          static_cast<double>(std::fabs(exp - Y[m * pr.N + n]) / (mag * std::ldexp(1.0L, -22) + 1e-30L));
       if (!(err <= worst)) {
         worst = err;
         wm = m;
@@ -144,7 +145,8 @@ TEST(RefMatmul, EveryFormatAndActPrecisionMatchesNaiveFp64OnRaggedShapes) {
   int cases = 0;
   for (DType w : xk::kAllDTypes) {
     const int blk = xk::traits(w).block_elems;
-    std::vector<int64_t> Ks = {int64_t(blk), int64_t(3 * blk), int64_t(5 * blk)};  // 96, 160: not multiples of 256
+    std::vector<int64_t> Ks = {int64_t(blk), int64_t(3 * blk),
+                               int64_t(5 * blk)};  // 96, 160: not multiples of 256
     if (blk == 1) Ks = {1, 7, 33, 64, 96};
     if (blk == 64) Ks = {64, 192, 320};
     for (ActPrecision act : kActs)
@@ -175,7 +177,8 @@ TEST(RefMatmul, ZeroSizedProblemsWriteNothingOrZeros) {
       if (!act_allowed(w, act, 0)) continue;
       std::vector<float> Z(6, 7.0f);
       xk::ref::matmul({w, W.data(), 1.0f, DType::F32, X.bytes.data(), Z.data(), 3, 2, 0, act});
-      EXPECT_EQ(Z, std::vector<float>(6, 0.0f)) << xk::name(w) << " " << xk::name(act) << ": K=0 sums nothing";
+      EXPECT_EQ(Z, std::vector<float>(6, 0.0f))
+          << xk::name(w) << " " << xk::name(act) << ": K=0 sums nothing";
     }
   }
 }
@@ -189,11 +192,25 @@ std::vector<float> exact_weights(DType w, int64_t N, int64_t K, std::mt19937& rn
   for (int64_t i = 0; i < N * K; ++i) {
     const float sign = (rng() & 1) ? -1.0f : 1.0f;
     switch (w) {
-      case DType::Q4_0: v[i] = static_cast<float>(static_cast<int>(rng() % 16) - 8); if (i % 32 == 0) v[i] = -8; break;
-      case DType::Q8_0: v[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127); if (i % 32 == 0) v[i] = 127; break;
-      case DType::MXFP4: v[i] = sign * grid[rng() % 8]; if (i % 32 == 0) v[i] = -6; break;
-      case DType::NVFP4: v[i] = sign * grid[rng() % 8]; if (i % 16 == 0) v[i] = 6; break;
-      default: v[i] = static_cast<float>(static_cast<int>(rng() % 31) - 15); break;
+      case DType::Q4_0:
+        v[i] = static_cast<float>(static_cast<int>(rng() % 16) - 8);
+        if (i % 32 == 0) v[i] = -8;
+        break;
+      case DType::Q8_0:
+        v[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127);
+        if (i % 32 == 0) v[i] = 127;
+        break;
+      case DType::MXFP4:
+        v[i] = sign * grid[rng() % 8];
+        if (i % 32 == 0) v[i] = -6;
+        break;
+      case DType::NVFP4:
+        v[i] = sign * grid[rng() % 8];
+        if (i % 16 == 0) v[i] = 6;
+        break;
+      default:
+        v[i] = static_cast<float>(static_cast<int>(rng() % 31) - 15);
+        break;
     }
   }
   return v;
@@ -204,13 +221,20 @@ std::vector<float> exact_acts(ActPrecision act, DType w, int64_t M, int64_t K, s
   for (int64_t i = 0; i < M * K; ++i) {
     const float sign = (rng() & 1) ? -1.0f : 1.0f;
     switch (act) {
-      case ActPrecision::Q8: v[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127); if (i % 32 == 0) v[i] = -127; break;
-      case ActPrecision::FP8: v[i] = static_cast<float>(static_cast<int>(rng() % 15) - 7); break;
+      case ActPrecision::Q8:
+        v[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127);
+        if (i % 32 == 0) v[i] = -127;
+        break;
+      case ActPrecision::FP8:
+        v[i] = static_cast<float>(static_cast<int>(rng() % 15) - 7);
+        break;
       case ActPrecision::FP4:  // NVFP4: row max 6 * 448 so the row scale s is exactly 1
         v[i] = sign * grid[rng() % 8] * (w == DType::NVFP4 ? 448.0f : 1.0f);
         if (i % 16 == 0) v[i] = (w == DType::NVFP4 ? 2688.0f : 6.0f);
         break;
-      default: v[i] = static_cast<float>(static_cast<int>(rng() % 31) - 15); break;
+      default:
+        v[i] = static_cast<float>(static_cast<int>(rng() % 31) - 15);
+        break;
     }
   }
   return v;
@@ -226,7 +250,8 @@ TEST(RefMatmul, SmallIntegerInputsGiveExactResultsForEveryFormatAndPrecision) {
       const auto wv = exact_weights(w, N, K, rng);
       const auto xv = exact_acts(act, w, M, K, rng);
       std::vector<uint8_t> W(xk::row_bytes(w, K) * N);
-      for (int64_t n = 0; n < N; ++n) xk::quantize_row(w, wv.data() + n * K, W.data() + xk::row_bytes(w, K) * n, K);
+      for (int64_t n = 0; n < N; ++n)
+        xk::quantize_row(w, wv.data() + n * K, W.data() + xk::row_bytes(w, K) * n, K);
       for (float ts : {1.0f, 0.5f}) {
         if (ts != 1.0f && w != DType::NVFP4) continue;
         const Problem pr{w, act, DType::F32, M, N, K};
@@ -264,13 +289,17 @@ TEST(RefMatmul, ActivationQuantizersExposeTheirBlocks) {
 TEST(RefMatmul, RejectsAutoAndMisalignedK) {
   std::vector<uint8_t> W(18 * 4);
   std::vector<float> X(64), Y(4);
-  EXPECT_THROW(xk::ref::matmul({DType::Q4_0, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 32, ActPrecision::Auto}),
+  EXPECT_THROW(xk::ref::matmul({DType::Q4_0, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 32,
+                                ActPrecision::Auto}),
                xk::Error);
-  EXPECT_THROW(xk::ref::matmul({DType::Q4_0, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 48, ActPrecision::F32}),
+  EXPECT_THROW(xk::ref::matmul({DType::Q4_0, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 48,
+                                ActPrecision::F32}),
                xk::Error);
-  EXPECT_THROW(xk::ref::matmul({DType::F32, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 40, ActPrecision::Q8}),
+  EXPECT_THROW(xk::ref::matmul(
+                   {DType::F32, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 40, ActPrecision::Q8}),
                xk::Error);
-  EXPECT_THROW(xk::ref::matmul({DType::Q8_0, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 32, ActPrecision::FP4}),
+  EXPECT_THROW(xk::ref::matmul({DType::Q8_0, W.data(), 1.0f, DType::F32, X.data(), Y.data(), 1, 1, 32,
+                                ActPrecision::FP4}),
                xk::Error);
 }
 

@@ -14,8 +14,14 @@ namespace {
 using namespace xk;
 
 Variant gemm_row() {
-  return {.op = Op::Matmul, .family = "mmq", .formats = {DType::NVFP4}, .acts = {ActPrecision::FP4},
-          .tile = {128, 128, 128}, .technique = "mma", .min_arch = "sm_120a", .priority = 20,
+  return {.op = Op::Matmul,
+          .family = "mmq",
+          .formats = {DType::NVFP4},
+          .acts = {ActPrecision::FP4},
+          .tile = {128, 128, 128},
+          .technique = "mma",
+          .min_arch = "sm_120a",
+          .priority = 20,
           .kernels = {"mmq_fp4_128x128_mma_sm120a"}};
 }
 
@@ -38,7 +44,8 @@ TEST(VariantName, RefusesRowsThatBreakTheRule) {
     return r;
   };
   EXPECT_THROW(variant_name(broken([](Variant& r) { r.family = "gemm"; })), std::logic_error);
-  EXPECT_THROW(variant_name(broken([](Variant& r) { r.family = "attn"; })), std::logic_error);  // a matmul row
+  EXPECT_THROW(variant_name(broken([](Variant& r) { r.family = "attn"; })),
+               std::logic_error);  // a matmul row
   EXPECT_THROW(variant_name(broken([](Variant& r) { r.formats.clear(); })), std::logic_error);
   EXPECT_THROW(variant_name(broken([](Variant& r) { r.acts.clear(); })), std::logic_error);
   EXPECT_THROW(variant_name(broken([](Variant& r) { r.tile = {0, 128, 0}; })), std::logic_error);

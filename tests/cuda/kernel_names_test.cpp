@@ -26,7 +26,8 @@ std::string env(const char* name) {
 
 std::string demangle(const std::string& mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status), std::free);
+  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status),
+                                           std::free);
   return status == 0 && d ? std::string(d.get()) : mangled;
 }
 
@@ -34,7 +35,9 @@ std::string demangle(const std::string& mangled) {
 std::set<std::string> cubin_kernels(std::string* why_skip) {
   const std::string tool = env("XK_CUOBJDUMP_BIN"), object = env("XK_CUDA_OBJECT");
   if (tool.empty()) {
-    *why_skip = "cuobjdump not found at configure time (CUDA toolkit bin/ or PyPI nvidia-cuda-cuobjdump in build/pytools)";
+    *why_skip =
+        "cuobjdump not found at configure time (CUDA toolkit bin/ or PyPI nvidia-cuda-cuobjdump in "
+        "build/pytools)";
     return {};
   }
   const std::string cmd = "'" + tool + "' -sass -arch sm_121a '" + object + "' 2>&1";
@@ -62,11 +65,13 @@ bool any_match(const std::string& regex, const std::set<std::string>& names) {
 }
 
 TEST(CudaKernelNames, FunctionBaseNameStripsReturnTypeNamespacesTemplatesAndParameters) {
+  EXPECT_EQ(
+      xk::tool::function_base_name(
+          "void xk::cuda_kernels::(anonymous namespace)::mmq_i8_64x64_mma_sm80<(xk::cuda_kernels::(anonymous "
+          "namespace)::I8Weights)3>(signed char const*, float*, int)"),
+      "mmq_i8_64x64_mma_sm80");
   EXPECT_EQ(xk::tool::function_base_name(
-                "void xk::cuda_kernels::(anonymous namespace)::mmq_i8_64x64_mma_sm80<(xk::cuda_kernels::(anonymous "
-                "namespace)::I8Weights)3>(signed char const*, float*, int)"),
-            "mmq_i8_64x64_mma_sm80");
-  EXPECT_EQ(xk::tool::function_base_name("xk::cuda_kernels::(anonymous namespace)::flash_attn_combine(float const*, long)"),
+                "xk::cuda_kernels::(anonymous namespace)::flash_attn_combine(float const*, long)"),
             "flash_attn_combine");
 }
 
@@ -79,9 +84,12 @@ TEST(CudaKernelNames, EveryVariantsNcuFilterMatchesItsKernelInTheCubin) {
   for (const xk::Variant& v : dev->variants()) {
     if (v.min_arch == "sm_120a" && env("XK_CUDA_FP4_BUILT") != "1") continue;  // no sm_120a/121a cubin
     EXPECT_TRUE(any_match(xk::tool::ncu_kernel_regex(v.kernels), cubin))
-        << v.name << ": ncu filter " << xk::tool::ncu_kernel_regex(v.kernels) << " matches no kernel of the cubin";
-    for (const auto& k : v.kernels) EXPECT_TRUE(cubin.count(k)) << v.name << " names kernel " << k << ", not in the cubin";
-    for (const auto& k : v.helpers) EXPECT_TRUE(cubin.count(k)) << v.name << " names helper " << k << ", not in the cubin";
+        << v.name << ": ncu filter " << xk::tool::ncu_kernel_regex(v.kernels)
+        << " matches no kernel of the cubin";
+    for (const auto& k : v.kernels)
+      EXPECT_TRUE(cubin.count(k)) << v.name << " names kernel " << k << ", not in the cubin";
+    for (const auto& k : v.helpers)
+      EXPECT_TRUE(cubin.count(k)) << v.name << " names helper " << k << ", not in the cubin";
   }
 }
 
@@ -95,7 +103,8 @@ TEST(CudaKernelNames, EveryKernelOfTheCubinIsNamedByARow) {
     named.insert(v.kernels.begin(), v.kernels.end());
     named.insert(v.helpers.begin(), v.helpers.end());
   }
-  for (const auto& k : cubin) EXPECT_TRUE(named.count(k)) << "kernel " << k << " is launched by no row's kernel list";
+  for (const auto& k : cubin)
+    EXPECT_TRUE(named.count(k)) << "kernel " << k << " is launched by no row's kernel list";
 }
 
 // The check above would catch the old mistake: a variant's stable name is not a kernel name.

@@ -29,8 +29,8 @@ Device& dev() {
   return *g_dev;
 }
 
-
-void expect_close(const std::string& what, const std::vector<float>& y, const std::vector<float>& ref, double max_nmse) {
+void expect_close(const std::string& what, const std::vector<float>& y, const std::vector<float>& ref,
+                  double max_nmse) {
   test::expect_close("cuda-sim", what, y, ref, max_nmse);
 }
 
@@ -67,31 +67,43 @@ TEST_P(CudaSimMatmul, MatchesOracleAndTiling) {
   matmul(dev(), W, X, Y, opt);
   std::vector<float> ref(static_cast<size_t>(c.M * c.N));
   ref::matmul({c.w, wq.data(), tscale, DType::F32, x.data(), ref.data(), c.M, c.N, c.K, c.act});
-  const std::string what = std::string(c.variant) + " M" + std::to_string(c.M) + " N" + std::to_string(c.N) + " K" +
-                           std::to_string(c.K);
+  const std::string what = std::string(c.variant) + " M" + std::to_string(c.M) + " N" + std::to_string(c.N) +
+                           " K" + std::to_string(c.K);
   expect_close(what, download_f32(Y), ref, 1e-8);
   const LaunchRecord& rec = dev().last_launch();
   ASSERT_TRUE(rec.has_counters) << what;
-  if (c.expected_mmas) EXPECT_EQ(mma_count(rec), c.expected_mmas) << what << ": MMA instructions vs the tiling";
+  if (c.expected_mmas)
+    EXPECT_EQ(mma_count(rec), c.expected_mmas) << what << ": MMA instructions vs the tiling";
   if (c.K > 0) EXPECT_GT(rec.global_bytes_read, 0u) << what;
-  EXPECT_GE(rec.global_bytes_written, static_cast<uint64_t>(c.M * c.N) * sizeof(float)) << what << ": Y written";
+  EXPECT_GE(rec.global_bytes_written, static_cast<uint64_t>(c.M * c.N) * sizeof(float))
+      << what << ": Y written";
 }
 
 constexpr int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // mmq_i8: (M/64) x (N/64) blocks x K/32 blocks x 4 warps x 8 MMAs (x2 for NVFP4's 16-blocks).
-constexpr uint64_t i8_mmas(int64_t M, int64_t N, int64_t K, int per) { return cdiv(M, 64) * cdiv(N, 64) * (K / 32) * 4 * 8 * per; }
+constexpr uint64_t i8_mmas(int64_t M, int64_t N, int64_t K, int per) {
+  return cdiv(M, 64) * cdiv(N, 64) * (K / 32) * 4 * 8 * per;
+}
 // mmq_fp4: (M/128) x (N/128) blocks x K/128 tiles x 8 warps x 2 k64 steps x 16 MMAs.
-constexpr uint64_t fp4_mmas(int64_t M, int64_t N, int64_t K) { return cdiv(M, 128) * cdiv(N, 128) * cdiv(K, 128) * 8 * 2 * 16; }
+constexpr uint64_t fp4_mmas(int64_t M, int64_t N, int64_t K) {
+  return cdiv(M, 128) * cdiv(N, 128) * cdiv(K, 128) * 8 * 2 * 16;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, CudaSimMatmul,
     ::testing::Values(
-        MatmulCase{"mmq_q4_0_q8_64x64_mma_sm80", DType::Q4_0, ActPrecision::Q8, 130, 200, 640, i8_mmas(130, 200, 640, 1)},
-        MatmulCase{"mmq_q8_0_q8_64x64_mma_sm80", DType::Q8_0, ActPrecision::Q8, 130, 200, 640, i8_mmas(130, 200, 640, 1)},
-        MatmulCase{"mmq_mxfp4_q8_64x64_mma_sm80", DType::MXFP4, ActPrecision::Q8, 70, 130, 352, i8_mmas(70, 130, 352, 1)},
-        MatmulCase{"mmq_nvfp4_q8_64x64_mma_sm80", DType::NVFP4, ActPrecision::Q8, 130, 70, 640, i8_mmas(130, 70, 640, 2)},
-        MatmulCase{"mmq_nvfp4_fp4_128x128_mma_sm120a", DType::NVFP4, ActPrecision::FP4, 260, 300, 640, fp4_mmas(260, 300, 640)},
-        MatmulCase{"mmq_mxfp4_fp4_128x128_mma_sm120a", DType::MXFP4, ActPrecision::FP4, 200, 150, 672, fp4_mmas(200, 150, 672)},
+        MatmulCase{"mmq_q4_0_q8_64x64_mma_sm80", DType::Q4_0, ActPrecision::Q8, 130, 200, 640,
+                   i8_mmas(130, 200, 640, 1)},
+        MatmulCase{"mmq_q8_0_q8_64x64_mma_sm80", DType::Q8_0, ActPrecision::Q8, 130, 200, 640,
+                   i8_mmas(130, 200, 640, 1)},
+        MatmulCase{"mmq_mxfp4_q8_64x64_mma_sm80", DType::MXFP4, ActPrecision::Q8, 70, 130, 352,
+                   i8_mmas(70, 130, 352, 1)},
+        MatmulCase{"mmq_nvfp4_q8_64x64_mma_sm80", DType::NVFP4, ActPrecision::Q8, 130, 70, 640,
+                   i8_mmas(130, 70, 640, 2)},
+        MatmulCase{"mmq_nvfp4_fp4_128x128_mma_sm120a", DType::NVFP4, ActPrecision::FP4, 260, 300, 640,
+                   fp4_mmas(260, 300, 640)},
+        MatmulCase{"mmq_mxfp4_fp4_128x128_mma_sm120a", DType::MXFP4, ActPrecision::FP4, 200, 150, 672,
+                   fp4_mmas(200, 150, 672)},
         MatmulCase{"mmvq_q4_0_q8_8x64_dp4a_sm61", DType::Q4_0, ActPrecision::Q8, 1, 130, 1024, 0},
         MatmulCase{"mmvq_q4_0_q8_8x64_dp4a_sm61", DType::Q4_0, ActPrecision::Q8, 3, 200, 992, 0},
         MatmulCase{"mmvq_q8_0_q8_8x64_dp4a_sm61", DType::Q8_0, ActPrecision::Q8, 8, 130, 1024, 0},
@@ -102,14 +114,15 @@ INSTANTIATE_TEST_SUITE_P(
         MatmulCase{"mmq_mxfp4_fp4_128x128_mma_sm120a", DType::MXFP4, ActPrecision::FP4, 9, 130, 0, 0},
         MatmulCase{"mmvq_q8_0_q8_8x64_dp4a_sm61", DType::Q8_0, ActPrecision::Q8, 2, 65, 0, 0}),
     [](const ::testing::TestParamInfo<MatmulCase>& i) {
-      return std::string(i.param.variant) + "_M" + std::to_string(i.param.M) + "_N" + std::to_string(i.param.N) + "_K" +
-             std::to_string(i.param.K);
+      return std::string(i.param.variant) + "_M" + std::to_string(i.param.M) + "_N" +
+             std::to_string(i.param.N) + "_K" + std::to_string(i.param.K);
     });
 
 // BF16 activations (the third ActType of load_act) through both quantizers.
 TEST(CudaSimMatmulBf16, QuantizersReadBf16Activations) {
   const int64_t M = 70, N = 96, K = 256;
-  const auto xf = randn(static_cast<size_t>(M * K), 21, 1.0f), wf = randn(static_cast<size_t>(N * K), 22, 0.05f);
+  const auto xf = randn(static_cast<size_t>(M * K), 21, 1.0f),
+             wf = randn(static_cast<size_t>(N * K), 22, 0.05f);
   std::vector<uint16_t> x16(xf.size());
   for (size_t i = 0; i < xf.size(); ++i) x16[i] = f32_to_bf16(xf[i]);
   Tensor X = upload(dev(), DType::BF16, {M, K}, x16.data());
@@ -154,11 +167,11 @@ TEST_P(CudaSimAttention, MatchesOracle) {
   Tensor O = attention(dev(), Q, K, V, opt);
   std::vector<float> ref(q.size());
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-  ref::attention({DType::F32, q.data(), DType::F16, k16.data(), v16.data(), ref.data(), c.B, c.Hq, c.Hkv, c.S, c.T, c.D,
-                  scale, c.causal, c.q_offset});
+  ref::attention({DType::F32, q.data(), DType::F16, k16.data(), v16.data(), ref.data(), c.B, c.Hq, c.Hkv, c.S,
+                  c.T, c.D, scale, c.causal, c.q_offset});
   // Q and P enter the MMA rounded to FP16 (2^-11 relative): NMSE ~ 1e-7; the harness's 2e-5.
-  expect_close(std::string(c.variant) + " S" + std::to_string(c.S) + " T" + std::to_string(c.T), download_f32(O), ref,
-               2e-5);
+  expect_close(std::string(c.variant) + " S" + std::to_string(c.S) + " T" + std::to_string(c.T),
+               download_f32(O), ref, 2e-5);
   EXPECT_GT(mma_count(dev().last_launch()), 0u);
 }
 
@@ -175,9 +188,9 @@ INSTANTIATE_TEST_SUITE_P(
         AttnCase{"attn_f16_f16_64x64_splitk_mma_sm80", 1, 4, 1, 1, 333, 64, false, 0},
         AttnCase{"attn_f16_f16_64x64_mma_sm80", 2, 8, 2, 1, 300, 64, true, 299}),
     [](const ::testing::TestParamInfo<AttnCase>& i) {
-      return std::string(i.param.variant) + "_B" + std::to_string(i.param.B) + "_Hq" + std::to_string(i.param.Hq) +
-             "_S" + std::to_string(i.param.S) + "_T" + std::to_string(i.param.T) + "_D" + std::to_string(i.param.D) +
-             (i.param.causal ? "_causal" : "");
+      return std::string(i.param.variant) + "_B" + std::to_string(i.param.B) + "_Hq" +
+             std::to_string(i.param.Hq) + "_S" + std::to_string(i.param.S) + "_T" +
+             std::to_string(i.param.T) + "_D" + std::to_string(i.param.D) + (i.param.causal ? "_causal" : "");
     });
 
 }  // namespace

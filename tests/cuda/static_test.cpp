@@ -55,23 +55,25 @@ std::map<std::string, KernelResources> parse_ptxas(const std::string& path) {
 
 // The hot kernels of kernels/cuda (every GEMM/GEMV/attention main kernel).
 constexpr std::array<const char*, 4> kHotKernels = {"mmq_i8_64x64_mma_sm80", "mmq_fp4_128x128_mma_sm120a",
-                                                     "mmvq_8x64_dp4a_sm61", "flash_attn_64xD_mma_sm80"};
+                                                    "mmvq_8x64_dp4a_sm61", "flash_attn_64xD_mma_sm80"};
 
 TEST(PtxasResources, NoKernelSpillsRegisters) {
   const std::string log = env("XK_PTXAS_LOG");
   ASSERT_FALSE(log.empty()) << "XK_PTXAS_LOG not set";
   const auto kernels = parse_ptxas(log);
-  ASSERT_FALSE(kernels.empty()) << "no 'Compiling entry function' in " << log << " (was the CUDA backend built?)";
+  ASSERT_FALSE(kernels.empty()) << "no 'Compiling entry function' in " << log
+                                << " (was the CUDA backend built?)";
   int hot_seen = 0;
   for (const auto& [name, r] : kernels) {
     ASSERT_GE(r.spill_stores, 0) << "no spill line for " << name << " in " << log;
     bool hot = false;
     for (const char* h : kHotKernels) hot = hot || name.find(h) != std::string::npos;
     hot_seen += hot;
-    std::printf("  %-4s %3d regs %4d B stack %3d B spill st %3d B spill ld  %s\n", hot ? "hot" : "", r.registers,
-                r.stack, r.spill_stores, r.spill_loads, name.c_str());
-    EXPECT_EQ(r.spill_stores + r.spill_loads, 0) << (hot ? "hot " : "") << "kernel " << name << " spills: "
-                                                 << r.spill_stores << " B stores, " << r.spill_loads << " B loads";
+    std::printf("  %-4s %3d regs %4d B stack %3d B spill st %3d B spill ld  %s\n", hot ? "hot" : "",
+                r.registers, r.stack, r.spill_stores, r.spill_loads, name.c_str());
+    EXPECT_EQ(r.spill_stores + r.spill_loads, 0)
+        << (hot ? "hot " : "") << "kernel " << name << " spills: " << r.spill_stores << " B stores, "
+        << r.spill_loads << " B loads";
   }
   EXPECT_GE(hot_seen, 3) << "the hot kernels were not found in " << log;
 }
@@ -136,12 +138,15 @@ TEST_F(Sass, Fp4GemmIssuesBlockScaledOmmaAndNoFallback) {
   ASSERT_EQ(fns.size(), 2u) << "expected the NVFP4 and the MXFP4 instance";
   for (const auto& [name, text] : fns) {
     // PTX mma ... .block_scale on sm_121a assembles to OMMA.SF.16864 (block-scaled 16x8x64).
-    EXPECT_GE(count(*text, "OMMA.SF.16864.F32.E2M1.E2M1"), 32) << name << ": 4 x 4 MMAs x 2 k-steps per stage";
+    EXPECT_GE(count(*text, "OMMA.SF.16864.F32.E2M1.E2M1"), 32)
+        << name << ": 4 x 4 MMAs x 2 k-steps per stage";
     const bool nv = name.find("ILb1E") != std::string::npos;  // template argument kNvfp4 = true
     // Scale type as ptxas prints it: ".UE4M3.4X" (NVFP4, ue4m3 per 16), ".E8" (kind::mxf4, ue8m0 per 32).
-    EXPECT_GT(count(*text, nv ? "E2M1.E2M1.UE4M3.4X" : "E2M1.E2M1.E8"), 0) << name << ": scale type of the block-scaled MMA";
+    EXPECT_GT(count(*text, nv ? "E2M1.E2M1.UE4M3.4X" : "E2M1.E2M1.E8"), 0)
+        << name << ": scale type of the block-scaled MMA";
     for (const char* fallback : {"HMMA", "IMMA", "FFMA", "DFMA", "HFMA2"})
-      EXPECT_EQ(count(*text, fallback), 0) << name << " contains " << fallback << ": an FP16/FP32/int8 fallback";
+      EXPECT_EQ(count(*text, fallback), 0)
+          << name << " contains " << fallback << ": an FP16/FP32/int8 fallback";
   }
 }
 

@@ -86,7 +86,8 @@ TEST(F16, EncodeMidpointsBetweenAllAdjacentCodesRoundToEven) {
     for (uint16_t sign : {uint16_t(0), uint16_t(0x8000)}) {
       const float s = sign ? -1.0f : 1.0f;
       ASSERT_EQ(xk::f32_to_f16(s * mid), even | sign) << "midpoint above code 0x" << std::hex << h;
-      ASSERT_EQ(xk::f32_to_f16(s * std::nextafter(mid, INFINITY)), (h + 1) | sign) << "code 0x" << std::hex << h;
+      ASSERT_EQ(xk::f32_to_f16(s * std::nextafter(mid, INFINITY)), (h + 1) | sign)
+          << "code 0x" << std::hex << h;
       ASSERT_EQ(xk::f32_to_f16(s * std::nextafter(mid, 0.0f)), h | sign) << "code 0x" << std::hex << h;
     }
   }
@@ -109,9 +110,11 @@ TEST(F16, OverflowGoesToInfinityAtTheRoundingBoundary) {
 
 TEST(F16, EncodeOfRandomFloatsMatchesNearbyint) {
   for (float x : random_floats(1 << 20, 1)) {
-    const float want = std::fabs(x) >= 65520.0f ? std::copysign(INFINITY, x) : static_cast<float>(round_binary(x, -14, 10));
+    const float want =
+        std::fabs(x) >= 65520.0f ? std::copysign(INFINITY, x) : static_cast<float>(round_binary(x, -14, 10));
     const float got = xk::f16_to_f32(xk::f32_to_f16(x));
-    ASSERT_TRUE(same(got, want)) << "x = " << x << " (0x" << std::hex << bits(x) << "): " << got << " vs " << want;
+    ASSERT_TRUE(same(got, want)) << "x = " << x << " (0x" << std::hex << bits(x) << "): " << got << " vs "
+                                 << want;
   }
 }
 
@@ -126,7 +129,8 @@ float bf16_by_ldexp(uint16_t h) {
 
 TEST(BF16, DecodeAndRoundTripEveryCode) {
   for (uint32_t h = 0; h < 65536; ++h) {
-    const float got = xk::bf16_to_f32(static_cast<uint16_t>(h)), want = bf16_by_ldexp(static_cast<uint16_t>(h));
+    const float got = xk::bf16_to_f32(static_cast<uint16_t>(h)),
+                want = bf16_by_ldexp(static_cast<uint16_t>(h));
     const uint16_t back = xk::f32_to_bf16(got);
     if (std::isnan(want)) {
       ASSERT_TRUE(std::isnan(got));
@@ -141,7 +145,8 @@ TEST(BF16, DecodeAndRoundTripEveryCode) {
 TEST(BF16, EncodeMidpointsBetweenAllAdjacentCodesRoundToEven) {
   for (uint16_t h = 0; h < 0x7F80; ++h) {  // h + 1 == 0x7F80 is +inf: the overflow midpoint
     const double lo = xk::bf16_to_f32(h);
-    const double hi = h + 1 == 0x7F80 ? std::ldexp(1.0, 128) : static_cast<double>(xk::bf16_to_f32(static_cast<uint16_t>(h + 1)));
+    const double hi = h + 1 == 0x7F80 ? std::ldexp(1.0, 128)
+                                      : static_cast<double>(xk::bf16_to_f32(static_cast<uint16_t>(h + 1)));
     const float mid = static_cast<float>((lo + hi) / 2);
     ASSERT_EQ(static_cast<double>(mid), (lo + hi) / 2);
     const uint16_t even = (h & 1) ? static_cast<uint16_t>(h + 1) : h;
@@ -150,7 +155,8 @@ TEST(BF16, EncodeMidpointsBetweenAllAdjacentCodesRoundToEven) {
       ASSERT_EQ(xk::f32_to_bf16(s * mid), even | sign) << "code 0x" << std::hex << h;
       ASSERT_EQ(xk::f32_to_bf16(s * std::nextafter(mid, 0.0f)), h | sign) << "code 0x" << std::hex << h;
       if (h + 1 < 0x7F80) {
-        ASSERT_EQ(xk::f32_to_bf16(s * std::nextafter(mid, INFINITY)), (h + 1) | sign) << "code 0x" << std::hex << h;
+        ASSERT_EQ(xk::f32_to_bf16(s * std::nextafter(mid, INFINITY)), (h + 1) | sign)
+            << "code 0x" << std::hex << h;
       }
     }
   }
@@ -159,7 +165,8 @@ TEST(BF16, EncodeMidpointsBetweenAllAdjacentCodesRoundToEven) {
 TEST(BF16, EncodeOfRandomFloatsMatchesNearbyint) {
   for (float x : random_floats(1 << 20, 2)) {
     const double r = round_binary(x, -126, 7);
-    const float want = std::fabs(r) >= std::ldexp(1.0, 128) ? std::copysign(INFINITY, x) : static_cast<float>(r);
+    const float want =
+        std::fabs(r) >= std::ldexp(1.0, 128) ? std::copysign(INFINITY, x) : static_cast<float>(r);
     ASSERT_TRUE(same(xk::bf16_to_f32(xk::f32_to_bf16(x)), want)) << "x = " << x;
   }
 }
@@ -177,11 +184,15 @@ TEST(E2M1, DecodeEveryCodeMatchesOcpTable) {
 }
 
 TEST(E2M1, EncodeMidpointsRoundToEvenAndSaturate) {
-  struct Case { float x; uint8_t code; };
+  struct Case {
+    float x;
+    uint8_t code;
+  };
   // Midpoints between neighbours go to the code with an even mantissa bit.
-  const Case cases[] = {{0.25f, 0}, {0.75f, 2}, {1.25f, 2}, {1.75f, 4}, {2.5f, 4}, {3.5f, 6}, {5.0f, 6},
-                        {0.2500001f, 1}, {0.7499999f, 1}, {1.2500001f, 3}, {4.9999995f, 6}, {5.0000005f, 7},
-                        {6.0f, 7}, {6.5f, 7}, {1e30f, 7}, {INFINITY, 7}, {0.2499999f, 0}};
+  const Case cases[] = {{0.25f, 0},      {0.75f, 2},      {1.25f, 2},      {1.75f, 4},      {2.5f, 4},
+                        {3.5f, 6},       {5.0f, 6},       {0.2500001f, 1}, {0.7499999f, 1}, {1.2500001f, 3},
+                        {4.9999995f, 6}, {5.0000005f, 7}, {6.0f, 7},       {6.5f, 7},       {1e30f, 7},
+                        {INFINITY, 7},   {0.2499999f, 0}};
   for (const Case& c : cases) {
     EXPECT_EQ(xk::f32_to_e2m1(c.x), c.code) << "x = " << c.x;
     EXPECT_EQ(xk::f32_to_e2m1(-c.x), c.code | 8) << "x = " << -c.x;
@@ -204,10 +215,13 @@ TEST(E2M1, EncodeOfRandomFloatsMatchesNearbyint) {
 TEST(E8M0, DecodeEveryCode) {
   for (int e = 0; e < 256; ++e) {
     const float got = xk::e8m0_to_f32(static_cast<uint8_t>(e));
-    if (e == 255) EXPECT_TRUE(std::isnan(got));
-    else EXPECT_TRUE(same(got, static_cast<float>(std::ldexp(1.0, e - 127)))) << "e = " << e;
+    if (e == 255)
+      EXPECT_TRUE(std::isnan(got));
+    else
+      EXPECT_TRUE(same(got, static_cast<float>(std::ldexp(1.0, e - 127)))) << "e = " << e;
     // ggml's half scale (ggml-impl.h ggml_e8m0_to_fp32_half): 2^(e-128) for every code.
-    EXPECT_TRUE(same(xk::num::e8m0_to_f32_half_ggml(static_cast<uint8_t>(e)), static_cast<float>(std::ldexp(1.0, e - 128))))
+    EXPECT_TRUE(same(xk::num::e8m0_to_f32_half_ggml(static_cast<uint8_t>(e)),
+                     static_cast<float>(std::ldexp(1.0, e - 128))))
         << "e = " << e;
   }
 }
@@ -263,8 +277,8 @@ TEST(E4M3, SaturationNanAndSigns) {
   EXPECT_EQ(xk::f32_to_ue4m3(nan), 0x7F);
   EXPECT_EQ(xk::f32_to_e4m3(-0.0f), 0x80);
   EXPECT_EQ(xk::f32_to_ue4m3(-0.0f), 0x00);
-  EXPECT_EQ(xk::f32_to_ue4m3(-3.0f), 0x00);  // an unsigned scale cannot be negative
-  EXPECT_EQ(xk::f32_to_e4m3(std::ldexp(1.0f, -10)), 0x00);                       // tie with 0: even
+  EXPECT_EQ(xk::f32_to_ue4m3(-3.0f), 0x00);                 // an unsigned scale cannot be negative
+  EXPECT_EQ(xk::f32_to_e4m3(std::ldexp(1.0f, -10)), 0x00);  // tie with 0: even
   EXPECT_EQ(xk::f32_to_e4m3(std::nextafter(std::ldexp(1.0f, -10), 1.0f)), 0x01);
 }
 
@@ -300,7 +314,8 @@ TEST(GgmlUe4m3, EncodeRulesPinnedForEveryCode) {
     const float mid = static_cast<float>((static_cast<double>(e4m3_by_ldexp(c)) + e4m3_by_ldexp(c + 1)) / 2);
     const int want = c == 7 ? 7 : c + 1;  // half up; [7.5, 8) * 2^-9 stays at 7 (ggml's clamp)
     EXPECT_EQ(xk::num::ue4m3_from_f32_ggml(mid), want) << "midpoint above code " << c;
-    EXPECT_EQ(xk::num::ue4m3_from_f32_ggml(std::nextafter(mid, 0.0f)), c) << "below midpoint above code " << c;
+    EXPECT_EQ(xk::num::ue4m3_from_f32_ggml(std::nextafter(mid, 0.0f)), c)
+        << "below midpoint above code " << c;
   }
   for (float x : {256.0f, 300.0f, 447.0f, 448.0f, 1e9f, INFINITY})
     EXPECT_EQ(xk::num::ue4m3_from_f32_ggml(x), 0x7E) << x;
@@ -334,10 +349,10 @@ TEST(GgmlMxfp4Exponent, FloorLog2fMatchesLibmNearEveryPowerOfTwo) {
 
 TEST(Fp8ActExponent, PutsBlockMaxIntoTheTopE4M3Binade) {
   EXPECT_EQ(xk::num::fp8_act_exponent(0.0f), 0);
-  EXPECT_EQ(xk::num::fp8_act_exponent(1.0f), 119);    // 1 / 2^-8 = 256
-  EXPECT_EQ(xk::num::fp8_act_exponent(448.0f), 127);  // 448 = 1.75 * 2^8
-  EXPECT_EQ(xk::num::fp8_act_exponent(1e-38f), 0);    // clamped
-  EXPECT_EQ(xk::num::fp8_act_code(1.0f, 119), 0x78);  // 256: exponent field 15, mantissa 0
+  EXPECT_EQ(xk::num::fp8_act_exponent(1.0f), 119);      // 1 / 2^-8 = 256
+  EXPECT_EQ(xk::num::fp8_act_exponent(448.0f), 127);    // 448 = 1.75 * 2^8
+  EXPECT_EQ(xk::num::fp8_act_exponent(1e-38f), 0);      // clamped
+  EXPECT_EQ(xk::num::fp8_act_code(1.0f, 119), 0x78);    // 256: exponent field 15, mantissa 0
   EXPECT_EQ(xk::num::fp8_act_code(-1.99f, 119), 0xFE);  // 509 saturates to -448
 }
 

@@ -79,13 +79,17 @@ void expect_bytes(xk::DType t, const uint8_t* want, size_t n) {
   ASSERT_EQ(got.size(), n);
   xk::quantize_row(t, x.data(), got.data(), 128);
   for (size_t i = 0; i < n; ++i)
-    EXPECT_EQ(got[i], want[i]) << xk::name(t) << " byte " << i << " (block " << i / (n / (128 / xk::traits(t).block_elems))
-                               << ")";
+    EXPECT_EQ(got[i], want[i]) << xk::name(t) << " byte " << i << " (block "
+                               << i / (n / (128 / xk::traits(t).block_elems)) << ")";
 }
 
 TEST(GgufGolden, Q4_0BytesMatchGgufPy) { expect_bytes(xk::DType::Q4_0, kGoldenQ4_0, sizeof(kGoldenQ4_0)); }
 TEST(GgufGolden, Q8_0BytesMatchGgufPy) { expect_bytes(xk::DType::Q8_0, kGoldenQ8_0, sizeof(kGoldenQ8_0)); }
-TEST(GgufGolden, Mxfp4BytesMatchGgufPy) { expect_bytes(xk::DType::MXFP4, kGoldenMxfp4, sizeof(kGoldenMxfp4)); }
-TEST(GgufGolden, Nvfp4BytesMatchGgufPyHelpers) { expect_bytes(xk::DType::NVFP4, kGoldenNvfp4, sizeof(kGoldenNvfp4)); }
+TEST(GgufGolden, Mxfp4BytesMatchGgufPy) {
+  expect_bytes(xk::DType::MXFP4, kGoldenMxfp4, sizeof(kGoldenMxfp4));
+}
+TEST(GgufGolden, Nvfp4BytesMatchGgufPyHelpers) {
+  expect_bytes(xk::DType::NVFP4, kGoldenNvfp4, sizeof(kGoldenNvfp4));
+}
 
 }  // namespace

@@ -67,8 +67,10 @@ TEST(GgufLayout, Nvfp4IsFourUe4m3ScalesThenNibblesSplitPerSubblockOf16) {
     const auto y = deq(DType::NVFP4, b, 64, ts);
     for (int s = 0; s < 4; ++s)
       for (int j = 0; j < 8; ++j) {
-        EXPECT_EQ(y[16 * s + j], xk::e2m1_to_f32(static_cast<uint8_t>((j + s) & 15)) * scale[s] * ts) << "element " << 16 * s + j;
-        EXPECT_EQ(y[16 * s + j + 8], xk::e2m1_to_f32(static_cast<uint8_t>(15 - j)) * scale[s] * ts) << "element " << 16 * s + j + 8;
+        EXPECT_EQ(y[16 * s + j], xk::e2m1_to_f32(static_cast<uint8_t>((j + s) & 15)) * scale[s] * ts)
+            << "element " << 16 * s + j;
+        EXPECT_EQ(y[16 * s + j + 8], xk::e2m1_to_f32(static_cast<uint8_t>(15 - j)) * scale[s] * ts)
+            << "element " << 16 * s + j + 8;
       }
   }
 }
@@ -89,15 +91,16 @@ TEST(GgufLayout, AccessorsStateTheSameOrder) {
 // ------------------------------------------------------------------------------- quantize bytes
 TEST(GgufQuantize, Q4_0UsesSignedMaxOverMinus8AndRoundsHalfUp) {
   std::vector<float> x(32, 0.0f);
-  x[0] = -8.0f;   // largest magnitude, negative: d = -8 / -8 = 1
-  x[1] = 7.0f;    // q = 15
-  x[2] = 0.5f;    // 0.5 + 8.5 = 9.0 -> 9 (half rounds up)
-  x[3] = -0.5f;   // -0.5 + 8.5 = 8.0 -> 8, i.e. 0 (half rounds up)
-  x[4] = 0.49f;   // 8.99 -> 8
-  x[16] = 3.0f;   // high nibble of byte 0
-  x[17] = 8.0f;   // 16.5 -> 16, clamped to 15 -> 7
+  x[0] = -8.0f;  // largest magnitude, negative: d = -8 / -8 = 1
+  x[1] = 7.0f;   // q = 15
+  x[2] = 0.5f;   // 0.5 + 8.5 = 9.0 -> 9 (half rounds up)
+  x[3] = -0.5f;  // -0.5 + 8.5 = 8.0 -> 8, i.e. 0 (half rounds up)
+  x[4] = 0.49f;  // 8.99 -> 8
+  x[16] = 3.0f;  // high nibble of byte 0
+  x[17] = 8.0f;  // 16.5 -> 16, clamped to 15 -> 7
   const auto b = quant(DType::Q4_0, x);
-  std::vector<uint8_t> want = {0x00, 0x3C, 0x00 | (11 << 4), 15 | (15 << 4), 9 | (8 << 4), 8 | (8 << 4), 8 | (8 << 4)};
+  std::vector<uint8_t> want = {0x00,         0x3C,         0x00 | (11 << 4), 15 | (15 << 4),
+                               9 | (8 << 4), 8 | (8 << 4), 8 | (8 << 4)};
   for (int j = 5; j < 16; ++j) want.push_back(8 | (8 << 4));
   EXPECT_EQ(b, want);
 
@@ -128,8 +131,9 @@ TEST(GgufQuantize, Q8_0UsesAmaxOver127AndRoundsHalfAwayFromZero) {
 
 TEST(GgufQuantize, Mxfp4ExponentAndNearestCodeWithLowerIndexOnTies) {
   // amax 6: floor(log2 6) = 2 -> e = 127, values are e2m1 codes directly.
-  std::vector<float> x = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6,
-                          0.25f, -0.25f, 5.0f, -5.0f, 2.5f, 0.75f, 7.0f, 1e-9f, 0, 0, 0, 0, 0, 0, 0, 0};
+  std::vector<float> x = {0,     0.5f,  1,  1.5f, 2,  3,     4,      6,    -0.0f, -0.5f, -1,
+                          -1.5f, -2,    -3, -4,   -6, 0.25f, -0.25f, 5.0f, -5.0f, 2.5f,  0.75f,
+                          7.0f,  1e-9f, 0,  0,    0,  0,     0,      0,    0,     0};
   // Ties keep the lower index: 0.75 -> 0.5 (code 1), not the even-mantissa 1.0 that RNE picks.
   const auto b = quant(DType::MXFP4, x);
   EXPECT_EQ(b[0], 127);
@@ -146,10 +150,10 @@ TEST(GgufQuantize, Mxfp4ExponentAndNearestCodeWithLowerIndexOnTies) {
 
 TEST(GgufQuantize, Nvfp4ScalesPerSubblockWithGgmlUe4m3Rounding) {
   std::vector<float> x(64, 0.0f);
-  x[0] = 6.0f;            // sub-block 0: amax 6 -> 6/6 = 1 -> 0x38; code 7 in element 0
-  x[8] = -3.0f;           //   element 8 -> high nibble of byte 0, code 13 (-3)
-  x[16 + 1] = 12.0f;      // sub-block 1: 12/6 = 2 -> 0x40; element 17 -> byte 9 low nibble, code 7
-  x[48 + 15] = 1800.0f;   // sub-block 3: 1800/6 = 300 >= 256 -> 0x7E (448), 1800/448 ~ 4.02 -> code 6
+  x[0] = 6.0f;           // sub-block 0: amax 6 -> 6/6 = 1 -> 0x38; code 7 in element 0
+  x[8] = -3.0f;          //   element 8 -> high nibble of byte 0, code 13 (-3)
+  x[16 + 1] = 12.0f;     // sub-block 1: 12/6 = 2 -> 0x40; element 17 -> byte 9 low nibble, code 7
+  x[48 + 15] = 1800.0f;  // sub-block 3: 1800/6 = 300 >= 256 -> 0x7E (448), 1800/448 ~ 4.02 -> code 6
   const auto b = quant(DType::NVFP4, x);
   ASSERT_EQ(b.size(), 36u);
   EXPECT_EQ(b[0], 0x38);
@@ -196,7 +200,8 @@ TEST(GgufQuantize, WholeTensorNvfp4PicksScaleSoAmaxMapsTo6Times448) {
 // nearest of the 16 codes times the block scale), checked against a brute-force search.
 double nearest_fp4_error(float x, double scale) {
   double best = INFINITY;
-  for (int c = 0; c < 16; ++c) best = std::min(best, std::fabs(xk::e2m1_to_f32(static_cast<uint8_t>(c)) * scale - x));
+  for (int c = 0; c < 16; ++c)
+    best = std::min(best, std::fabs(xk::e2m1_to_f32(static_cast<uint8_t>(c)) * scale - x));
   return best;
 }
 
@@ -216,16 +221,24 @@ TEST(GgufErrorBound, EveryFormatStaysWithinItsBoundOnRandomRows) {
       ref2 += static_cast<double>(x[i]) * x[i];
       double bound = 0;
       switch (t) {
-        case DType::F32: bound = 0; break;
-        case DType::F16: bound = std::fabs(x[i]) * std::ldexp(1.0, -11) + std::ldexp(1.0, -25); break;
-        case DType::BF16: bound = std::fabs(x[i]) * std::ldexp(1.0, -8); break;
+        case DType::F32:
+          bound = 0;
+          break;
+        case DType::F16:
+          bound = std::fabs(x[i]) * std::ldexp(1.0, -11) + std::ldexp(1.0, -25);
+          break;
+        case DType::BF16:
+          bound = std::fabs(x[i]) * std::ldexp(1.0, -8);
+          break;
         case DType::Q8_0: {  // half a step plus the fp16 rounding of d times |q| <= 127
-          const double d = std::fabs(xk::f16_to_f32(static_cast<uint16_t>(b[(i / 32) * 34] | (b[(i / 32) * 34 + 1] << 8))));
+          const double d = std::fabs(
+              xk::f16_to_f32(static_cast<uint16_t>(b[(i / 32) * 34] | (b[(i / 32) * 34 + 1] << 8))));
           bound = 0.5 * d * (1 + 1e-6) + 127 * d * std::ldexp(1.0, -11);
           break;
         }
         case DType::Q4_0: {  // half a step (+ fp16 d), a full step for the clamped +8|d| side
-          const double d = std::fabs(xk::f16_to_f32(static_cast<uint16_t>(b[(i / 32) * 18] | (b[(i / 32) * 18 + 1] << 8))));
+          const double d = std::fabs(
+              xk::f16_to_f32(static_cast<uint16_t>(b[(i / 32) * 18] | (b[(i / 32) * 18 + 1] << 8))));
           bound = d * (1 + 1e-6) + 8 * d * std::ldexp(1.0, -11);
           break;
         }
@@ -241,8 +254,12 @@ TEST(GgufErrorBound, EveryFormatStaysWithinItsBoundOnRandomRows) {
     // Normalised MSE on this data, measured: f16 4.2e-8, bf16 2.9e-6, q8_0 1.04e-4,
     // q4_0 1.75e-2, mxfp4 2.0e-2, nvfp4 7.4e-3. Limits leave ~1.5-2x headroom.
     const double nmse = err2 / ref2;
-    const double limit = t == DType::F32 ? 0 : t == DType::F16 ? 1e-7 : t == DType::BF16 ? 6e-6
-                       : t == DType::Q8_0 ? 2e-4 : t == DType::NVFP4 ? 1.5e-2 : 3e-2;
+    const double limit = t == DType::F32     ? 0
+                         : t == DType::F16   ? 1e-7
+                         : t == DType::BF16  ? 6e-6
+                         : t == DType::Q8_0  ? 2e-4
+                         : t == DType::NVFP4 ? 1.5e-2
+                                             : 3e-2;
     EXPECT_LE(nmse, limit) << xk::name(t);
   }
 }

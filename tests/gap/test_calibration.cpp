@@ -14,7 +14,9 @@
 namespace xk::gap {
 namespace {
 
-std::string raw(const std::string& name) { return read_text_file(std::string(XK_SOURCE_DIR) + "/tools/measurements/raw/" + name); }
+std::string raw(const std::string& name) {
+  return read_text_file(std::string(XK_SOURCE_DIR) + "/tools/measurements/raw/" + name);
+}
 
 TEST(GapParsers, TestBackendOpsPerfTextGivesOpParamsRateAndBackend) {
   KernelRow ctx;
@@ -87,7 +89,8 @@ TEST(GapParsers, TheProjectsCsvFilesParseAndBadCellsNameTheirLine) {
   const std::string dir = std::string(XK_SOURCE_DIR) + "/tools/measurements/";
   EXPECT_GE(read_kernel_csv(dir + "kernels.csv").size(), 40u);
   EXPECT_GE(read_e2e_csv(dir + "e2e.csv").size(), 30u);
-  const CsvTable t = parse_csv("device,backend,build,model,quant,test,tok_s\nx,cuda,\"b1, b2\",m,Q4_0,pp512,fast\n");
+  const CsvTable t =
+      parse_csv("device,backend,build,model,quant,test,tok_s\nx,cuda,\"b1, b2\",m,Q4_0,pp512,fast\n");
   EXPECT_EQ(t.get(0, "build"), "b1, b2");
   try {
     e2e_rows_from_csv(t, "t.csv");
@@ -111,7 +114,8 @@ std::vector<KernelRow> planted_rows(const DeviceSpec& dev, double (*eff)(double)
       r.build = "llama.cpp b7500";
       r.date = "2026-01-01";
       r.op = "MUL_MAT";
-      r.params = "type_a=q4_0,type_b=f32,m=4096,n=" + std::to_string(static_cast<int>(n)) + ",k=4096,bs=[1,1],nr=[1,1]";
+      r.params = "type_a=q4_0,type_b=f32,m=4096,n=" + std::to_string(static_cast<int>(n)) +
+                 ",k=4096,bs=[1,1],nr=[1,1]";
       r.p = parse_params(r.params);
       const double wave = wave_factor(n, 4096, 128, 128, dev.units.at("cu_count").value);
       r.value = eff(n) * noise * dev.peak_ops("int8_mma") * wave / 1e12;
@@ -156,9 +160,11 @@ TEST(GapCalibration, FallsBackToTheNearestBuildEraThenToTheRooflineDefaultAndSay
   const CalLookup l = cal.lookup(strix, "hip", old, "mm", 32, "2025-08-01");
   EXPECT_FALSE(l.calibrated);
   EXPECT_NE(l.how.find("nearest build era"), std::string::npos) << l.how;
-  EXPECT_NEAR(l.eff, planted(64) * strix.peak_ops("int8_mma") / strix.peak_ops("int8_dot"), 0.01 * planted(64));
+  EXPECT_NEAR(l.eff, planted(64) * strix.peak_ops("int8_mma") / strix.peak_ops("int8_dot"),
+              0.01 * planted(64));
   // From 64 tokens that build dequantized to f16 for hipBLAS instead.
-  EXPECT_EQ(instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant", 512).name, "hip_blas_f16");
+  EXPECT_EQ(instruction_path(strix, "hip", parse_build("b6000", "2025-08-01"), "mm", "quant", 512).name,
+            "hip_blas_f16");
   // Vulkan on the same box has no rows at all: the database's default, labelled.
   const InstrPath vk = instruction_path(strix, "vulkan", parse_build("", "2026-01-01"), "mm", "quant");
   const CalLookup d = cal.lookup(strix, "vulkan", vk, "mm", 512, "2026-01-01");
@@ -206,7 +212,7 @@ TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
     rows.push_back(r);
   };
   geomean("hip", "llama.cpp master", 100);
-  geomean("vulkan", "llama.cpp master", 200);  // vulkan takes twice as long: half the rate
+  geomean("vulkan", "llama.cpp master", 200);    // vulkan takes twice as long: half the rate
   geomean("vulkan", "llama.cpp PR branch", 50);  // a branch is not what a published run used
   const Calibration cal = calibrate(db, rows);
   ASSERT_EQ(cal.ratios.size(), 2u);  // hip -> vulkan and vulkan -> hip
@@ -216,7 +222,8 @@ TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
   EXPECT_NE(l.how.find("time ratio"), std::string::npos) << l.how;
   EXPECT_NEAR(l.eff, planted(512) * strix.peak_ops("int8_mma") / strix.peak_ops(vk.cls) * 0.5, 1e-3);
   bool branch_skipped = false;
-  for (const auto& s : cal.skipped) branch_skipped = branch_skipped || s.why.find("branch build") != std::string::npos;
+  for (const auto& s : cal.skipped)
+    branch_skipped = branch_skipped || s.why.find("branch build") != std::string::npos;
   EXPECT_TRUE(branch_skipped);
 }
 
@@ -261,7 +268,8 @@ TEST(GapValidate, ExcludesRowsFromADocumentThatGaveKernelRowsAndEndsWithOneSumma
   const Calibration cal = calibrate(db, rows);
   const CsvTable t = parse_csv(
       "device,backend,build,model,quant,test,ubatch,tok_s,source,date\n"
-      "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/pull/1 (llama-bench),2026-01-01\n"
+      "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/pull/1 "
+      "(llama-bench),2026-01-01\n"
       "strix-halo,hip,b7500,llama-3-8b,Q4_0,pp512,512,1000,https://example.org/other,2026-01-01\n"
       "strix-halo,hip,b7500,no-such-model,Q4_0,pp512,512,1000,https://example.org/other,2026-01-01\n");
   std::ostringstream out;
@@ -271,8 +279,9 @@ TEST(GapValidate, ExcludesRowsFromADocumentThatGaveKernelRowsAndEndsWithOneSumma
   EXPECT_EQ(v.predicted, 1);
   const std::string text = out.str();
   const std::string last = text.substr(text.rfind("validated:"));
-  EXPECT_EQ(last, "validated: " + std::to_string(v.within) +
-                      " of 1 rows within 20% (1 rows used in calibration excluded, 1 rows not expressible)\n");
+  EXPECT_EQ(last,
+            "validated: " + std::to_string(v.within) +
+                " of 1 rows within 20% (1 rows used in calibration excluded, 1 rows not expressible)\n");
   EXPECT_NE(text.find("unknown model 'no-such-model'"), std::string::npos) << text;
 }
 
@@ -317,10 +326,10 @@ TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
     return elementwise_fusion(backend, parse_build("", date), moe).passes_per_layer;
   };
   EXPECT_EQ(passes("cuda", "2025-06-01", false), 11);
-  EXPECT_EQ(passes("cuda", "2025-10-01", true), 11);       // 17 unfused, 6 fused away
+  EXPECT_EQ(passes("cuda", "2025-10-01", true), 11);  // 17 unfused, 6 fused away
   EXPECT_EQ(passes("hip", "2025-10-01", true), passes("cuda", "2025-10-01", true));  // same ggml-cuda sources
   EXPECT_EQ(passes("vulkan", "2025-06-01", false), 11);
-  EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);     // rms_norm+mul, twice per layer
+  EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);  // rms_norm+mul, twice per layer
 }
 
 TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
@@ -332,9 +341,13 @@ TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
   EXPECT_EQ(path(spark, "cuda", "2025-10-15", "fp4"), "cuda_mmq_int8");  // MXFP4 before PR 17906
   EXPECT_EQ(path(spark, "cuda", "2026-01-15", "fp4"), "cuda_mmq_mxfp4_mma");
   EXPECT_EQ(path(spark, "cuda", "2026-01-15", "quant"), "cuda_mmq_int8");
-  EXPECT_EQ(path(db.device("h100-sxm"), "cuda", "2026-01-15", "fp4"), "cuda_mmq_int8");  // no FP4 MMA on sm_90
-  EXPECT_EQ(instruction_path(db.device("rtx-4090"), "cuda", parse_build("", "2024-05-01"), "mm", "quant", 32).name, "cuda_mmq_dp4a");
-  EXPECT_EQ(path(db.device("rtx-4090"), "cuda", "2024-05-01", "quant"), "cuda_blas_f16");  // 512 tokens: cuBLAS
+  EXPECT_EQ(path(db.device("h100-sxm"), "cuda", "2026-01-15", "fp4"),
+            "cuda_mmq_int8");  // no FP4 MMA on sm_90
+  EXPECT_EQ(
+      instruction_path(db.device("rtx-4090"), "cuda", parse_build("", "2024-05-01"), "mm", "quant", 32).name,
+      "cuda_mmq_dp4a");
+  EXPECT_EQ(path(db.device("rtx-4090"), "cuda", "2024-05-01", "quant"),
+            "cuda_blas_f16");  // 512 tokens: cuBLAS
   EXPECT_EQ(path(db.device("strix-halo"), "vulkan", "2025-08-01", "quant"), "vulkan_mul_mm_coopmat");
   EXPECT_THROW(path(db.device("strix-halo"), "cuda", "2025-08-01", "quant"), Error);
   EXPECT_EQ(parse_build("llama.cpp b6918 (2f68ce7cf)", "").number, 6918);

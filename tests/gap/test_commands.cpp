@@ -53,25 +53,37 @@ nlohmann::json bench_json(const std::string& device, double qkv_ms) {
   j["context"] = {{"executable", "xk"}};
   j["benchmarks"] = nlohmann::json::array();
   j["benchmarks"].push_back({{"name", "matmul/llama3-70b/qkv/pp512/q4_0/q8/" + device + "/manual_time"},
-                             {"run_type", "iteration"}, {"iterations", 3}, {"real_time", qkv_ms}, {"time_unit", "ms"},
-                             {"flops", flops}, {"bytes", 6.0e7}, {"tokens", 512}, {"FLOP/s", flops / (qkv_ms * 1e-3)},
+                             {"run_type", "iteration"},
+                             {"iterations", 3},
+                             {"real_time", qkv_ms},
+                             {"time_unit", "ms"},
+                             {"flops", flops},
+                             {"bytes", 6.0e7},
+                             {"tokens", 512},
+                             {"FLOP/s", flops / (qkv_ms * 1e-3)},
                              {"label", "variant=x act=q8 timer=device"}});
   j["benchmarks"].push_back({{"name", "matmul/small/M64_N1024_K1024/q4_0/f32/" + device + "/manual_time"},
-                             {"run_type", "iteration"}, {"iterations", 10}, {"real_time", 2.0}, {"time_unit", "ms"},
-                             {"FLOP/s", 2.0 * 64 * 1024 * 1024 / 2e-3}, {"bytes/s", 1.0e6 / 2e-3}});
-  j["benchmarks"].push_back({{"name", "matmul/llama3-70b/o/pp512/q4_0/q8/" + device}, {"error_occurred", true},
+                             {"run_type", "iteration"},
+                             {"iterations", 10},
+                             {"real_time", 2.0},
+                             {"time_unit", "ms"},
+                             {"FLOP/s", 2.0 * 64 * 1024 * 1024 / 2e-3},
+                             {"bytes/s", 1.0e6 / 2e-3}});
+  j["benchmarks"].push_back({{"name", "matmul/llama3-70b/o/pp512/q4_0/q8/" + device},
+                             {"error_occurred", true},
                              {"error_message", "skipped"}});
   return j;
 }
 
 TEST(GapExplain, PrintsEveryFactorAndTheGapClosersInUnderASecond) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string out = run_xk({"explain", "--devices", "dgx-spark,strix-halo", "--model", "llama3-70b", "--format", "q4_0"});
+  const std::string out =
+      run_xk({"explain", "--devices", "dgx-spark,strix-halo", "--model", "llama3-70b", "--format", "q4_0"});
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(secs, 1.0);
-  for (const char* needle : {"peak-rate ratio", "achieved efficiency ratio", "memory-bound share", "attention share",
-                             "product", "What would close the gap", "mmq_wmma_iu4", "mmq_fp4", "qkv", "gate_up",
-                             "attention", "tok/s"})
+  for (const char* needle :
+       {"peak-rate ratio", "achieved efficiency ratio", "memory-bound share", "attention share", "product",
+        "What would close the gap", "mmq_wmma_iu4", "mmq_fp4", "qkv", "gate_up", "attention", "tok/s"})
     EXPECT_NE(out.find(needle), std::string::npos) << "missing '" << needle << "' in:\n" << out;
 }
 
@@ -121,12 +133,19 @@ TEST(GapBenchJson, SimulatorCountersCheckTheTilingFormulaButNeverCountAsTimes) {
   //           = 589,824 + 1,114,112 + 262,144 = 1,966,080 B
   nlohmann::json j;
   j["benchmarks"] = nlohmann::json::array();
-  j["benchmarks"].push_back({{"name", "matmul/small/M64_N1024_K1024/q4_0/q8/cuda-sim/manual_time"}, {"real_time", 900.0},
-                             {"time_unit", "ms"}, {"flops", 2.0 * 64 * 1024 * 1024}, {"global_bytes_read", 1.7e6},
-                             {"global_bytes_written", 262144.0}, {"mma", 4096.0},
+  j["benchmarks"].push_back({{"name", "matmul/small/M64_N1024_K1024/q4_0/q8/cuda-sim/manual_time"},
+                             {"real_time", 900.0},
+                             {"time_unit", "ms"},
+                             {"flops", 2.0 * 64 * 1024 * 1024},
+                             {"global_bytes_read", 1.7e6},
+                             {"global_bytes_written", 262144.0},
+                             {"mma", 4096.0},
                              {"label", "variant=mmq_q4_0_q8_64x64_mma_sm80 act=q8 timer=wall"}});
-  j["benchmarks"].push_back({{"name", "matmul/llama3-70b/qkv/pp512/q4_0/q8/cuda-sim/manual_time"}, {"real_time", 1.0},
-                             {"time_unit", "s"}, {"flops", 1.0}, {"global_bytes_read", 1.0}});
+  j["benchmarks"].push_back({{"name", "matmul/llama3-70b/qkv/pp512/q4_0/q8/cuda-sim/manual_time"},
+                             {"real_time", 1.0},
+                             {"time_unit", "s"},
+                             {"flops", 1.0},
+                             {"global_bytes_read", 1.0}});
   const BenchFile f = parse_bench_json(j, "sim");
   ASSERT_EQ(f.entries.size(), 2u);
   EXPECT_TRUE(f.entries[0].simulated());
@@ -147,8 +166,8 @@ TEST(GapCompare, MixesMeasuredAndPredictedKernelsAndSaysWhich) {
   const fs::path dir = temp_dir("compare");
   std::ofstream(dir / "a.json") << bench_json("cuda:0", 0.9).dump();
   std::ofstream(dir / "b.json") << bench_json("hip:0", 3.5).dump();
-  const std::string out = run_xk({"compare", (dir / "a.json").string(), (dir / "b.json").string(), "--devices",
-                                  "dgx-spark,strix-halo"});
+  const std::string out = run_xk(
+      {"compare", (dir / "a.json").string(), (dir / "b.json").string(), "--devices", "dgx-spark,strix-halo"});
   EXPECT_NE(out.find("2 of 12 kernel times are measured"), std::string::npos) << out;
   EXPECT_NE(out.find("measured: matmul/llama3-70b/qkv/pp512/q4_0/q8/cuda:0"), std::string::npos) << out;
   EXPECT_NE(out.find("achieved efficiency ratio"), std::string::npos) << out;
@@ -189,11 +208,14 @@ TEST(GapReport, WritesMarkdownAndDataWithoutPlots) {
 }
 
 TEST(GapReport, DrawsTheRooflinesAndTimeBarsWithMatplotlib) {
-  if (python_for_plots().empty()) GTEST_SKIP() << "no python3 with matplotlib (Debian package python3-matplotlib)";
+  if (python_for_plots().empty())
+    GTEST_SKIP() << "no python3 with matplotlib (Debian package python3-matplotlib)";
   const fs::path dir = temp_dir("report_png");
   std::ofstream(dir / "this.json") << bench_json("cpu-ref", 400.0).dump();
-  run_xk({"report", "--bench", (dir / "this.json").string(), "--devices", "dgx-spark,strix-halo", "--out", (dir / "out").string()});
-  for (const char* png : {"roofline_this-cpu.png", "roofline_dgx-spark.png", "roofline_strix-halo.png", "pp_time.png"}) {
+  run_xk({"report", "--bench", (dir / "this.json").string(), "--devices", "dgx-spark,strix-halo", "--out",
+          (dir / "out").string()});
+  for (const char* png :
+       {"roofline_this-cpu.png", "roofline_dgx-spark.png", "roofline_strix-halo.png", "pp_time.png"}) {
     EXPECT_TRUE(fs::exists(dir / "out" / png)) << png;
     if (fs::exists(dir / "out" / png)) {
       EXPECT_GT(fs::file_size(dir / "out" / png), 10000u) << png;

@@ -23,11 +23,12 @@ namespace fs = std::filesystem;
 
 // Writes the header with python; returns "" after GTEST_SKIP when the package is missing.
 std::string write_header(const std::string& kind) {
-  const fs::path out = fs::temp_directory_path() / ("xk_gap_test_" + kind + "_" + std::to_string(::getpid()) + ".gguf");
+  const fs::path out =
+      fs::temp_directory_path() / ("xk_gap_test_" + kind + "_" + std::to_string(::getpid()) + ".gguf");
   const char* env = std::getenv("PYTHONPATH");
   const std::string pythonpath = std::string(XK_PYTOOLS_DIR) + (env && *env ? ":" + std::string(env) : "");
-  const std::string cmd = "PYTHONPATH='" + pythonpath + "' python3 '" + std::string(XK_SOURCE_DIR) + "/tests/gap/write_gguf.py' '" +
-                          out.string() + "' " + kind + " 2>&1";
+  const std::string cmd = "PYTHONPATH='" + pythonpath + "' python3 '" + std::string(XK_SOURCE_DIR) +
+                          "/tests/gap/write_gguf.py' '" + out.string() + "' " + kind + " 2>&1";
   const int rc = std::system(cmd.c_str());
   if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) return "";
   EXPECT_EQ(rc, 0) << cmd;
@@ -49,7 +50,8 @@ std::vector<std::string> kernels_of(const Prediction& p, const std::string& grou
 
 TEST(GapGguf, DenseHeaderFromTheGgufPackageGivesTheLayerGemmsWithTheirTypes) {
   const std::string path = write_header("dense");
-  if (path.empty()) GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
+  if (path.empty())
+    GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
   const ModelDesc m = model_from_gguf(read_gguf(path));
   fs::remove(path);
   EXPECT_EQ(m.arch, "llama");
@@ -74,9 +76,9 @@ TEST(GapGguf, DenseHeaderFromTheGgufPackageGivesTheLayerGemmsWithTheirTypes) {
   run.test = "pp512";
   const Prediction p = predict(db.device("dgx-spark"), m, run, Calibration{});
   ASSERT_TRUE(p.ok) << p.refused;
-  const std::vector<std::string> want = {"attn_k:cuda_mmq_int8",   "attn_output:cuda_mmq_int8", "attn_q:cuda_mmq_int8",
-                                         "attn_v:cuda_mmq_int8",   "ffn_down:cuda_mmq_int8",    "ffn_gate:cuda_mmq_int8",
-                                         "ffn_up:cuda_mmq_int8",   "output:cuda_mmq_int8"};
+  const std::vector<std::string> want = {
+      "attn_k:cuda_mmq_int8",   "attn_output:cuda_mmq_int8", "attn_q:cuda_mmq_int8", "attn_v:cuda_mmq_int8",
+      "ffn_down:cuda_mmq_int8", "ffn_gate:cuda_mmq_int8",    "ffn_up:cuda_mmq_int8", "output:cuda_mmq_int8"};
   EXPECT_EQ(kernels_of(p, "gemm"), want);
   EXPECT_TRUE(kernels_of(p, "moe").empty());
   EXPECT_EQ(kernels_of(p, "attention").size(), 1u);
@@ -84,7 +86,8 @@ TEST(GapGguf, DenseHeaderFromTheGgufPackageGivesTheLayerGemmsWithTheirTypes) {
 
 TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
   const std::string path = write_header("moe");
-  if (path.empty()) GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
+  if (path.empty())
+    GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
   const ModelDesc m = model_from_gguf(read_gguf(path));
   fs::remove(path);
   EXPECT_EQ(m.arch, "qwen3moe");
@@ -102,13 +105,14 @@ TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
   run.build = parse_build("", "2026-01-15");
   const Prediction p = predict(db.device("dgx-spark"), m, run, Calibration{});
   ASSERT_TRUE(p.ok) << p.refused;
-  const std::vector<std::string> moe = {"ffn_down_exps:cuda_mmq_mxfp4_mma", "ffn_gate_exps:cuda_mmq_mxfp4_mma",
-                                        "ffn_up_exps:cuda_mmq_mxfp4_mma"};
+  const std::vector<std::string> moe = {"ffn_down_exps:cuda_mmq_mxfp4_mma",
+                                        "ffn_gate_exps:cuda_mmq_mxfp4_mma", "ffn_up_exps:cuda_mmq_mxfp4_mma"};
   EXPECT_EQ(kernels_of(p, "moe"), moe);
   const auto gemm = kernels_of(p, "gemm");
   EXPECT_NE(std::find(gemm.begin(), gemm.end(), "ffn_gate_inp:cuda_blas_f16"), gemm.end());  // the router
   run.build = parse_build("", "2025-10-15");  // before native MXFP4: int8 MMQ
-  EXPECT_EQ(kernels_of(predict(db.device("dgx-spark"), m, run, Calibration{}), "moe")[0], "ffn_down_exps:cuda_mmq_int8");
+  EXPECT_EQ(kernels_of(predict(db.device("dgx-spark"), m, run, Calibration{}), "moe")[0],
+            "ffn_down_exps:cuda_mmq_int8");
 }
 
 TEST(GapGguf, ATruncatedOrForeignFileIsAClearError) {

@@ -93,7 +93,8 @@ TEST(GapDatabase, SchemaCheckCatchesAMissingSourceAndAnUnexplainedDerivation) {
 
 TEST(GapDatabase, HoldsTheIssueDevicesAndARuntimeCpuWithValidFigures) {
   const Database db = load_database(database_path());
-  for (const char* key : {"dgx-spark", "strix-halo", "rtx-3090", "rtx-5090", "h100-sxm", "m4-max", "this-cpu"})
+  for (const char* key :
+       {"dgx-spark", "strix-halo", "rtx-3090", "rtx-5090", "h100-sxm", "m4-max", "this-cpu"})
     EXPECT_TRUE(db.devices.count(key)) << key;
   const DeviceSpec& cpu = db.device("this-cpu");
   for (const auto& p : validate(cpu)) ADD_FAILURE() << p;
@@ -119,7 +120,8 @@ TEST(GapDecomposition, FactorsMultiplyBackToTheRatioForEveryPairModelAndWorkload
             const Estimate eb = estimate(db.device(b), std::string(m.key), f, w);
             const Decomposition d = decompose(ea, eb);
             ASSERT_EQ(d.factors.size(), 4u);
-            EXPECT_NEAR(d.product() / d.ratio, 1.0, 1e-9) << a << " vs " << b << " " << m.key << " " << w << " " << f;
+            EXPECT_NEAR(d.product() / d.ratio, 1.0, 1e-9)
+                << a << " vs " << b << " " << m.key << " " << w << " " << f;
             EXPECT_NEAR(d.ratio, ea.tok_per_s() / eb.tok_per_s(), 1e-9 * d.ratio);
             ++checked;
           }
@@ -131,8 +133,8 @@ TEST(GapDecomposition, PeakAndEfficiencyFactorsAreTheDatabaseRatiosWhenOneClassR
   const Estimate a = estimate(db.device("dgx-spark"), "llama3-70b", "q4_0", "pp512");
   const Estimate b = estimate(db.device("strix-halo"), "llama3-70b", "q4_0", "pp512");
   const Decomposition d = decompose(a, b);
-  EXPECT_NEAR(d.factors[0].value, 237.9 / 59.4, 1e-9);        // int8 MMA vs iu8 WMMA
-  EXPECT_NEAR(d.factors[1].value, 0.790 / 0.621, 1e-9);       // 188/237.9 vs 36.9/59.4
+  EXPECT_NEAR(d.factors[0].value, 237.9 / 59.4, 1e-9);   // int8 MMA vs iu8 WMMA
+  EXPECT_NEAR(d.factors[1].value, 0.790 / 0.621, 1e-9);  // 188/237.9 vs 36.9/59.4
 }
 
 TEST(GapScenarios, Int4WmmaOnStrixNarrowsTheGapAndWhatIfKernelsAreNeverTheBaseline) {

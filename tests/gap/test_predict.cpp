@@ -38,7 +38,8 @@ KernelPrediction predicted(const std::string& name) {
 }
 
 TEST(KernelPredict, XkernInt8MmaGemmIsTheHandComputedRoofline) {
-  const KernelPrediction r = predicted("matmul/custom/M512_N6144_K4096/q4_0/q8/variant=mmq_q4_0_q8_64x64_mma_sm80/cuda:0");
+  const KernelPrediction r =
+      predicted("matmul/custom/M512_N6144_K4096/q4_0/q8/variant=mmq_q4_0_q8_64x64_mma_sm80/cuda:0");
   const double flops = 2.0 * 512 * 6144 * 4096;
   // Q4_0 weights 18 B per 32, F32 activations in (quantized to Q8 inside the op), F32 out.
   const double bytes = 6144.0 * 4096 * 18 / 32 + 512.0 * 4096 * 4 + 512.0 * 6144 * 4;
@@ -52,7 +53,8 @@ TEST(KernelPredict, XkernInt8MmaGemmIsTheHandComputedRoofline) {
 }
 
 TEST(KernelPredict, Dp4aGemvIsMemoryBoundOnTheHandComputedBytes) {
-  const KernelPrediction r = predicted("matmul/custom/M1_N4096_K14336/q4_0/q8/variant=mmvq_8x64_dp4a_sm61/cuda:0");
+  const KernelPrediction r =
+      predicted("matmul/custom/M1_N4096_K14336/q4_0/q8/variant=mmvq_8x64_dp4a_sm61/cuda:0");
   const double bytes = 4096.0 * 14336 * 18 / 32 + 14336.0 * 4 + 4096.0 * 4;
   EXPECT_EQ(r.cls, "int8_dot");
   EXPECT_DOUBLE_EQ(r.bytes, bytes);
@@ -63,12 +65,14 @@ TEST(KernelPredict, Dp4aGemvIsMemoryBoundOnTheHandComputedBytes) {
 }
 
 TEST(KernelPredict, PeerInt8AndFlashAttentionAreTheHandComputedRooflines) {
-  const KernelPrediction mm = predicted("matmul/custom/M512_N4096_K4096/i8/i8/variant=torch_int_mm_cublaslt/torch:cuda:0");
+  const KernelPrediction mm =
+      predicted("matmul/custom/M512_N4096_K4096/i8/i8/variant=torch_int_mm_cublaslt/torch:cuda:0");
   EXPECT_EQ(mm.cls, "int8_mma");
   EXPECT_DOUBLE_EQ(mm.bytes, 4096.0 * 4096 + 512.0 * 4096 + 512.0 * 4096 * 4);  // int8 in, int32 out
   EXPECT_NEAR(mm.predicted.time, 2.0 * 512 * 4096 * 4096 / (kInt8Mma * kEffMma), 1e-18);
 
-  const KernelPrediction fa = predicted("attention/custom/prefill_B1_Hq32_Hkv8_S512_T512_D128_causal/f16/variant=sdpa_flash/torch:cuda:0");
+  const KernelPrediction fa = predicted(
+      "attention/custom/prefill_B1_Hq32_Hkv8_S512_T512_D128_causal/f16/variant=sdpa_flash/torch:cuda:0");
   const double pairs = 512.0 * 513 / 2;  // causal, q_offset 0: query i sees i + 1 keys
   const double flops = 4.0 * 32 * 128 * pairs;
   const double bytes = 32.0 * 512 * 128 * 2 * 2 + 2.0 * 8 * 512 * 128 * 2;  // f16 Q, O, K, V
@@ -76,13 +80,15 @@ TEST(KernelPredict, PeerInt8AndFlashAttentionAreTheHandComputedRooflines) {
   EXPECT_EQ(fa.eff_key, "attention");
   EXPECT_DOUBLE_EQ(fa.flops, flops);
   EXPECT_DOUBLE_EQ(fa.bytes, bytes);
-  EXPECT_NEAR(fa.predicted.time, std::max(flops / (kF16Mma * kEffAttention), bytes / (kBandwidth * kEffMemory)), 1e-18);
+  EXPECT_NEAR(fa.predicted.time,
+              std::max(flops / (kF16Mma * kEffAttention), bytes / (kBandwidth * kEffMemory)), 1e-18);
 }
 
 TEST(KernelPredict, OutputPrecisionFollowsTheSideThatRan) {
   // Same shape and activation: xkern reads and writes F32 (bench/accounting.cpp), torch f16.
   const KernelPrediction xk = predicted("matmul/custom/M64_N2880_K2880/f16/f16/cuda:0");
-  const KernelPrediction torch = predicted("matmul/custom/M64_N2880_K2880/f16/f16/variant=torch_matmul_f16_cublas/torch:cuda:0");
+  const KernelPrediction torch =
+      predicted("matmul/custom/M64_N2880_K2880/f16/f16/variant=torch_matmul_f16_cublas/torch:cuda:0");
   const double w = 2880.0 * 2880 * 2;
   EXPECT_DOUBLE_EQ(xk.bytes, w + 64.0 * 2880 * 4 + 64.0 * 2880 * 4);
   EXPECT_DOUBLE_EQ(torch.bytes, w + 64.0 * 2880 * 2 + 64.0 * 2880 * 2);
@@ -129,7 +135,8 @@ void write(const fs::path& p, const std::string& text) { std::ofstream(p) << tex
 // into each entry, plus xkern entries on two of the same shapes.
 TEST(KernelPredict, TableHasOneRowPerKitEntryWithBothFigures) {
   const fs::path dir = temp_dir(), peers = dir / "peers.json", xk = dir / "xk.json";
-  const std::string cmd = "python3 " XK_SOURCE_DIR "/bench/peers/torch_peers.py --dry-run --out " + peers.string() + " >/dev/null";
+  const std::string cmd = "python3 " XK_SOURCE_DIR "/bench/peers/torch_peers.py --dry-run --out " +
+                          peers.string() + " >/dev/null";
   if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "python3 could not run torch_peers.py --dry-run";
   nlohmann::json j;
   std::ifstream(peers) >> j;
@@ -169,7 +176,9 @@ TEST(KernelPredict, TableHasOneRowPerKitEntryWithBothFigures) {
 
 TEST(KernelPredict, AnUntimedEntryShowsWhyItHasNoMeasurement) {
   const fs::path dir = temp_dir(), f = dir / "err.json";
-  write(f, R"({"benchmarks": [{"name": "matmul/custom/M1_N4096_K4096/i8/i8/variant=torch_int_mm_cublaslt/torch:cuda:0",
+  write(
+      f,
+      R"({"benchmarks": [{"name": "matmul/custom/M1_N4096_K4096/i8/i8/variant=torch_int_mm_cublaslt/torch:cuda:0",
     "error_occurred": true, "error_message": "torch._int_mm needs M > 16", "real_time": 0, "time_unit": "ms"}]})");
   const std::string out = run_xk({"predict", "--device", "h200", f.string()});
   EXPECT_NE(out.find("n/a (torch._int_mm needs M > 16)"), std::string::npos) << out;
@@ -196,12 +205,15 @@ TEST(KernelPredict, BadJsonNamesTheFileAndTheField) {
                 .find("benchmarks[1].real_time"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"benchmarks": [{"real_time": 1}]})").find("benchmarks[0].name"), std::string::npos);
-  EXPECT_NE(error_of(R"({"benchmarks": [{"name": "matmul/llama3-70b/qkv/pp512/q4_0/q8/cuda:0"}]})").find("benchmarks[0].real_time"),
+  EXPECT_NE(error_of(R"({"benchmarks": [{"name": "matmul/llama3-70b/qkv/pp512/q4_0/q8/cuda:0"}]})")
+                .find("benchmarks[0].real_time"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"context": {}})").find("'benchmarks'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"benchmarks": [{"name": "matmul/custom/M1_N2_K32/q4_0/q8/cuda:0", "real_time": 1, "time_unit": "h"}]})")
-                .find("benchmarks[0].time_unit"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(
+          R"({"benchmarks": [{"name": "matmul/custom/M1_N2_K32/q4_0/q8/cuda:0", "real_time": 1, "time_unit": "h"}]})")
+          .find("benchmarks[0].time_unit"),
+      std::string::npos);
   EXPECT_NE(error_of("{not json").find("not valid JSON"), std::string::npos);
   EXPECT_THROW(predict_files(h200(), {"/nonexistent/xk.json"}), Error);
 }

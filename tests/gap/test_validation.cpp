@@ -21,7 +21,8 @@ TEST(GapValidation, AtLeast75PercentOfTheProjectsEndToEndRowsWithin20Percent) {
   const ValidateResult v = run_validate(db, cal, read_e2e_csv(dir + "e2e.csv"), out);
   ASSERT_GE(v.predicted, 15);
   // The bar covers DGX Spark, Strix Halo with both HIP and Vulkan, and another GPU.
-  for (const char* group : {"| dgx-spark cuda pp |", "| strix-halo hip pp |", "| strix-halo vulkan pp |", "| rtx-4090 cuda pp |"})
+  for (const char* group :
+       {"| dgx-spark cuda pp |", "| strix-halo hip pp |", "| strix-halo vulkan pp |", "| rtx-4090 cuda pp |"})
     EXPECT_NE(out.str().find(group), std::string::npos) << group;
   EXPECT_GE(v.within, 0.75 * v.predicted) << v.summary();
 }

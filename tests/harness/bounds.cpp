@@ -7,8 +7,8 @@
 
 namespace xk::harness {
 
-std::vector<double> abs_products(const std::vector<float>& w, const std::vector<float>& x, int64_t M, int64_t N,
-                                 int64_t K) {
+std::vector<double> abs_products(const std::vector<float>& w, const std::vector<float>& x, int64_t M,
+                                 int64_t N, int64_t K) {
   std::vector<double> s(static_cast<size_t>(M * N));
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
@@ -28,7 +28,8 @@ std::vector<double> q8_flip_allowance(const std::vector<float>& w, const std::ve
   for (int64_t i = 0; i < M; ++i)
     for (int64_t b = 0; b < blocks; ++b) {
       double amax = 0;
-      for (int64_t k = 32 * b; k < 32 * b + 32; ++k) amax = std::max(amax, std::fabs(static_cast<double>(x[static_cast<size_t>(i * K + k)])));
+      for (int64_t k = 32 * b; k < 32 * b + 32; ++k)
+        amax = std::max(amax, std::fabs(static_cast<double>(x[static_cast<size_t>(i * K + k)])));
       step[static_cast<size_t>(i * blocks + b)] = amax / 127.0;
     }
   std::vector<double> out(static_cast<size_t>(M * N));
@@ -57,7 +58,8 @@ double matmul_bound_scale(int64_t K) {
 }
 
 ElementCheck check_elements(const std::vector<float>& y, const std::vector<float>& ref,
-                            const std::vector<double>& abs_sum, double scale, const std::vector<double>& extra) {
+                            const std::vector<double>& abs_sum, double scale,
+                            const std::vector<double>& extra) {
   ElementCheck c;
   for (size_t i = 0; i < ref.size(); ++i) {
     const double bound = scale * abs_sum[i] + kBoundFloor + (extra.empty() ? 0.0 : extra[i]);
@@ -114,7 +116,8 @@ std::vector<float> attention_low_precision(const std::vector<float>& q, const st
         for (int64_t j = 0; j < visible; ++j) {
           const float p = std::exp(s[static_cast<size_t>(j)] - m);
           l += p;
-          for (int64_t d = 0; d < D; ++d) acc[static_cast<size_t>(d)] += f16(p) * f16(vb[j * D + d]);  // PV MMA
+          for (int64_t d = 0; d < D; ++d)
+            acc[static_cast<size_t>(d)] += f16(p) * f16(vb[j * D + d]);  // PV MMA
         }
         float* orow = &o[static_cast<size_t>(((b * Hq + h) * S + i) * D)];
         for (int64_t d = 0; d < D; ++d) orow[d] = visible > 0 ? acc[static_cast<size_t>(d)] / l : 0.0f;

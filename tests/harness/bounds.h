@@ -19,8 +19,8 @@
 namespace xk::harness {
 
 // sum_k |w[j,k] x[i,k]| for every output, from dequantized W[N,K] and widened X[M,K].
-std::vector<double> abs_products(const std::vector<float>& w, const std::vector<float>& x, int64_t M, int64_t N,
-                                 int64_t K);
+std::vector<double> abs_products(const std::vector<float>& w, const std::vector<float>& x, int64_t M,
+                                 int64_t N, int64_t K);
 
 // Q8 only: one activation rounding flip, max_k |w[j,k]| * d(i, k/32) with d = amax/127 of
 // X's block. Devices whose quantizer computes x * (1/d) with a reciprocal that is not

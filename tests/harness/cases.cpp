@@ -18,21 +18,27 @@ double max_nmse_matmul(ActPrecision act) {
     // <= K * 2^-24 = 6.5e-5 worst case, ~sqrt(K) * 2^-24 = 2e-6 typical, so NMSE < 1e-8.
     // 1e-6 leaves room for split-K or tree reductions, and still fails a single dropped
     // K block (NMSE ~ 1/blocks >= 1e-2) or one unwritten output.
-    case ActPrecision::F32: return 1e-6;
+    case ActPrecision::F32:
+      return 1e-6;
     // FP16 x FP16 products are exact in FP32 (11 + 11 significant bits < 24); tensor
     // cores may align addends with truncation inside one MMA (a few ulp of FP32).
-    case ActPrecision::F16: return 1e-5;
+    case ActPrecision::F16:
+      return 1e-5;
     // Integer dot products are exact; the only divergence is an activation rounding tie
     // resolved differently (x/d versus x*(1/d)): one flip moves one product by d_x*w,
     // NMSE ~ (3/127)^2 / K per flip <= 6e-6 at K = 96.
-    case ActPrecision::Q8: return 5e-5;
+    case ActPrecision::Q8:
+      return 5e-5;
     // E4M3 keeps 3 mantissa bits; the E8M0 block scale is a power of two, so division is
     // exact and flips come only from a differently computed exponent near powers of two.
-    case ActPrecision::FP8: return 1e-4;
+    case ActPrecision::FP8:
+      return 1e-4;
     // E2M1 steps are 1/6..1/2 of a block's amax: one rounding flip (NVFP4's per-row scale
     // x/s is inexact) moves a value by a whole step, NMSE ~ 0.03/K per flip.
-    case ActPrecision::FP4: return 1e-3;
-    case ActPrecision::Auto: break;
+    case ActPrecision::FP4:
+      return 1e-3;
+    case ActPrecision::Auto:
+      break;
   }
   return 0.0;  // Auto never reaches a comparison: the resolved precision is used
 }
@@ -170,7 +176,8 @@ std::string MatmulCase::name() const {
 
 double MatmulCase::bytes() const {
   return static_cast<double>(row_bytes(w, K) * static_cast<size_t>(N) +
-                             elem_bytes(x) * static_cast<size_t>(M * K) + sizeof(float) * static_cast<size_t>(M * N));
+                             elem_bytes(x) * static_cast<size_t>(M * K) +
+                             sizeof(float) * static_cast<size_t>(M * N));
 }
 
 std::string AttentionCase::name() const {
@@ -202,9 +209,12 @@ ShapeSet shape_set_for(const std::string& device_api, const std::string& device_
 
 const char* name(ShapeSet s) {
   switch (s) {
-    case ShapeSet::Small: return "small";
-    case ShapeSet::SmallPlusM512: return "small+m512";
-    case ShapeSet::Full: return "full";
+    case ShapeSet::Small:
+      return "small";
+    case ShapeSet::SmallPlusM512:
+      return "small+m512";
+    case ShapeSet::Full:
+      return "full";
   }
   return "?";
 }

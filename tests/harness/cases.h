@@ -22,17 +22,19 @@ struct MatmulCase {
   int64_t M, N, K;   // Y[M, N] = X[M, K] * W[N, K]^T
 
   std::string name() const;  // "q4_0_q8_M33_N97_K160", "f16_xf16_f16_M1_N71_K96"
-  double flops() const { return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K); }
-  double bytes() const;      // W + X read once, Y written once
+  double flops() const {
+    return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  }
+  double bytes() const;  // W + X read once, Y written once
 };
 
 struct AttentionCase {
-  DType q;            // F32 or F16
-  DType kv;           // F16 or F32 (V has K's dtype)
+  DType q;   // F32 or F16
+  DType kv;  // F16 or F32 (V has K's dtype)
   int64_t B, Hq, Hkv, S, T, D;
   bool causal;
-  int64_t q_offset;   // absolute position of query 0
-  float scale;        // 0 = 1/sqrt(D)
+  int64_t q_offset;  // absolute position of query 0
+  float scale;       // 0 = 1/sqrt(D)
 
   std::string name() const;  // "kvf16_B1_Hq8_Hkv2_S19_T19_D128_causal_off0"
   double flops() const;      // 4*D per visible (query, key) pair: QK^T and PV

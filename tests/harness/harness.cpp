@@ -45,7 +45,7 @@ std::vector<float> nan_filled(int64_t n) {  // output sentinel: an unwritten ele
 
 struct Comparison {
   double nmse = 0;
-  size_t worst = 0;        // flat index of the largest |y - ref|
+  size_t worst = 0;  // flat index of the largest |y - ref|
   double worst_err = -1;
   size_t non_finite = 0;
 };
@@ -88,10 +88,10 @@ void expect_close(const char* out_name, const std::vector<int64_t>& shape, const
   const Comparison c = compare(y, ref);
   std::ostringstream os;
   os.precision(7);
-  os << "device " << g_device->info().name << ", variant " << variant << ", case " << case_name << extra << ": NMSE "
-     << c.nmse << " (max " << max_nmse << "); worst element " << out_name << index_str(c.worst, shape)
-     << " (flat " << c.worst << "): expected " << ref[c.worst] << ", actual " << y[c.worst] << "; "
-     << c.non_finite << " non-finite outputs";
+  os << "device " << g_device->info().name << ", variant " << variant << ", case " << case_name << extra
+     << ": NMSE " << c.nmse << " (max " << max_nmse << "); worst element " << out_name
+     << index_str(c.worst, shape) << " (flat " << c.worst << "): expected " << ref[c.worst] << ", actual "
+     << y[c.worst] << "; " << c.non_finite << " non-finite outputs";
   if (!(c.nmse <= max_nmse)) ADD_FAILURE() << os.str();  // NaN NMSE fails too
   testing::Test::RecordProperty("nmse", std::to_string(c.nmse));
 }
@@ -99,8 +99,8 @@ void expect_close(const char* out_name, const std::vector<int64_t>& shape, const
 // ---- matmul -----------------------------------------------------------------------------
 
 struct MatmulData {
-  std::vector<uint8_t> w, x;  // GGUF-canonical W[N, K]; X[M, K] in the case's storage dtype
-  float w_scale = 1.0f;       // NVFP4 per-tensor scale
+  std::vector<uint8_t> w, x;    // GGUF-canonical W[N, K]; X[M, K] in the case's storage dtype
+  float w_scale = 1.0f;         // NVFP4 per-tensor scale
   std::vector<double> abs_sum;  // sum_k |w x| per output (dequantized W, widened X)
   std::vector<double> q8_flip;  // one Q8 activation rounding flip per output
   std::map<ActPrecision, std::vector<float>> ref;  // oracle Y per resolved precision
@@ -158,8 +158,10 @@ class MatmulTest : public testing::Test {
     matmul(dev, W, X, Y, opt);
     dev.synchronize();
     const LaunchRecord& rec = dev.last_launch();
-    EXPECT_EQ(rec.variant, sel.variant->name) << "the launch record names another variant than selection chose";
-    ASSERT_NE(rec.act, ActPrecision::Auto) << "variant " << rec.variant << " left the activation precision unresolved";
+    EXPECT_EQ(rec.variant, sel.variant->name)
+        << "the launch record names another variant than selection chose";
+    ASSERT_NE(rec.act, ActPrecision::Auto)
+        << "variant " << rec.variant << " left the activation precision unresolved";
     const std::vector<float> y = download_f32(Y);
     const std::vector<float>& ref = matmul_ref(c_, d, rec.act);
     expect_close("Y", {c_.M, c_.N}, y, ref, max_nmse_matmul(rec.act), rec.variant, c_.name(),
@@ -169,11 +171,12 @@ class MatmulTest : public testing::Test {
                                           rec.act == ActPrecision::Q8 ? d.q8_flip : std::vector<double>{});
     RecordProperty("worst_bound_ratio", std::to_string(e.worst_ratio));
     if (e.violations)
-      ADD_FAILURE() << "device " << g_device->info().name << ", variant " << rec.variant << ", case " << c_.name()
-                    << " (act " << name(rec.act) << "): " << e.violations << " elements exceed |y - ref| <= "
-                    << matmul_bound_scale(c_.K) << " * sum|w x| + floor; worst Y" << index_str(e.worst, {c_.M, c_.N})
-                    << ": expected " << ref[e.worst] << ", actual " << y[e.worst] << ", bound " << e.worst_bound
-                    << " (" << e.worst_ratio << "x)";
+      ADD_FAILURE() << "device " << g_device->info().name << ", variant " << rec.variant << ", case "
+                    << c_.name() << " (act " << name(rec.act) << "): " << e.violations
+                    << " elements exceed |y - ref| <= " << matmul_bound_scale(c_.K)
+                    << " * sum|w x| + floor; worst Y" << index_str(e.worst, {c_.M, c_.N}) << ": expected "
+                    << ref[e.worst] << ", actual " << y[e.worst] << ", bound " << e.worst_bound << " ("
+                    << e.worst_ratio << "x)";
   }
 
  private:
@@ -184,9 +187,9 @@ class MatmulTest : public testing::Test {
 // ---- attention --------------------------------------------------------------------------
 
 struct AttentionData {
-  std::vector<uint8_t> q, k, v;  // in the case's dtypes
-  float scale = 0;               // resolved softmax scale
-  std::vector<float> ref;        // oracle O
+  std::vector<uint8_t> q, k, v;    // in the case's dtypes
+  float scale = 0;                 // resolved softmax scale
+  std::vector<float> ref;          // oracle O
   double low_precision_error = 0;  // max |O - ref| of the FP16-rounding reference
 };
 
@@ -198,7 +201,8 @@ AttentionData& attention_data(const AttentionCase& c) {
   AttentionData d;
   Rng rng(seed_of(key));
   // Q, K, V ~ N(0, 1): scores q.k/sqrt(D) ~ N(0, 1), the regime of trained models.
-  const std::vector<float> q = activations(rng, c.B * c.Hq * c.S, c.D), k = activations(rng, c.B * c.Hkv * c.T, c.D),
+  const std::vector<float> q = activations(rng, c.B * c.Hq * c.S, c.D),
+                           k = activations(rng, c.B * c.Hkv * c.T, c.D),
                            v = activations(rng, c.B * c.Hkv * c.T, c.D);
   d.q = quantize(c.q, q.data(), c.B * c.Hq * c.S, c.D);
   d.k = quantize(c.kv, k.data(), c.B * c.Hkv * c.T, c.D);
@@ -207,12 +211,13 @@ AttentionData& attention_data(const AttentionCase& c) {
   d.scale = c.scale != 0.0f ? c.scale : 1.0f / std::sqrt(static_cast<float>(c.D));
   d.ref.resize(static_cast<size_t>(c.B * c.Hq * c.S * c.D));
   if (!d.ref.empty())
-    ref::attention({c.q, d.q.data(), c.kv, d.k.data(), d.v.data(), d.ref.data(), c.B, c.Hq, c.Hkv, c.S, c.T, c.D,
-                    d.scale, c.causal, c.q_offset});
-  const std::vector<float> low = attention_low_precision(
-      dequantize(c.q, d.q.data(), c.B * c.Hq * c.S, c.D), dequantize(c.kv, d.k.data(), c.B * c.Hkv * c.T, c.D),
-      dequantize(c.kv, d.v.data(), c.B * c.Hkv * c.T, c.D), c.B, c.Hq, c.Hkv, c.S, c.T, c.D, d.scale, c.causal,
-      c.q_offset);
+    ref::attention({c.q, d.q.data(), c.kv, d.k.data(), d.v.data(), d.ref.data(), c.B, c.Hq, c.Hkv, c.S, c.T,
+                    c.D, d.scale, c.causal, c.q_offset});
+  const std::vector<float> low =
+      attention_low_precision(dequantize(c.q, d.q.data(), c.B * c.Hq * c.S, c.D),
+                              dequantize(c.kv, d.k.data(), c.B * c.Hkv * c.T, c.D),
+                              dequantize(c.kv, d.v.data(), c.B * c.Hkv * c.T, c.D), c.B, c.Hq, c.Hkv, c.S,
+                              c.T, c.D, d.scale, c.causal, c.q_offset);
   d.low_precision_error = max_abs_error(low, d.ref);
   return cache.emplace(key, std::move(d)).first->second;
 }
@@ -246,11 +251,13 @@ class AttentionTest : public testing::Test {
     EXPECT_EQ(dev.last_launch().variant, sel.variant->name);
     const std::vector<float> o = download_f32(O);
     expect_close("O", O.shape, o, d.ref, kMaxNmseAttention, sel.variant->name, c_.name(), "");
-    const double err = max_abs_error(o, d.ref), allowed = kAttentionErrorRatio * d.low_precision_error + kBoundFloor;
+    const double err = max_abs_error(o, d.ref),
+                 allowed = kAttentionErrorRatio * d.low_precision_error + kBoundFloor;
     RecordProperty("error_vs_fp16_reference", std::to_string(err / (d.low_precision_error + kBoundFloor)));
-    EXPECT_LE(err, allowed) << "device " << g_device->info().name << ", variant " << sel.variant->name << ", case "
-                            << c_.name() << ": max |O - ref| " << err << " exceeds " << kAttentionErrorRatio
-                            << "x the FP16-rounding reference's " << d.low_precision_error;
+    EXPECT_LE(err, allowed) << "device " << g_device->info().name << ", variant " << sel.variant->name
+                            << ", case " << c_.name() << ": max |O - ref| " << err << " exceeds "
+                            << kAttentionErrorRatio << "x the FP16-rounding reference's "
+                            << d.low_precision_error;
   }
 
  private:
@@ -317,10 +324,11 @@ void register_cases(ShapeSet set) {
     }
   testing::RegisterTest("harness", "EveryVariantRanACase", nullptr, nullptr, __FILE__, __LINE__,
                         []() -> EveryVariantRanACase* { return new EveryVariantRanACase(); });
-  std::printf("xk_harness: device %s (api %s, arch %s): %zu matmul + %zu attention variants, shape set %s, "
-              "%zu matmul + %zu attention cases\n",
-              dev.info().name.c_str(), dev.info().api.c_str(), dev.info().arch.c_str(), mm_variants.size() - 1,
-              at_variants.size() - 1, name(set), matmul_cases(set).size(), attention_cases(set).size());
+  std::printf(
+      "xk_harness: device %s (api %s, arch %s): %zu matmul + %zu attention variants, shape set %s, "
+      "%zu matmul + %zu attention cases\n",
+      dev.info().name.c_str(), dev.info().api.c_str(), dev.info().arch.c_str(), mm_variants.size() - 1,
+      at_variants.size() - 1, name(set), matmul_cases(set).size(), attention_cases(set).size());
 }
 
 }  // namespace
@@ -334,12 +342,17 @@ int main(int argc, char** argv) {
   std::string shapes;  // "" = by device: small for simulators, small+m512 for cpu-ref, full otherwise
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--device" && i + 1 < argc) device = argv[++i];
-    else if (a.rfind("--device=", 0) == 0) device = a.substr(9);
-    else if (a == "--shapes" && i + 1 < argc) shapes = argv[++i];
+    if (a == "--device" && i + 1 < argc)
+      device = argv[++i];
+    else if (a.rfind("--device=", 0) == 0)
+      device = a.substr(9);
+    else if (a == "--shapes" && i + 1 < argc)
+      shapes = argv[++i];
     else {
-      std::fprintf(stderr, "usage: xk_harness [--device NAME] [--shapes small|full] [gtest flags]\n"
-                           "unknown argument: %s\n", a.c_str());
+      std::fprintf(stderr,
+                   "usage: xk_harness [--device NAME] [--shapes small|full] [gtest flags]\n"
+                   "unknown argument: %s\n",
+                   a.c_str());
       return 2;
     }
   }
@@ -360,8 +373,10 @@ int main(int argc, char** argv) {
   }
 
   ShapeSet set = shape_set_for(g_device->info().api, g_device->info().name);
-  if (shapes == "small") set = ShapeSet::Small;
-  else if (shapes == "full") set = ShapeSet::Full;
+  if (shapes == "small")
+    set = ShapeSet::Small;
+  else if (shapes == "full")
+    set = ShapeSet::Full;
   else if (!shapes.empty()) {
     std::fprintf(stderr, "xk_harness: --shapes must be small or full, got '%s'\n", shapes.c_str());
     return 2;
@@ -369,7 +384,8 @@ int main(int argc, char** argv) {
   register_cases(set);
   const int rc = RUN_ALL_TESTS();
   std::printf("xk_harness: cases run per variant on %s:", g_device->info().name.c_str());
-  for (const xk::Variant& v : g_device->variants()) std::printf(" %s=%d", v.name.c_str(), g_cases_run[v.name]);
+  for (const xk::Variant& v : g_device->variants())
+    std::printf(" %s=%d", v.name.c_str(), g_cases_run[v.name]);
   std::printf("\n");
   g_device.reset();  // before static destructors: no tensor outlives its device
   return rc;

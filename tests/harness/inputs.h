@@ -48,7 +48,8 @@ inline std::vector<float> weights(Rng& rng, int64_t n, int64_t k) {
 inline std::vector<float> activations(Rng& rng, int64_t rows, int64_t k) {
   std::vector<float> x(static_cast<size_t>(rows * k));
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < k; ++c) x[static_cast<size_t>(r * k + c)] = rng.normal() * (c % 29 == 3 ? 8.0f : 1.0f);
+    for (int64_t c = 0; c < k; ++c)
+      x[static_cast<size_t>(r * k + c)] = rng.normal() * (c % 29 == 3 ? 8.0f : 1.0f);
   return x;
 }
 }  // namespace xk::harness

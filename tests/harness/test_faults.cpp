@@ -84,11 +84,14 @@ const std::vector<std::pair<std::string, Fault>>& faults() {
 // The harness's full-list shapes with the most K tiles and the most rows, on every
 // activation precision with a weight format that uses it.
 std::vector<Problem> problems() {
-  const struct { DType w, x; ActPrecision act; } rows[] = {
-      {DType::F32, DType::F32, ActPrecision::F32},    {DType::F16, DType::F16, ActPrecision::F16},
-      {DType::Q4_0, DType::F32, ActPrecision::Q8},    {DType::Q8_0, DType::F32, ActPrecision::Q8},
-      {DType::MXFP4, DType::F32, ActPrecision::FP8},  {DType::MXFP4, DType::F32, ActPrecision::FP4},
-      {DType::NVFP4, DType::F32, ActPrecision::FP4},  {DType::NVFP4, DType::F32, ActPrecision::FP8},
+  const struct {
+    DType w, x;
+    ActPrecision act;
+  } rows[] = {
+      {DType::F32, DType::F32, ActPrecision::F32},   {DType::F16, DType::F16, ActPrecision::F16},
+      {DType::Q4_0, DType::F32, ActPrecision::Q8},   {DType::Q8_0, DType::F32, ActPrecision::Q8},
+      {DType::MXFP4, DType::F32, ActPrecision::FP8}, {DType::MXFP4, DType::F32, ActPrecision::FP4},
+      {DType::NVFP4, DType::F32, ActPrecision::FP4}, {DType::NVFP4, DType::F32, ActPrecision::FP8},
   };
   std::vector<Problem> out;
   for (const auto& r : rows) {
@@ -102,8 +105,8 @@ std::vector<Problem> problems() {
 }
 
 std::string label(const Problem& p) {
-  return std::string(name(p.w)) + "_" + name(p.act) + "_M" + std::to_string(p.M) + "_N" + std::to_string(p.N) +
-         "_K" + std::to_string(p.K);
+  return std::string(name(p.w)) + "_" + name(p.act) + "_M" + std::to_string(p.M) + "_N" +
+         std::to_string(p.N) + "_K" + std::to_string(p.K);
 }
 
 TEST(HarnessFaults, EveryInjectedFaultFailsThePerElementBoundOnEveryPrecision) {
@@ -127,8 +130,8 @@ TEST(HarnessFaults, EveryInjectedFaultFailsThePerElementBoundOnEveryPrecision) {
       }
       const double nmse = err2 / ref2;
       std::printf("%-28s %-48s NMSE %.2e (limit %.0e: %s), worst element %.0fx its bound\n", label(p).c_str(),
-                  fault_name.c_str(), nmse, max_nmse_matmul(p.act), nmse > max_nmse_matmul(p.act) ? "fails" : "PASSES",
-                  c.worst_ratio);
+                  fault_name.c_str(), nmse, max_nmse_matmul(p.act),
+                  nmse > max_nmse_matmul(p.act) ? "fails" : "PASSES", c.worst_ratio);
     }
   }
 }
@@ -140,8 +143,10 @@ TEST(HarnessFaults, AttentionLowPrecisionReferenceErrsMoreThanExactButLittle) {
   const int64_t S = 9, T = 33, D = 64;
   const std::vector<float> q = activations(rng, S, D), k = activations(rng, T, D), v = activations(rng, T, D);
   std::vector<float> exact(static_cast<size_t>(S * D));
-  ref::attention({DType::F32, q.data(), DType::F32, k.data(), v.data(), exact.data(), 1, 1, 1, S, T, D, 0.125f, true, 20});
-  const double err = max_abs_error(attention_low_precision(q, k, v, 1, 1, 1, S, T, D, 0.125f, true, 20), exact);
+  ref::attention({DType::F32, q.data(), DType::F32, k.data(), v.data(), exact.data(), 1, 1, 1, S, T, D,
+                  0.125f, true, 20});
+  const double err =
+      max_abs_error(attention_low_precision(q, k, v, 1, 1, 1, S, T, D, 0.125f, true, 20), exact);
   EXPECT_GT(err, 1e-5);
   EXPECT_LT(err, 5e-2);
 }

@@ -93,7 +93,9 @@ std::vector<const Function*> matching(const std::map<std::string, Function>& fns
   return out;
 }
 
-std::string asm_path(const std::string& arch) { return std::string(XK_HIP_ASM_DIR) + "/hip_kernels_" + arch + ".s"; }
+std::string asm_path(const std::string& arch) {
+  return std::string(XK_HIP_ASM_DIR) + "/hip_kernels_" + arch + ".s";
+}
 
 constexpr const char* kIu8 = "v_wmma_i32_16x16x16_iu8";
 constexpr const char* kF16 = "v_wmma_f32_16x16x16_f16";

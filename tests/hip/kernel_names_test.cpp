@@ -20,7 +20,8 @@ namespace {
 
 std::string demangle(const std::string& mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status), std::free);
+  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status),
+                                           std::free);
   return status == 0 && d ? std::string(d.get()) : mangled;
 }
 
@@ -66,12 +67,15 @@ TEST(HipKernelNames, EveryKernelOfTheCodeObjectIsNamedByARow) {
     named.insert(named.end(), v.helpers.begin(), v.helpers.end());
   }
   const std::regex any(xk::tool::rocprof_kernel_regex(named));
-  for (const auto& k : kernels) EXPECT_TRUE(std::regex_search(k, any)) << "kernel " << k << " is named by no row";
+  for (const auto& k : kernels)
+    EXPECT_TRUE(std::regex_search(k, any)) << "kernel " << k << " is named by no row";
 }
 
 // The check would catch a variant name offered as a kernel filter.
 TEST(HipKernelNames, AVariantNameAsFilterMatchesNothing) {
-  EXPECT_EQ(matches(xk::tool::rocprof_kernel_regex({"mmq_q4_0_q8_64x128_wmmai8_gfx11"}), code_object_kernels()), 0u);
+  EXPECT_EQ(
+      matches(xk::tool::rocprof_kernel_regex({"mmq_q4_0_q8_64x128_wmmai8_gfx11"}), code_object_kernels()),
+      0u);
 }
 
 }  // namespace

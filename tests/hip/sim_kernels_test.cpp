@@ -22,7 +22,6 @@ namespace {
 
 std::unique_ptr<xk::Device> open_hip_sim() { return xk::open_device("hip-sim"); }
 
-
 TEST(HipSimMmqActQ8, WritesTheOracleQ8BytesExactly) {
   auto dev = open_hip_sim();
   auto& sim_dev = dynamic_cast<xk::sim::SimDevice&>(*dev);
@@ -30,15 +29,15 @@ TEST(HipSimMmqActQ8, WritesTheOracleQ8BytesExactly) {
   const int64_t M = 3, K = 160;  // 5 blocks per row, more than one 8-block workgroup column
   std::vector<float> x = xk::test::randn(static_cast<size_t>(M * K), 7);
   for (int j = 0; j < 32; ++j) x[static_cast<size_t>(32 + j)] = 0.0f;            // all-zero block: d = 0
-  for (int j = 0; j < 32; ++j) x[static_cast<size_t>(K + j)] = 0.5f * (j - 16);   // exact halves: ties
+  for (int j = 0; j < 32; ++j) x[static_cast<size_t>(K + j)] = 0.5f * (j - 16);  // exact halves: ties
   xk::Tensor X = xk::upload(*dev, xk::DType::F32, {M, K}, x.data());
   xk::Buffer xq = launcher.scratch(static_cast<size_t>(M * K));
   xk::Buffer xd = launcher.scratch(static_cast<size_t>(M * K / 32) * sizeof(float));
   const auto plan = xk::hipk::quantize_q8_plan(M, K);
   xk::LaunchRecord rec;
-  launcher.launch("mmq_actq8_xf32_gfx11", mmq_actq8_xf32_gfx11, dim3(plan.grid_x, plan.grid_y), dim3(plan.threads), 0,
-                  rec, static_cast<const void*>(launcher.ptr(X.buf)), static_cast<int8_t*>(launcher.ptr(xq)),
-                  static_cast<float*>(launcher.ptr(xd)), M, K);
+  launcher.launch("mmq_actq8_xf32_gfx11", mmq_actq8_xf32_gfx11, dim3(plan.grid_x, plan.grid_y),
+                  dim3(plan.threads), 0, rec, static_cast<const void*>(launcher.ptr(X.buf)),
+                  static_cast<int8_t*>(launcher.ptr(xq)), static_cast<float*>(launcher.ptr(xd)), M, K);
   std::vector<int8_t> q(static_cast<size_t>(M * K));
   std::vector<float> d(static_cast<size_t>(M * K / 32));
   dev->read(xq, 0, q.data(), q.size());
@@ -49,10 +48,12 @@ TEST(HipSimMmqActQ8, WritesTheOracleQ8BytesExactly) {
     xk::ref::quantize_act_q8(x.data() + m * K, K, blocks.data());
     for (int64_t b = 0; b < K / 32; ++b) {
       const auto& blk = blocks[static_cast<size_t>(b)];
-      EXPECT_EQ(d[static_cast<size_t>(m * (K / 32) + b)], xk::f16_to_f32(blk.d)) << "row " << m << " block " << b;
+      EXPECT_EQ(d[static_cast<size_t>(m * (K / 32) + b)], xk::f16_to_f32(blk.d))
+          << "row " << m << " block " << b;
       for (int j = 0; j < 32; ++j)
         ASSERT_EQ(q[static_cast<size_t>(m * K + b * 32 + j)], blk.qs[j])
-            << "row " << m << " element " << b * 32 + j << " x=" << x[static_cast<size_t>(m * K + b * 32 + j)];
+            << "row " << m << " element " << b * 32 + j
+            << " x=" << x[static_cast<size_t>(m * K + b * 32 + j)];
     }
   }
 }
@@ -64,7 +65,6 @@ std::vector<float> oracle(xk::DType w, const std::vector<uint8_t>& wb, float ts,
   xk::ref::matmul({w, wb.data(), ts, xt, xb, y.data(), M, N, K, act});
   return y;
 }
-
 
 struct Shape {
   int64_t M, N, K;
@@ -80,16 +80,21 @@ TEST(HipSimVariants, EveryMatmulVariantIsRightOnTileBoundariesAndZeroK) {
     const int64_t kb = xk::traits(w).block_elems == 64 ? 64 : 32;
     const bool gemv = v.name.rfind("mmvq", 0) == 0;
     std::vector<Shape> shapes;
-    if (gemv) shapes = {{1, 17, 2 * kb}, {8, 33, 20 * kb}, {3, 16, 0}};   // 20*kb > one 512-wide K chunk
-    else shapes = {{65, 129, 3 * kb}, {16, 128, kb}, {5, 7, 0}};
-    if (xk::traits(w).block_elems == 1 && act != xk::ActPrecision::Q8) shapes.push_back({gemv ? 2 : 17, 19, 37});  // K tail
+    if (gemv)
+      shapes = {{1, 17, 2 * kb}, {8, 33, 20 * kb}, {3, 16, 0}};  // 20*kb > one 512-wide K chunk
+    else
+      shapes = {{65, 129, 3 * kb}, {16, 128, kb}, {5, 7, 0}};
+    if (xk::traits(w).block_elems == 1 && act != xk::ActPrecision::Q8)
+      shapes.push_back({gemv ? 2 : 17, 19, 37});  // K tail
     for (const Shape& s : shapes) {
-      SCOPED_TRACE(v.name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) + " K=" + std::to_string(s.K));
+      SCOPED_TRACE(v.name + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                   " K=" + std::to_string(s.K));
       std::vector<float> wf = xk::test::randn(static_cast<size_t>(s.N * s.K), 11);
       std::vector<float> xf = xk::test::randn(static_cast<size_t>(s.M * s.K), 12);
       const auto run = xk::test::run_matmul(*dev, v.name, w, act, wf, xf, s.M, s.N, s.K);
       const auto& y = run.y;
-      const auto ref = oracle(w, run.w_bytes, run.tensor_scale, xk::DType::F32, xf.data(), s.M, s.N, s.K, act);
+      const auto ref =
+          oracle(w, run.w_bytes, run.tensor_scale, xk::DType::F32, xf.data(), s.M, s.N, s.K, act);
       if (s.K == 0) {
         for (float e : y) ASSERT_EQ(e, 0.0f) << "K = 0 must give zeros";
       } else {
@@ -154,8 +159,9 @@ TEST(HipSimAttention, SplitKDecodeAndMultiTilePrefillMatchTheOracle) {
     opt.variant = a.variant;
     const auto o = xk::download_f32(xk::attention(*dev, Q, K, V, opt));
     std::vector<float> ref(o.size());
-    xk::ref::attention({xk::DType::F32, q.data(), xk::DType::F16, kh.data(), vh.data(), ref.data(), B, a.Hq, a.Hkv, a.S,
-                        a.T, a.D, 1.0f / std::sqrt(static_cast<float>(a.D)), a.causal, a.q_offset});
+    xk::ref::attention({xk::DType::F32, q.data(), xk::DType::F16, kh.data(), vh.data(), ref.data(), B, a.Hq,
+                        a.Hkv, a.S, a.T, a.D, 1.0f / std::sqrt(static_cast<float>(a.D)), a.causal,
+                        a.q_offset});
     EXPECT_EQ(dev->last_launch().variant, a.variant);
     // FP16 Q/P rounding against the FP64 oracle: the harness's attention bound.
     EXPECT_LT(xk::test::nmse(o, ref), 1e-5);
@@ -180,11 +186,12 @@ CounterRun run_matmul_counted(xk::Device& dev, const std::string& variant, xk::D
 void print_counters(const char* what, const xk::LaunchRecord& r, double flops) {
   uint64_t mma = 0;
   for (const auto& [k, v] : r.mma_by_kind) mma += v;
-  std::printf("[counters] %-44s wmma %10llu  global read %12llu B  written %10llu B  barriers %8llu  "
-              "FLOP/B(read+written) %.1f\n",
-              what, static_cast<unsigned long long>(mma), static_cast<unsigned long long>(r.global_bytes_read),
-              static_cast<unsigned long long>(r.global_bytes_written), static_cast<unsigned long long>(r.barriers),
-              flops / static_cast<double>(r.global_bytes_read + r.global_bytes_written));
+  std::printf(
+      "[counters] %-44s wmma %10llu  global read %12llu B  written %10llu B  barriers %8llu  "
+      "FLOP/B(read+written) %.1f\n",
+      what, static_cast<unsigned long long>(mma), static_cast<unsigned long long>(r.global_bytes_read),
+      static_cast<unsigned long long>(r.global_bytes_written), static_cast<unsigned long long>(r.barriers),
+      flops / static_cast<double>(r.global_bytes_read + r.global_bytes_written));
 }
 
 TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
@@ -192,7 +199,8 @@ TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
   const int64_t M = 512, N = 1024, K = 1024;
   const uint64_t steps = (M / 64) * (N / 128) * (K / 32);  // workgroup K steps
   const double flops = 2.0 * M * N * K;
-  const auto q = run_matmul_counted(*dev, "mmq_q4_0_q8_64x128_wmmai8_gfx11", xk::DType::Q4_0, xk::ActPrecision::Q8, M, N, K);
+  const auto q = run_matmul_counted(*dev, "mmq_q4_0_q8_64x128_wmmai8_gfx11", xk::DType::Q4_0,
+                                    xk::ActPrecision::Q8, M, N, K);
   ASSERT_TRUE(q.rec.has_counters);
   EXPECT_EQ(q.rec.mma_by_kind.at("wmma.i32.16x16x16.iu8"), steps * 64);
   EXPECT_EQ(q.rec.mma_by_kind.count("wmma.f32.16x16x16.f16"), 0u);
@@ -200,12 +208,14 @@ TEST(HipSimCounters, GemmWmmaCountsMatchTheTilingAtScaledPp512Shapes) {
   EXPECT_EQ(q.rec.global_bytes_written, static_cast<uint64_t>(M * N * 4 + M * K + M * K / 32 * 4));
   print_counters("mmq_q4_0 M512 N1024 K1024", q.rec, flops);
 
-  const auto f = run_matmul_counted(*dev, "mm_q4_0_f16_64x128_wmmaf16_gfx11", xk::DType::Q4_0, xk::ActPrecision::F16, M, N, K);
+  const auto f = run_matmul_counted(*dev, "mm_q4_0_f16_64x128_wmmaf16_gfx11", xk::DType::Q4_0,
+                                    xk::ActPrecision::F16, M, N, K);
   EXPECT_EQ(f.rec.mma_by_kind.at("wmma.f32.16x16x16.f16"), steps * 64);
   EXPECT_EQ(f.rec.global_bytes_written, static_cast<uint64_t>(M * N * 4));
   print_counters("mm_q4_0_f16 M512 N1024 K1024", f.rec, flops);
 
-  const auto v = run_matmul_counted(*dev, "mmvq_q4_0_f32_8x32_valu_gfx11", xk::DType::Q4_0, xk::ActPrecision::F32, 1, N, 8 * K);
+  const auto v = run_matmul_counted(*dev, "mmvq_q4_0_f32_8x32_valu_gfx11", xk::DType::Q4_0,
+                                    xk::ActPrecision::F32, 1, N, 8 * K);
   EXPECT_EQ(v.rec.mma_by_kind.size(), 0u);
   EXPECT_EQ(v.rec.global_bytes_written, static_cast<uint64_t>(N * 4));
   print_counters("mmvq_q4_0 M1 N1024 K8192", v.rec, 2.0 * N * 8 * K);

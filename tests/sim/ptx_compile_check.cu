@@ -11,8 +11,12 @@ __global__ void every_wrapper(float* out, const uint4* g) {
   cp_async_wait<0>();
   __syncthreads();
   uint32_t r1[1], r2[2], r4[4];
-  ldmatrix_x1(r1, tile); ldmatrix_x2(r2, tile); ldmatrix_x4(r4, tile);
-  ldmatrix_x1_trans(r1, tile); ldmatrix_x2_trans(r2, tile); ldmatrix_x4_trans(r4, tile);
+  ldmatrix_x1(r1, tile);
+  ldmatrix_x2(r2, tile);
+  ldmatrix_x4(r4, tile);
+  ldmatrix_x1_trans(r1, tile);
+  ldmatrix_x2_trans(r2, tile);
+  ldmatrix_x4_trans(r4, tile);
   mma_m16n8k16_f16_f32(d, a, b, c);
   mma_m16n8k16_bf16_f32(d, r4, r2, d);
   mma_m16n8k32_s8_s32(di, a, b, ci);

@@ -34,7 +34,8 @@ struct CuteLayout {
   void coord(int t, int v, int& row, int& col) const {
     const int t0 = t % t_shape[0], t1 = t / t_shape[0];
     const int v0 = v % v_shape[0], v1 = (v / v_shape[0]) % v_shape[1], v2 = v / (v_shape[0] * v_shape[1]);
-    const int idx = t0 * t_stride[0] + t1 * t_stride[1] + v0 * v_stride[0] + v1 * v_stride[1] + v2 * v_stride[2];
+    const int idx =
+        t0 * t_stride[0] + t1 * t_stride[1] + v0 * v_stride[0] + v1 * v_stride[1] + v2 * v_stride[2];
     row = idx % rows;
     col = idx / rows;
   }

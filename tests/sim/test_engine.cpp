@@ -23,7 +23,8 @@ void expect_error(F&& body, const std::vector<std::string>& needles) {
     body();
     ADD_FAILURE() << "expected an xk::Error containing '" << needles.front() << "', nothing was thrown";
   } catch (const xk::Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "message: " << e.what();
+    for (const auto& n : needles)
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "message: " << e.what();
   }
 }
 
@@ -107,7 +108,8 @@ int wrong_elements(int seed, bool with_barrier, float base) {
 }
 
 TEST(SimSchedule, BarrierMakesSharedMemoryExchangeCorrectUnderEverySeed) {
-  for (int seed = 0; seed < 8; ++seed) EXPECT_EQ(wrong_elements(seed, true, 1000.0f * seed), 0) << "seed " << seed;
+  for (int seed = 0; seed < 8; ++seed)
+    EXPECT_EQ(wrong_elements(seed, true, 1000.0f * seed), 0) << "seed " << seed;
 }
 
 TEST(SimSchedule, MissingSyncthreadsGivesWrongAnswersUnderShuffledSeeds) {
@@ -125,53 +127,77 @@ __global__ void early_exit_then_barrier(int* out) {
 
 TEST(SimDeadlock, BarrierNotReachedByEveryThreadNamesKernelBlockAndThread) {
   std::vector<int> out(64);
-  expect_error([&] { st::run(3, 64, [&] { early_exit_then_barrier(out.data()); }, "early_exit_then_barrier"); },
-               {"kernel 'early_exit_then_barrier'", "block (", "thread (5,0,0)", "__syncthreads"});
+  expect_error(
+      [&] { st::run(3, 64, [&] { early_exit_then_barrier(out.data()); }, "early_exit_then_barrier"); },
+      {"kernel 'early_exit_then_barrier'", "block (", "thread (5,0,0)", "__syncthreads"});
 }
 
 TEST(SimDeadlock, ThreadsWaitingAtDifferentBarriersAreReported) {
-  expect_error([&] {
-    st::run(1, 64, [&] {
-      __syncthreads();
-      if (threadIdx.x < 32) __syncthreads();  // warp 1 skips the second barrier and exits
-    }, "divergent_barrier");
-  }, {"kernel 'divergent_barrier'", "exited without reaching it", "waits at __syncthreads"});
+  expect_error(
+      [&] {
+        st::run(
+            1, 64,
+            [&] {
+              __syncthreads();
+              if (threadIdx.x < 32) __syncthreads();  // warp 1 skips the second barrier and exits
+            },
+            "divergent_barrier");
+      },
+      {"kernel 'divergent_barrier'", "exited without reaching it", "waits at __syncthreads"});
 }
 
 TEST(SimDeadlock, LaneExitingWhileItsWarpWaitsAtAShuffleIsReported) {
-  expect_error([&] {
-    st::run(1, 32, [&] {
-      if (threadIdx.x == 3) return;
-      (void)__shfl_sync(0xffffffffu, 1, 0);
-    }, "lost_lane");
-  }, {"kernel 'lost_lane'", "thread (3,0,0)", "exited"});
+  expect_error(
+      [&] {
+        st::run(
+            1, 32,
+            [&] {
+              if (threadIdx.x == 3) return;
+              (void)__shfl_sync(0xffffffffu, 1, 0);
+            },
+            "lost_lane");
+      },
+      {"kernel 'lost_lane'", "thread (3,0,0)", "exited"});
 }
 
 TEST(SimDeadlock, LanesAtDifferentCollectivesAreReported) {
-  expect_error([&] {
-    st::run(1, 32, [&] {
-      if (threadIdx.x < 16) (void)__shfl_sync(0xffffffffu, 1, 0);
-      else (void)__ballot_sync(0xffffffffu, 1);
-    }, "mixed_collectives");
-  }, {"kernel 'mixed_collectives'", "different warp collectives"});
+  expect_error(
+      [&] {
+        st::run(
+            1, 32,
+            [&] {
+              if (threadIdx.x < 16)
+                (void)__shfl_sync(0xffffffffu, 1, 0);
+              else
+                (void)__ballot_sync(0xffffffffu, 1);
+            },
+            "mixed_collectives");
+      },
+      {"kernel 'mixed_collectives'", "different warp collectives"});
 }
 
 TEST(SimDeadlock, MaskMismatchAndAbsentLanesAreReported) {
-  expect_error([&] {
-    st::run(1, 32, [&] { (void)__shfl_sync(threadIdx.x < 8 ? 0xffu : 0xffffffffu, 1, 0); }, "mask_mismatch");
-  }, {"kernel 'mask_mismatch'", "warp collective"});
+  expect_error(
+      [&] {
+        st::run(
+            1, 32, [&] { (void)__shfl_sync(threadIdx.x < 8 ? 0xffu : 0xffffffffu, 1, 0); }, "mask_mismatch");
+      },
+      {"kernel 'mask_mismatch'", "warp collective"});
   expect_error([&] { st::run(1, 40, [&] { (void)__ballot_sync(0xffffffffu, 1); }, "partial_warp"); },
                {"kernel 'partial_warp'", "do not exist"});
 }
 
 TEST(SimSharedMemory, DynamicSharedMemoryIsNaNBeforeFirstWrite) {
   bool nan_seen[4] = {};
-  st::run(4, 32, [&] {
-    float* s = xk::ptx::dynamic_smem<float>();
-    if (threadIdx.x == 0) nan_seen[blockIdx.x] = std::isnan(s[17]) && std::isnan(s[1023]);
-    __syncthreads();
-    s[threadIdx.x] = 0.0f;  // dirty it for the next block on this worker
-  }, "nan_fill", 4096);
+  st::run(
+      4, 32,
+      [&] {
+        float* s = xk::ptx::dynamic_smem<float>();
+        if (threadIdx.x == 0) nan_seen[blockIdx.x] = std::isnan(s[17]) && std::isnan(s[1023]);
+        __syncthreads();
+        s[threadIdx.x] = 0.0f;  // dirty it for the next block on this worker
+      },
+      "nan_fill", 4096);
   for (bool b : nan_seen) EXPECT_TRUE(b);
 }
 
@@ -196,12 +222,15 @@ TEST(SimDevice, GuardRegionReportsOutOfBoundsWriteWithKernelAndArgument) {
   xk::sim::Launcher launcher(sd);
   xk::Buffer buf = dev->alloc(100 * sizeof(float));
   xk::LaunchRecord rec;
-  expect_error([&] {
-    launcher.launch("write_one_past", write_one_past, dim3(4), dim3(32), 0, rec, static_cast<float*>(launcher.ptr(buf)),
-                    100);
-  }, {"cuda-sim", "kernel 'write_one_past'", "400 bytes", "kernel argument #0", "past its end"});
+  expect_error(
+      [&] {
+        launcher.launch("write_one_past", write_one_past, dim3(4), dim3(32), 0, rec,
+                        static_cast<float*>(launcher.ptr(buf)), 100);
+      },
+      {"cuda-sim", "kernel 'write_one_past'", "400 bytes", "kernel argument #0", "past its end"});
   // The guard was restored: a correct launch afterwards passes.
-  launcher.launch("write_in_bounds", write_one_past, dim3(4), dim3(32), 0, rec, static_cast<float*>(launcher.ptr(buf)), 99);
+  launcher.launch("write_in_bounds", write_one_past, dim3(4), dim3(32), 0, rec,
+                  static_cast<float*>(launcher.ptr(buf)), 99);
 }
 
 TEST(SimDevice, DynamicSharedMemoryBeyondTheDeviceLimitIsRefused) {
@@ -209,10 +238,12 @@ TEST(SimDevice, DynamicSharedMemoryBeyondTheDeviceLimitIsRefused) {
   xk::sim::Launcher launcher(dynamic_cast<xk::sim::SimDevice&>(*dev));
   xk::Buffer buf = dev->alloc(512);
   xk::LaunchRecord rec;
-  expect_error([&] {
-    launcher.launch("too_much_smem", write_one_past, dim3(1), dim3(32), 100 * 1024, rec,
-                    static_cast<float*>(launcher.ptr(buf)), 10);
-  }, {"cuda-sim", "dyn_smem_bytes", "too_much_smem", "102400"});
+  expect_error(
+      [&] {
+        launcher.launch("too_much_smem", write_one_past, dim3(1), dim3(32), 100 * 1024, rec,
+                        static_cast<float*>(launcher.ptr(buf)), 10);
+      },
+      {"cuda-sim", "dyn_smem_bytes", "too_much_smem", "102400"});
 }
 
 TEST(SimDevice, LaunchRecordCountsBytesBarriersAndMma) {
@@ -226,9 +257,10 @@ TEST(SimDevice, LaunchRecordCountsBytesBarriersAndMma) {
   xk::LaunchRecord rec;
   for (int b = 0; b < 3; ++b)
     launcher.launch("counted_copy", counted_copy, dim3(1), dim3(32), 0, rec,
-                    static_cast<float*>(launcher.ptr(out)) + 32 * b, static_cast<const float*>(launcher.ptr(in)));
+                    static_cast<float*>(launcher.ptr(out)) + 32 * b,
+                    static_cast<const float*>(launcher.ptr(in)));
   EXPECT_TRUE(rec.has_counters);
-  EXPECT_EQ(rec.global_bytes_read, 3u * 512u);    // cp.async: 32 lanes x 16 bytes
+  EXPECT_EQ(rec.global_bytes_read, 3u * 512u);     // cp.async: 32 lanes x 16 bytes
   EXPECT_EQ(rec.global_bytes_written, 3u * 128u);  // st_global: 32 lanes x 4 bytes
   EXPECT_EQ(rec.shared_bytes, 3u * 512u);
   EXPECT_EQ(rec.barriers, 3u * 2u);

@@ -22,16 +22,17 @@ namespace st = xk::simtest;
 
 // Every (lane, value) of a CuTe layout must land where the header says.
 template <class F>
-void expect_same(const char* what, const st::CuteLayout& L, int values, int per_reg, bool b_operand, F header) {
+void expect_same(const char* what, const st::CuteLayout& L, int values, int per_reg, bool b_operand,
+                 F header) {
   for (int lane = 0; lane < 32; ++lane)
     for (int v = 0; v < values; ++v) {
       int r, c;
       L.coord(lane, v, r, c);
       if (b_operand) std::swap(r, c);  // CuTe B is (N, K); the header gives (k, n)
       const ml::RowCol h = header(lane, v / per_reg, v % per_reg);
-      ASSERT_TRUE(h.row == r && h.col == c) << what << ": lane " << lane << " register " << v / per_reg << " element "
-                                            << v % per_reg << ": header (" << h.row << "," << h.col << "), CuTe (" << r
-                                            << "," << c << ")";
+      ASSERT_TRUE(h.row == r && h.col == c)
+          << what << ": lane " << lane << " register " << v / per_reg << " element " << v % per_reg
+          << ": header (" << h.row << "," << h.col << "), CuTe (" << r << "," << c << ")";
     }
 }
 
@@ -94,7 +95,8 @@ TEST(Ldmatrix, X1X2X4AndTransDeliverPtxIsaFragments) {
           for (int h = 0; h < 2; ++h) {
             const int r = trans ? 2 * (l % 4) + h : l / 4, c = trans ? l / 4 : 2 * (l % 4) + h;
             EXPECT_EQ((got[l][i] >> (16 * h)) & 0xffff, smem[i][r][c])
-                << "ldmatrix x" << count << (trans ? ".trans" : "") << " lane " << l << " reg " << i << " half " << h;
+                << "ldmatrix x" << count << (trans ? ".trans" : "") << " lane " << l << " reg " << i
+                << " half " << h;
           }
     }
 }
@@ -123,12 +125,14 @@ TEST(FragmentHelpers, CudaE2m1LoadersReadTheNibblesOfMmaLayoutM16n8k64) {
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 8; ++j) {
         const ml::RowCol rc = ml::a_m16n8k64(lane, i, j);
-        ASSERT_EQ(nibble(a[i], j), code(rc.row, rc.col)) << "A lane " << lane << " reg " << i << " nibble " << j;
+        ASSERT_EQ(nibble(a[i], j), code(rc.row, rc.col))
+            << "A lane " << lane << " reg " << i << " nibble " << j;
       }
     for (int i = 0; i < 2; ++i)
       for (int j = 0; j < 8; ++j) {
         const ml::RowCol kn = ml::b_m16n8k64(lane, i, j);
-        ASSERT_EQ(nibble(b[i], j), code(kn.col, kn.row)) << "B lane " << lane << " reg " << i << " nibble " << j;
+        ASSERT_EQ(nibble(b[i], j), code(kn.col, kn.row))
+            << "B lane " << lane << " reg " << i << " nibble " << j;
       }
   }
 }
@@ -249,8 +253,10 @@ TEST(FragmentHelpers, HipLoadersReadTheElementsOfWmmaLayout16x16x16) {
       const wl::RowCol ra = wl::a_16x16x16(lane, e), kn = wl::b_16x16x16(lane, e);
       ASSERT_EQ(a[e], tile[ra.row * kStride + ra.col]) << "A lane " << lane << " element " << e;
       ASSERT_EQ(b[e], tile[kn.col * kStride + kn.row]) << "B lane " << lane << " element " << e;
-      ASSERT_EQ(byte_of(static_cast<uint32_t>(a8[e / 4]), e % 4), bytes[ra.row * 48 + ra.col]) << "A iu8 lane " << lane;
-      ASSERT_EQ(byte_of(static_cast<uint32_t>(b8[e / 4]), e % 4), bytes[kn.col * 48 + kn.row]) << "B iu8 lane " << lane;
+      ASSERT_EQ(byte_of(static_cast<uint32_t>(a8[e / 4]), e % 4), bytes[ra.row * 48 + ra.col])
+          << "A iu8 lane " << lane;
+      ASSERT_EQ(byte_of(static_cast<uint32_t>(b8[e / 4]), e % 4), bytes[kn.col * 48 + kn.row])
+          << "B iu8 lane " << lane;
     }
   }
 }

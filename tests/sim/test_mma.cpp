@@ -21,7 +21,8 @@ Mat zeros(int r, int c) { return Mat(size_t(r), std::vector<double>(size_t(c), 0
 // Packs codes of a (rows x cols) matrix into per-lane registers: `bits` per element, values
 // v = reg * (32/bits) + element as in CuTe's value order.
 template <int REGS>
-void pack(const CuteLayout& L, int bits, const std::vector<std::vector<uint32_t>>& codes, uint32_t (&out)[32][REGS]) {
+void pack(const CuteLayout& L, int bits, const std::vector<std::vector<uint32_t>>& codes,
+          uint32_t (&out)[32][REGS]) {
   const int per = 32 / bits;
   for (int lane = 0; lane < 32; ++lane)
     for (int i = 0; i < REGS; ++i) {
@@ -45,7 +46,12 @@ void expect_matches(const char* what, const Mat& want, const T (&d)[32][4], doub
       xk::simtest::kCuteC.coord(lane, i, m, n);
       const double got = double(d[lane][i]), exp = want[size_t(m)][size_t(n)];
       const double err = std::isnan(got) ? INFINITY : std::fabs(got - exp) / std::max(1.0, std::fabs(exp));
-      if (err > worst) { worst = err; wm = m; wn = n; got_worst = got; }
+      if (err > worst) {
+        worst = err;
+        wm = m;
+        wn = n;
+        got_worst = got;
+      }
     }
   EXPECT_LE(worst, tol) << "device cuda-sim, " << what << ": worst element D[" << wm << "][" << wn
                         << "] expected " << want[size_t(wm)][size_t(wn)] << " actual " << got_worst;
@@ -57,8 +63,12 @@ struct F16Case {
 };
 
 void run_16bit(const F16Case& t, bool bf16, const char* what, double tol) {
-  auto enc = [bf16](double v) { return uint32_t(bf16 ? xk::sim::f32_to_bf16(float(v)) : xk::sim::f32_to_f16(float(v))); };
-  auto dec = [bf16](uint32_t u) { return double(bf16 ? xk::sim::bf16_to_f32(uint16_t(u)) : xk::sim::f16_to_f32(uint16_t(u))); };
+  auto enc = [bf16](double v) {
+    return uint32_t(bf16 ? xk::sim::f32_to_bf16(float(v)) : xk::sim::f32_to_f16(float(v)));
+  };
+  auto dec = [bf16](uint32_t u) {
+    return double(bf16 ? xk::sim::bf16_to_f32(uint16_t(u)) : xk::sim::f16_to_f32(uint16_t(u)));
+  };
   std::vector<std::vector<uint32_t>> a(16, std::vector<uint32_t>(16)), bt(8, std::vector<uint32_t>(16));
   Mat want = t.C;
   for (int m = 0; m < 16; ++m)
@@ -88,8 +98,10 @@ void run_16bit(const F16Case& t, bool bf16, const char* what, double tol) {
     std::memcpy(ra, fa[l], sizeof ra);
     std::memcpy(rb, fb[l], sizeof rb);
     std::memcpy(rc, fc[l], sizeof rc);
-    if (bf16) xk::ptx::mma_m16n8k16_bf16_f32(rd, ra, rb, rc);
-    else xk::ptx::mma_m16n8k16_f16_f32(rd, ra, rb, rc);
+    if (bf16)
+      xk::ptx::mma_m16n8k16_bf16_f32(rd, ra, rb, rc);
+    else
+      xk::ptx::mma_m16n8k16_f16_f32(rd, ra, rb, rc);
     std::memcpy(fd[l], rd, sizeof rd);
   });
   EXPECT_EQ(counters.mma_by_kind.at(bf16 ? "mma.m16n8k16.bf16" : "mma.m16n8k16.f16"), 1u);
@@ -99,9 +111,12 @@ void run_16bit(const F16Case& t, bool bf16, const char* what, double tol) {
 TEST(MmaM16n8k16, F16RandomSmallIntegersMatchPlainProductExactly) {
   std::mt19937 rng(1);
   F16Case t;
-  for (auto& r : t.A) for (auto& v : r) v = int(rng() % 9) - 4;
-  for (auto& r : t.B) for (auto& v : r) v = int(rng() % 9) - 4;
-  for (auto& r : t.C) for (auto& v : r) v = int(rng() % 5) - 2;
+  for (auto& r : t.A)
+    for (auto& v : r) v = int(rng() % 9) - 4;
+  for (auto& r : t.B)
+    for (auto& v : r) v = int(rng() % 9) - 4;
+  for (auto& r : t.C)
+    for (auto& v : r) v = int(rng() % 5) - 2;
   run_16bit(t, false, "mma.m16n8k16.f16 random integers", 0.0);
 }
 
@@ -110,9 +125,12 @@ TEST(MmaM16n8k16, F16And16BitRandomRealsMatchWithinFp32Rounding) {
   std::uniform_real_distribution<double> u(-1, 1);
   for (bool bf16 : {false, true}) {
     F16Case t;
-    for (auto& r : t.A) for (auto& v : r) v = u(rng);
-    for (auto& r : t.B) for (auto& v : r) v = u(rng);
-    for (auto& r : t.C) for (auto& v : r) v = u(rng);
+    for (auto& r : t.A)
+      for (auto& v : r) v = u(rng);
+    for (auto& r : t.B)
+      for (auto& v : r) v = u(rng);
+    for (auto& r : t.C)
+      for (auto& v : r) v = u(rng);
     run_16bit(t, bf16, bf16 ? "mma.m16n8k16.bf16 random reals" : "mma.m16n8k16.f16 random reals", 1e-6);
   }
 }
@@ -183,8 +201,10 @@ void run_8bit(const std::vector<std::vector<int>>& A, const std::vector<std::vec
       xk::simtest::kCuteC.coord(l, i, m, n);
       rc[i] = 5 * m - n;
     }
-    if (is_signed) xk::ptx::mma_m16n8k32_s8_s32(rd, ra, rb, rc);
-    else xk::ptx::mma_m16n8k32_u8_s32(rd, ra, rb, rc);
+    if (is_signed)
+      xk::ptx::mma_m16n8k32_s8_s32(rd, ra, rb, rc);
+    else
+      xk::ptx::mma_m16n8k32_u8_s32(rd, ra, rb, rc);
     std::memcpy(fd[l], rd, sizeof rd);
   });
   expect_matches(what, want, fd, 0.0);
@@ -194,8 +214,10 @@ TEST(MmaM16n8k32, S8AndU8RandomFullRangeMatchPlainProductExactly) {
   std::mt19937 rng(3);
   for (bool s : {true, false}) {
     std::vector<std::vector<int>> A(16, std::vector<int>(32)), B(32, std::vector<int>(8));
-    for (auto& r : A) for (auto& v : r) v = s ? int(rng() % 256) - 128 : int(rng() % 256);
-    for (auto& r : B) for (auto& v : r) v = s ? int(rng() % 256) - 128 : int(rng() % 256);
+    for (auto& r : A)
+      for (auto& v : r) v = s ? int(rng() % 256) - 128 : int(rng() % 256);
+    for (auto& r : B)
+      for (auto& v : r) v = s ? int(rng() % 256) - 128 : int(rng() % 256);
     run_8bit(A, B, s, s ? "mma.m16n8k32.s8 random" : "mma.m16n8k32.u8 random");
   }
 }
@@ -205,7 +227,8 @@ TEST(MmaM16n8k32, OneHotAtEveryPositionPinsTheS8Layouts) {
     for (int k = 0; k < 32; ++k) {
       std::vector<std::vector<int>> A(16, std::vector<int>(32, 0)), B(32, std::vector<int>(8));
       A[r][k] = 1;
-      for (int kk = 0; kk < 32; ++kk) for (int n = 0; n < 8; ++n) B[kk][n] = (kk + 32 * n) % 251 - 125;
+      for (int kk = 0; kk < 32; ++kk)
+        for (int n = 0; n < 8; ++n) B[kk][n] = (kk + 32 * n) % 251 - 125;
       run_8bit(A, B, true, ("one-hot A(" + std::to_string(r) + "," + std::to_string(k) + ")").c_str());
       if (testing::Test::HasFailure()) return;
     }
@@ -213,7 +236,8 @@ TEST(MmaM16n8k32, OneHotAtEveryPositionPinsTheS8Layouts) {
     for (int n = 0; n < 8; ++n) {
       std::vector<std::vector<int>> A(16, std::vector<int>(32)), B(32, std::vector<int>(8, 0));
       B[k][n] = 1;
-      for (int m = 0; m < 16; ++m) for (int kk = 0; kk < 32; ++kk) A[m][kk] = (kk + 32 * m) % 251 - 125;
+      for (int m = 0; m < 16; ++m)
+        for (int kk = 0; kk < 32; ++kk) A[m][kk] = (kk + 32 * m) % 251 - 125;
       run_8bit(A, B, true, ("one-hot B(" + std::to_string(k) + "," + std::to_string(n) + ")").c_str());
       if (testing::Test::HasFailure()) return;
     }

@@ -72,9 +72,12 @@ void run_fp4(const Fp4Case& t, const std::string& what) {
       st::kCuteC.coord(l, i, m, n);
       rc[i] = t.C[m][n];
     }
-    if constexpr (KIND == NVF4_4X) xk::ptx::mma_m16n8k64_nvf4_ue4m3_4x<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
-    if constexpr (KIND == MXF4NVF4_2X) xk::ptx::mma_m16n8k64_mxf4_ue8m0_2x<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
-    if constexpr (KIND == MXF4_2X) xk::ptx::mma_m16n8k64_mxf4_kind_mxf4<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
+    if constexpr (KIND == NVF4_4X)
+      xk::ptx::mma_m16n8k64_nvf4_ue4m3_4x<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
+    if constexpr (KIND == MXF4NVF4_2X)
+      xk::ptx::mma_m16n8k64_mxf4_ue8m0_2x<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
+    if constexpr (KIND == MXF4_2X)
+      xk::ptx::mma_m16n8k64_mxf4_kind_mxf4<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
     std::memcpy(fd[l], rd, sizeof rd);
   });
   EXPECT_EQ(counters.mma_by_kind.size(), 1u);
@@ -85,20 +88,29 @@ void run_fp4(const Fp4Case& t, const std::string& what) {
       int m, n;
       st::kCuteC.coord(lane, i, m, n);
       const double got = fd[lane][i], exp = want[m][n];
-      const double err = std::isnan(got) ? INFINITY : std::fabs(got - exp) / std::max(1e-30, std::fabs(exp) + 1e-30);
-      if (err > worst && (got != exp)) { worst = err; wm = m; wn = n; got_w = got; }
+      const double err =
+          std::isnan(got) ? INFINITY : std::fabs(got - exp) / std::max(1e-30, std::fabs(exp) + 1e-30);
+      if (err > worst && (got != exp)) {
+        worst = err;
+        wm = m;
+        wn = n;
+        got_w = got;
+      }
     }
-  EXPECT_LT(worst, 1e-6) << "device cuda-sim, " << what << " selectors {" << BA << "," << TA << "},{" << BB << ","
-                         << TB << "}: worst element D[" << wm << "][" << wn << "] expected " << want[wm][wn]
-                         << " actual " << got_w;
+  EXPECT_LT(worst, 1e-6) << "device cuda-sim, " << what << " selectors {" << BA << "," << TA << "},{" << BB
+                         << "," << TB << "}: worst element D[" << wm << "][" << wn << "] expected "
+                         << want[wm][wn] << " actual " << got_w;
 }
 
 Fp4Case random_case(uint32_t seed, int kind) {
   std::mt19937 rng(seed);
   Fp4Case t;
-  for (auto& r : t.A) for (auto& v : r) v = int(rng() % 16);
-  for (auto& r : t.B) for (auto& v : r) v = int(rng() % 16);
-  for (auto& r : t.C) for (auto& v : r) v = float(int(rng() % 7) - 3);
+  for (auto& r : t.A)
+    for (auto& v : r) v = int(rng() % 16);
+  for (auto& r : t.B)
+    for (auto& v : r) v = int(rng() % 16);
+  for (auto& r : t.C)
+    for (auto& v : r) v = float(int(rng() % 7) - 3);
   for (int l = 0; l < 32; ++l) {
     t.sa[l] = t.sb[l] = 0;
     for (int b = 0; b < 4; ++b) {
@@ -132,7 +144,8 @@ TEST(MmaM16n8k64Fp4, OneHotAAndBAtEveryPositionPinTheLayouts) {
     for (int k = 0; k < 64; ++k) {
       Fp4Case t = unit_case(NVF4_4X);
       t.A[r][k] = 2;  // 1.0
-      for (int kk = 0; kk < 64; ++kk) for (int n = 0; n < 8; ++n) t.B[kk][n] = 1 + (kk + 3 * n) % 7;
+      for (int kk = 0; kk < 64; ++kk)
+        for (int n = 0; n < 8; ++n) t.B[kk][n] = 1 + (kk + 3 * n) % 7;
       run_fp4<NVF4_4X, 0, 0, 0, 0>(t, "one-hot A(" + std::to_string(r) + "," + std::to_string(k) + ")");
       if (testing::Test::HasFailure()) return;
     }
@@ -140,7 +153,8 @@ TEST(MmaM16n8k64Fp4, OneHotAAndBAtEveryPositionPinTheLayouts) {
     for (int n = 0; n < 8; ++n) {
       Fp4Case t = unit_case(MXF4NVF4_2X);
       t.B[k][n] = 2;
-      for (int m = 0; m < 16; ++m) for (int kk = 0; kk < 64; ++kk) t.A[m][kk] = 1 + (kk + 5 * m) % 7;
+      for (int m = 0; m < 16; ++m)
+        for (int kk = 0; kk < 64; ++kk) t.A[m][kk] = 1 + (kk + 5 * m) % 7;
       run_fp4<MXF4NVF4_2X, 0, 0, 0, 0>(t, "one-hot B(" + std::to_string(k) + "," + std::to_string(n) + ")");
       if (testing::Test::HasFailure()) return;
     }
@@ -148,9 +162,16 @@ TEST(MmaM16n8k64Fp4, OneHotAAndBAtEveryPositionPinTheLayouts) {
 
 // Every lane holds different scale bytes, so a selector reading the wrong lane or byte changes D.
 TEST(MmaM16n8k64Fp4, ScaleSelectorPicksLanePerPtxIsa) {
-#define XK_SEL(KIND, BA, TA, BB, TB) run_fp4<KIND, BA, TA, BB, TB>(random_case(100 + TA * 4 + TB + BA, KIND), #KIND)
-#define XK_SEL_TB(KIND, BA, TA, BB) XK_SEL(KIND, BA, TA, BB, 0); XK_SEL(KIND, BA, TA, BB, 1); XK_SEL(KIND, BA, TA, BB, 2); XK_SEL(KIND, BA, TA, BB, 3)
-#define XK_SEL_ALL(KIND, BA, BB) XK_SEL_TB(KIND, BA, 0, BB); XK_SEL_TB(KIND, BA, 1, BB)
+#define XK_SEL(KIND, BA, TA, BB, TB) \
+  run_fp4<KIND, BA, TA, BB, TB>(random_case(100 + TA * 4 + TB + BA, KIND), #KIND)
+#define XK_SEL_TB(KIND, BA, TA, BB) \
+  XK_SEL(KIND, BA, TA, BB, 0);      \
+  XK_SEL(KIND, BA, TA, BB, 1);      \
+  XK_SEL(KIND, BA, TA, BB, 2);      \
+  XK_SEL(KIND, BA, TA, BB, 3)
+#define XK_SEL_ALL(KIND, BA, BB) \
+  XK_SEL_TB(KIND, BA, 0, BB);    \
+  XK_SEL_TB(KIND, BA, 1, BB)
   XK_SEL_ALL(NVF4_4X, 0, 0);
   XK_SEL_ALL(MXF4NVF4_2X, 0, 0);
   XK_SEL_ALL(MXF4NVF4_2X, 2, 2);

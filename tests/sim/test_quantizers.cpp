@@ -51,14 +51,18 @@ TEST(SimQuantizers, CudaQ8MatchesOracleBytesAtEveryMagnitudeWithKNotATileMultipl
   std::vector<float> scales(static_cast<size_t>(m_padded) * k_blocks, -1.0f);
   const unsigned blocks = (m_padded * k_blocks + 127) / 128;
   xk::sim::run_grid({"quantize_act_q8", {blocks, 1, 1}, {128, 1, 1}, 0}, [&] {
-    ck::quantize_act_q8(x.data(), int(ck::ActType::F32), codes.data(), scales.data(), M, K, tile_rows, m_padded);
+    ck::quantize_act_q8(x.data(), int(ck::ActType::F32), codes.data(), scales.data(), M, K, tile_rows,
+                        m_padded);
   });
   for (int row = 0; row < M; ++row) {
     std::vector<xk::ref::block_q8_0> want(static_cast<size_t>(k_blocks));
     xk::ref::quantize_act_q8(&x[static_cast<size_t>(row) * K], K, want.data());
     for (int kb = 0; kb < k_blocks; ++kb) {
-      const size_t slot = (static_cast<size_t>(row / tile_rows) * k_blocks + kb) * tile_rows + row % tile_rows;
-      EXPECT_TRUE(xk::simtest::same_scale(scales[slot], xk::num::f16_to_f32(want[kb].d))) << scales[slot] << " vs " << xk::num::f16_to_f32(want[kb].d) << ", " << "row " << row << " block " << kb;
+      const size_t slot =
+          (static_cast<size_t>(row / tile_rows) * k_blocks + kb) * tile_rows + row % tile_rows;
+      EXPECT_TRUE(xk::simtest::same_scale(scales[slot], xk::num::f16_to_f32(want[kb].d)))
+          << scales[slot] << " vs " << xk::num::f16_to_f32(want[kb].d) << ", " << "row " << row << " block "
+          << kb;
       EXPECT_EQ(0, std::memcmp(&codes[slot * 32], want[kb].qs, 32)) << "row " << row << " block " << kb;
     }
   }
@@ -72,8 +76,8 @@ void check_fp4(xk::DType w, int K) {
   std::vector<uint32_t> scales(static_cast<size_t>(m_padded) * k_tiles * 2, 0x55555555u);
   std::vector<float> row_scale(m_padded, -1.0f);
   xk::sim::run_grid({"quantize_act_fp4", {unsigned(m_padded / 4), 1, 1}, {128, 1, 1}, 0}, [&] {
-    ck::quantize_act_fp4(x.data(), int(ck::ActType::F32), nvfp4, codes.data(), scales.data(), row_scale.data(), M, K,
-                         m_padded, k_tiles);
+    ck::quantize_act_fp4(x.data(), int(ck::ActType::F32), nvfp4, codes.data(), scales.data(),
+                         row_scale.data(), M, K, m_padded, k_tiles);
   });
   const int block = nvfp4 ? 64 : 32;
   for (int row = 0; row < M; ++row) {
@@ -85,8 +89,10 @@ void check_fp4(xk::DType w, int K) {
       const uint8_t byte = codes[r * 64 + (k % 128) / 2];
       const int got = (k % 2) ? byte >> 4 : byte & 15;
       uint8_t scale_byte;
-      std::memcpy(&scale_byte, reinterpret_cast<const uint8_t*>(&scales[r * 2 + (k % 128) / 64]) +
-                                   (nvfp4 ? (k % 64) / 16 : (k % 64) / 32), 1);
+      std::memcpy(&scale_byte,
+                  reinterpret_cast<const uint8_t*>(&scales[r * 2 + (k % 128) / 64]) +
+                      (nvfp4 ? (k % 64) / 16 : (k % 64) / 32),
+                  1);
       int want_code = 0, want_scale = 0;  // zero padding past K
       if (k < K) {
         if (nvfp4) {

@@ -44,8 +44,11 @@ TEST(SimQuantizers, HipQ8MatchesOracleBytesAtEveryMagnitudeWithKNotATileMultiple
     std::vector<xk::ref::block_q8_0> want(static_cast<size_t>(K / 32));
     xk::ref::quantize_act_q8(&x[static_cast<size_t>(m * K)], K, want.data());
     for (int64_t kb = 0; kb < K / 32; ++kb) {
-      EXPECT_TRUE(xk::simtest::same_scale(xd[static_cast<size_t>(m * (K / 32) + kb)], xk::num::f16_to_f32(want[kb].d))) << "row " << m << " block " << kb;
-      EXPECT_EQ(0, std::memcmp(&xq[static_cast<size_t>(m * K + kb * 32)], want[kb].qs, 32)) << "row " << m << " block " << kb;
+      EXPECT_TRUE(xk::simtest::same_scale(xd[static_cast<size_t>(m * (K / 32) + kb)],
+                                          xk::num::f16_to_f32(want[kb].d)))
+          << "row " << m << " block " << kb;
+      EXPECT_EQ(0, std::memcmp(&xq[static_cast<size_t>(m * K + kb * 32)], want[kb].qs, 32))
+          << "row " << m << " block " << kb;
     }
   }
 }

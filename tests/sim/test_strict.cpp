@@ -27,7 +27,8 @@ void expect_error(F&& body, const std::vector<std::string>& needles) {
     body();
     ADD_FAILURE() << "expected an xk::Error containing '" << needles.front() << "', nothing was thrown";
   } catch (const xk::Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "message: " << e.what();
+    for (const auto& n : needles)
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "message: " << e.what();
   }
 }
 
@@ -41,25 +42,30 @@ struct EnvGuard {  // sets one environment variable for a scope
 // (one 16-byte row per lane 0..15), warp 1 reads it back with ldmatrix_x2 (rows 0..15).
 enum class Plant { None, NoWait, NoBarrier, WaitTooWeak };
 void stage_and_read(Plant plant, std::vector<uint16_t>& rows_in, uint32_t (&got)[32][2]) {
-  st::run(1, 64, [&] {
-    __shared__ __align__(16) uint16_t tile[16 * 8];
-    const unsigned t = threadIdx.x;
-    if (t < 16) {
-      xk::ptx::cp_async_16(&tile[8 * t], &rows_in[8 * t]);
-      xk::ptx::cp_async_commit();
-      xk::ptx::cp_async_16(&tile[8 * t], &rows_in[8 * t]);  // a second group, same data
-      xk::ptx::cp_async_commit();
-      if (plant == Plant::WaitTooWeak) xk::ptx::cp_async_wait<1>();
-      else if (plant != Plant::NoWait) xk::ptx::cp_async_wait<0>();
-    }
-    if (plant != Plant::NoBarrier) __syncthreads();
-    if (t >= 32) {
-      uint32_t r[2];
-      xk::ptx::ldmatrix_x2(r, &tile[8 * ((t - 32) % 16)]);
-      got[t - 32][0] = r[0];
-      got[t - 32][1] = r[1];
-    }
-  }, "stage_kernel");
+  st::run(
+      1, 64,
+      [&] {
+        __shared__ __align__(16) uint16_t tile[16 * 8];
+        const unsigned t = threadIdx.x;
+        if (t < 16) {
+          xk::ptx::cp_async_16(&tile[8 * t], &rows_in[8 * t]);
+          xk::ptx::cp_async_commit();
+          xk::ptx::cp_async_16(&tile[8 * t], &rows_in[8 * t]);  // a second group, same data
+          xk::ptx::cp_async_commit();
+          if (plant == Plant::WaitTooWeak)
+            xk::ptx::cp_async_wait<1>();
+          else if (plant != Plant::NoWait)
+            xk::ptx::cp_async_wait<0>();
+        }
+        if (plant != Plant::NoBarrier) __syncthreads();
+        if (t >= 32) {
+          uint32_t r[2];
+          xk::ptx::ldmatrix_x2(r, &tile[8 * ((t - 32) % 16)]);
+          got[t - 32][0] = r[0];
+          got[t - 32][1] = r[1];
+        }
+      },
+      "stage_kernel");
 }
 
 std::vector<uint16_t> ramp(size_t n) {
@@ -78,7 +84,8 @@ TEST(SimStrictCpAsync, DataArrivesAtTheWaitThatRetiresIt) {
     for (int l = 0; l < 32; ++l)
       for (int i = 0; i < 2; ++i) {
         const int row = 8 * i + l / 4, col = 2 * (l % 4);
-        EXPECT_EQ(got[l][i], uint32_t(in[8 * row + col]) | uint32_t(in[8 * row + col + 1]) << 16) << "seed " << seed;
+        EXPECT_EQ(got[l][i], uint32_t(in[8 * row + col]) | uint32_t(in[8 * row + col + 1]) << 16)
+            << "seed " << seed;
       }
   }
 }
@@ -141,24 +148,27 @@ TEST(SimStrictRace, CrossWarpReadWithoutBarrierIsReported) {
 TEST(SimStrictRace, RefillingAStageAnotherWarpReadIsReported) {
   auto in = ramp(128);
   auto run = [&](bool barrier) {
-    st::run(1, 64, [&] {
-      __shared__ __align__(16) uint16_t tile[16 * 8];
-      // Warp 1 (threads 32..47) copies, warp 0 reads: round-robin runs warp 0 first after
-      // the barrier, so the refill comes after the read in this schedule.
-      const unsigned t = threadIdx.x, c = t - 32;
-      if (t >= 32 && c < 16) xk::ptx::cp_async_16(&tile[8 * c], &in[8 * c]);
-      xk::ptx::cp_async_commit();
-      xk::ptx::cp_async_wait<0>();
-      __syncthreads();
-      if (t < 32) {
-        uint32_t r[2];
-        xk::ptx::ldmatrix_x2(r, &tile[8 * (t % 16)]);
-      }
-      if (barrier) __syncthreads();
-      if (t >= 32 && c < 16) xk::ptx::cp_async_16(&tile[8 * c], &in[8 * c]);  // the next stage
-      xk::ptx::cp_async_commit();
-      xk::ptx::cp_async_wait<0>();
-    }, "refill_kernel");
+    st::run(
+        1, 64,
+        [&] {
+          __shared__ __align__(16) uint16_t tile[16 * 8];
+          // Warp 1 (threads 32..47) copies, warp 0 reads: round-robin runs warp 0 first after
+          // the barrier, so the refill comes after the read in this schedule.
+          const unsigned t = threadIdx.x, c = t - 32;
+          if (t >= 32 && c < 16) xk::ptx::cp_async_16(&tile[8 * c], &in[8 * c]);
+          xk::ptx::cp_async_commit();
+          xk::ptx::cp_async_wait<0>();
+          __syncthreads();
+          if (t < 32) {
+            uint32_t r[2];
+            xk::ptx::ldmatrix_x2(r, &tile[8 * (t % 16)]);
+          }
+          if (barrier) __syncthreads();
+          if (t >= 32 && c < 16) xk::ptx::cp_async_16(&tile[8 * c], &in[8 * c]);  // the next stage
+          xk::ptx::cp_async_commit();
+          xk::ptx::cp_async_wait<0>();
+        },
+        "refill_kernel");
   };
   EXPECT_NO_THROW(run(true));
   expect_error([&] { run(false); }, {"refill_kernel", "read/write race"});
@@ -167,27 +177,34 @@ TEST(SimStrictRace, RefillingAStageAnotherWarpReadIsReported) {
 TEST(SimStrictAlignment, MisalignedLdmatrixCpAsyncAndVectorLoadsFault) {
   alignas(16) uint16_t host[64] = {};
   // A padded row of 8 bytes instead of 16: row 1 starts at byte 24, not a multiple of 16.
-  expect_error([&] {
-    st::run(1, 32, [&] {
-      __shared__ __align__(16) uint16_t tile[8 * 12];
-      uint32_t r[1];
-      xk::ptx::ldmatrix_x1(r, &tile[12 * (threadIdx.x % 8)]);
-    }, "pad_kernel");
-  }, {"pad_kernel", "misaligned ldmatrix row address", "not a multiple of 16"});
+  expect_error(
+      [&] {
+        st::run(
+            1, 32,
+            [&] {
+              __shared__ __align__(16) uint16_t tile[8 * 12];
+              uint32_t r[1];
+              xk::ptx::ldmatrix_x1(r, &tile[12 * (threadIdx.x % 8)]);
+            },
+            "pad_kernel");
+      },
+      {"pad_kernel", "misaligned ldmatrix row address", "not a multiple of 16"});
   EXPECT_NO_THROW(st::run(1, 32, [&] {
     __shared__ __align__(16) uint16_t tile[8 * 16];
     uint32_t r[1];
     xk::ptx::ldmatrix_x1(r, &tile[16 * (threadIdx.x % 8)]);
   }));
-  expect_error([&] {
-    st::run(1, 1, [&] {
-      __shared__ __align__(16) uint16_t tile[16];
-      xk::ptx::cp_async_16(&tile[4], host);
-    });
-  }, {"misaligned cp.async shared destination"});
-  expect_error([&] {
-    st::run(1, 1, [&] { (void)xk::ptx::ld_global(reinterpret_cast<const uint4*>(host + 4)); });
-  }, {"misaligned global load"});
+  expect_error(
+      [&] {
+        st::run(1, 1, [&] {
+          __shared__ __align__(16) uint16_t tile[16];
+          xk::ptx::cp_async_16(&tile[4], host);
+        });
+      },
+      {"misaligned cp.async shared destination"});
+  expect_error(
+      [&] { st::run(1, 1, [&] { (void)xk::ptx::ld_global(reinterpret_cast<const uint4*>(host + 4)); }); },
+      {"misaligned global load"});
 }
 
 TEST(SimStrictBounds, GlobalReadsAndWritesOutsideAnAllocationAreReported) {
@@ -200,12 +217,14 @@ TEST(SimStrictBounds, GlobalReadsAndWritesOutsideAnAllocationAreReported) {
   expect_error([&] { st::run(1, 1, [&] { xk::ptx::st_global(f - 1, 0.0f); }); }, {"offset -4"});
   expect_error([&] { st::run(1, 1, [&] { (void)__ldg(f + 25); }); }, {"out-of-bounds"});
   // A cp.async whose src-size covers bytes past the end reads them too.
-  expect_error([&] {
-    st::run(1, 1, [&] {
-      __shared__ __align__(16) float tile[4];
-      xk::ptx::cp_async_16_zfill(tile, f + 24, 16);
-    });
-  }, {"cp.async source"});
+  expect_error(
+      [&] {
+        st::run(1, 1, [&] {
+          __shared__ __align__(16) float tile[4];
+          xk::ptx::cp_async_16_zfill(tile, f + 24, 16);
+        });
+      },
+      {"cp.async source"});
   EXPECT_NO_THROW(st::run(1, 1, [&] {
     __shared__ __align__(16) float tile[4];
     xk::ptx::cp_async_16_zfill(tile, f + 24, 4);  // the tail form the kernels use

@@ -41,8 +41,10 @@ void run_wmma(Type type, const WmmaCase& t, bool a_signed, bool b_signed, bool c
       switch (type) {
         case Type::F16:
         case Type::BF16: {
-          const uint16_t ha = type == Type::F16 ? xk::sim::f32_to_f16(float(a)) : xk::sim::f32_to_bf16(float(a));
-          const uint16_t hb = type == Type::F16 ? xk::sim::f32_to_f16(float(b)) : xk::sim::f32_to_bf16(float(b));
+          const uint16_t ha =
+              type == Type::F16 ? xk::sim::f32_to_f16(float(a)) : xk::sim::f32_to_bf16(float(a));
+          const uint16_t hb =
+              type == Type::F16 ? xk::sim::f32_to_f16(float(b)) : xk::sim::f32_to_bf16(float(b));
           std::memcpy(fa[lane] + 2 * e, &ha, 2);
           std::memcpy(fb[lane] + 2 * e, &hb, 2);
           break;
@@ -69,40 +71,43 @@ void run_wmma(Type type, const WmmaCase& t, bool a_signed, bool b_signed, bool c
     }
   }
   if (break_replication) fa[21][0] ^= 1;
-  st::run(1, 32, [&] {
-    const int l = threadIdx.x;
-    if (type == Type::F16 || type == Type::BF16) {
-      float8 c, d;
-      std::memcpy(&c, fc[l], 32);
-      if (type == Type::F16) {
-        half16 a, b;
-        std::memcpy(&a, fa[l], 32);
-        std::memcpy(&b, fb[l], 32);
-        xk::wmma::wmma_f32_16x16x16_f16(d, a, b, c);
-      } else {
-        xk::wmma::bf16x16 a, b;
-        std::memcpy(&a, fa[l], 32);
-        std::memcpy(&b, fb[l], 32);
-        xk::wmma::wmma_f32_16x16x16_bf16(d, a, b, c);
-      }
-      std::memcpy(fd[l], &d, 32);
-    } else {
-      int8v c, d;
-      std::memcpy(&c, fc[l], 32);
-      if (type == Type::IU8) {
-        xk::wmma::int4v a, b;
-        std::memcpy(&a, fa[l], 16);
-        std::memcpy(&b, fb[l], 16);
-        xk::wmma::wmma_i32_16x16x16_iu8(d, a_signed, a, b_signed, b, c, clamp);
-      } else {
-        xk::wmma::int2v a, b;
-        std::memcpy(&a, fa[l], 8);
-        std::memcpy(&b, fb[l], 8);
-        xk::wmma::wmma_i32_16x16x16_iu4(d, a_signed, a, b_signed, b, c, clamp);
-      }
-      std::memcpy(fd[l], &d, 32);
-    }
-  }, "wmma_test");
+  st::run(
+      1, 32,
+      [&] {
+        const int l = threadIdx.x;
+        if (type == Type::F16 || type == Type::BF16) {
+          float8 c, d;
+          std::memcpy(&c, fc[l], 32);
+          if (type == Type::F16) {
+            half16 a, b;
+            std::memcpy(&a, fa[l], 32);
+            std::memcpy(&b, fb[l], 32);
+            xk::wmma::wmma_f32_16x16x16_f16(d, a, b, c);
+          } else {
+            xk::wmma::bf16x16 a, b;
+            std::memcpy(&a, fa[l], 32);
+            std::memcpy(&b, fb[l], 32);
+            xk::wmma::wmma_f32_16x16x16_bf16(d, a, b, c);
+          }
+          std::memcpy(fd[l], &d, 32);
+        } else {
+          int8v c, d;
+          std::memcpy(&c, fc[l], 32);
+          if (type == Type::IU8) {
+            xk::wmma::int4v a, b;
+            std::memcpy(&a, fa[l], 16);
+            std::memcpy(&b, fb[l], 16);
+            xk::wmma::wmma_i32_16x16x16_iu8(d, a_signed, a, b_signed, b, c, clamp);
+          } else {
+            xk::wmma::int2v a, b;
+            std::memcpy(&a, fa[l], 8);
+            std::memcpy(&b, fb[l], 8);
+            xk::wmma::wmma_i32_16x16x16_iu4(d, a_signed, a, b_signed, b, c, clamp);
+          }
+          std::memcpy(fd[l], &d, 32);
+        }
+      },
+      "wmma_test");
   for (int lane = 0; lane < 32; ++lane)
     for (int e = 0; e < 8; ++e) {
       double v;
@@ -119,7 +124,8 @@ void run_wmma(Type type, const WmmaCase& t, bool a_signed, bool b_signed, bool c
     }
 }
 
-void expect_product(const char* what, Type type, const WmmaCase& t, bool as = true, bool bs = true, double tol = 0) {
+void expect_product(const char* what, Type type, const WmmaCase& t, bool as = true, bool bs = true,
+                    double tol = 0) {
   double D[16][16];
   run_wmma(type, t, as, bs, false, D);
   auto q = [type](double v) {
@@ -135,10 +141,16 @@ void expect_product(const char* what, Type type, const WmmaCase& t, bool as = tr
       for (int k = 0; k < 16; ++k) s += q(t.A[m][k]) * q(t.B[k][n]);
       if (type == Type::F16 || type == Type::BF16) s = float(s);
       const double err = std::fabs(D[m][n] - s) / std::max(1.0, std::fabs(s));
-      if (err > worst || std::isnan(D[m][n])) { worst = std::isnan(D[m][n]) ? INFINITY : err; wm = m; wn = n; got_w = D[m][n]; want_w = s; }
+      if (err > worst || std::isnan(D[m][n])) {
+        worst = std::isnan(D[m][n]) ? INFINITY : err;
+        wm = m;
+        wn = n;
+        got_w = D[m][n];
+        want_w = s;
+      }
     }
-  EXPECT_LE(worst, tol) << "device hip-sim, " << what << ": worst element D[" << wm << "][" << wn << "] expected "
-                        << want_w << " actual " << got_w;
+  EXPECT_LE(worst, tol) << "device hip-sim, " << what << ": worst element D[" << wm << "][" << wn
+                        << "] expected " << want_w << " actual " << got_w;
 }
 
 TEST(Wmma16x16x16, F16AndBf16RandomMatchPlainProduct) {
@@ -165,15 +177,20 @@ TEST(Wmma16x16x16, OneHotAAndBAtEveryPositionPinTheLayouts) {
     for (int k = 0; k < 16; ++k) {
       WmmaCase t;
       t.A[r][k] = 1;
-      for (int kk = 0; kk < 16; ++kk) for (int n = 0; n < 16; ++n) t.B[kk][n] = 1 + kk + 16 * n;
-      expect_product(("f16 one-hot A(" + std::to_string(r) + "," + std::to_string(k) + ")").c_str(), Type::F16, t);
+      for (int kk = 0; kk < 16; ++kk)
+        for (int n = 0; n < 16; ++n) t.B[kk][n] = 1 + kk + 16 * n;
+      expect_product(("f16 one-hot A(" + std::to_string(r) + "," + std::to_string(k) + ")").c_str(),
+                     Type::F16, t);
       t = WmmaCase{};
       t.B[k][r] = 1;
-      for (int m = 0; m < 16; ++m) for (int kk = 0; kk < 16; ++kk) t.A[m][kk] = 1 + kk + 16 * m;
-      expect_product(("f16 one-hot B(" + std::to_string(k) + "," + std::to_string(r) + ")").c_str(), Type::F16, t);
+      for (int m = 0; m < 16; ++m)
+        for (int kk = 0; kk < 16; ++kk) t.A[m][kk] = 1 + kk + 16 * m;
+      expect_product(("f16 one-hot B(" + std::to_string(k) + "," + std::to_string(r) + ")").c_str(),
+                     Type::F16, t);
       t = WmmaCase{};
       t.C[r][k] = 3;
-      expect_product(("one-hot C(" + std::to_string(r) + "," + std::to_string(k) + ")").c_str(), Type::F16, t);
+      expect_product(("one-hot C(" + std::to_string(r) + "," + std::to_string(k) + ")").c_str(), Type::F16,
+                     t);
       if (testing::Test::HasFailure()) return;
     }
 }
@@ -192,7 +209,8 @@ TEST(Wmma16x16x16, Iu8AndIu4HonourSignednessFlags) {
           t.C[i][j] = int(rng() % 2001) - 1000;
         }
       expect_product((std::string(type == Type::IU8 ? "iu8" : "iu4") + (as ? " A signed" : " A unsigned") +
-                      (bs ? ", B signed" : ", B unsigned")).c_str(),
+                      (bs ? ", B signed" : ", B unsigned"))
+                         .c_str(),
                      type, t, as, bs);
     }
 }

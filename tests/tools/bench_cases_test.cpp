@@ -22,7 +22,8 @@ TEST(BenchCases, SmallSetOnCpuRefCoversEveryFormatAndEachOfferedAct) {
     EXPECT_EQ(c.N, 1024);
     EXPECT_EQ(c.K, 1024);
     EXPECT_TRUE(c.M == 1 || c.M == 64) << c.name;
-    EXPECT_FALSE(c.act == ActPrecision::FP4 && (c.format == DType::Q4_0 || c.format == DType::Q8_0)) << c.name;
+    EXPECT_FALSE(c.act == ActPrecision::FP4 && (c.format == DType::Q4_0 || c.format == DType::Q8_0))
+        << c.name;
   }
   EXPECT_EQ(names.size(), mm.size()) << "benchmark names must be unique";
   EXPECT_TRUE(names.count("matmul/small/M64_N1024_K1024/q4_0/q8/cpu-ref"));

@@ -78,7 +78,8 @@ TEST(BenchSession, DeviceTimeFeedsManualTimeAndRates) {
   ASSERT_FALSE(r.error_occurred) << r.error_message;
   EXPECT_EQ(r.iterations, 3);
   EXPECT_DOUBLE_EQ(r.real_accumulated_time / 3, 1e-3);
-  EXPECT_NE(r.report_label.find("variant=mm_q4_0_q8_fake act=q8 timer=device"), std::string::npos) << r.report_label;
+  EXPECT_NE(r.report_label.find("variant=mm_q4_0_q8_fake act=q8 timer=device"), std::string::npos)
+      << r.report_label;
   const double flops = 2.0 * 64 * 1024 * 1024;
   EXPECT_DOUBLE_EQ(counter(r, "flops"), flops);
   EXPECT_NEAR(counter(r, "FLOP/s"), flops / 1e-3, flops * 1e-6);

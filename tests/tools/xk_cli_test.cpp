@@ -61,9 +61,11 @@ TEST(XkDevices, TextTablePrintsVariantTable) {
 }
 
 TEST(XkBench, JsonIsGoogleBenchmarkFormatWithRateCounters) {
-  const auto file = std::filesystem::temp_directory_path() / ("xk_bench_test_" + std::to_string(getpid()) + ".json");
-  const Output o = run(kXk + " bench --device cpu-ref --set small --filter 'M1_N1024_K1024/q8_0/q8/' --min-time 0.01 --json " +
-                       file.string());
+  const auto file =
+      std::filesystem::temp_directory_path() / ("xk_bench_test_" + std::to_string(getpid()) + ".json");
+  const Output o = run(
+      kXk + " bench --device cpu-ref --set small --filter 'M1_N1024_K1024/q8_0/q8/' --min-time 0.01 --json " +
+      file.string());
   ASSERT_EQ(o.status, 0) << o.text;
   EXPECT_TRUE(contains(o.text, "FLOP/s")) << "the table is printed";
   std::ifstream in(file);
@@ -78,10 +80,12 @@ TEST(XkBench, JsonIsGoogleBenchmarkFormatWithRateCounters) {
   EXPECT_DOUBLE_EQ(b.at("flops").get<double>(), 2.0 * 1 * 1024 * 1024);
   // Q8_0 W 1024 rows * 32 blocks * 34 B + X 1024 * 4 B + Y 1024 * 4 B.
   EXPECT_DOUBLE_EQ(b.at("bytes").get<double>(), 1024.0 * 32 * 34 + 4096 + 4096);
-  for (const char* k : {"FLOP/s", "bytes/s", "tok/s", "real_time", "iterations"}) EXPECT_TRUE(b.contains(k)) << k;
+  for (const char* k : {"FLOP/s", "bytes/s", "tok/s", "real_time", "iterations"})
+    EXPECT_TRUE(b.contains(k)) << k;
   // A rate is the per-iteration amount over the per-iteration time (time_unit us).
   const double secs = b.at("real_time").get<double>() * 1e-6;
-  EXPECT_NEAR(b.at("FLOP/s").get<double>(), b.at("flops").get<double>() / secs, 1e-6 * b.at("FLOP/s").get<double>());
+  EXPECT_NEAR(b.at("FLOP/s").get<double>(), b.at("flops").get<double>() / secs,
+              1e-6 * b.at("FLOP/s").get<double>());
   EXPECT_TRUE(contains(b.at("label").get<std::string>(), "variant=mm_all_all_1x1_scalar_ref_cpu"));
 }
 
@@ -117,8 +121,8 @@ Kernel kernel_for(const std::string& device, Kernel fallback) {
 }
 
 std::string profile_cmd(const std::string& device, const Kernel& k, const std::string& shape) {
-  return kXk + " profile --device " + device + " --kernel " + k.name + " --shape " + shape + " --format " + k.format +
-         " --act " + k.act;
+  return kXk + " profile --device " + device + " --kernel " + k.name + " --shape " + shape + " --format " +
+         k.format + " --act " + k.act;
 }
 
 TEST(XkProfile, CudaPrintsNcuAndNsysForTheKernelEvenWithoutTheDevice) {
@@ -127,17 +131,20 @@ TEST(XkProfile, CudaPrintsNcuAndNsysForTheKernelEvenWithoutTheDevice) {
   ASSERT_EQ(o.status, 0) << o.text;
   // The filter names the __global__ function the variant launches (a template), not the variant.
   if (k.name == "mmq_nvfp4_fp4_128x128_mma_sm120a")
-    EXPECT_TRUE(contains(o.text, "ncu --kernel-name-base function --kernel-name regex:'(^|::)(mmq_fp4_128x128_mma_sm120a)$'"))
+    EXPECT_TRUE(contains(
+        o.text, "ncu --kernel-name-base function --kernel-name regex:'(^|::)(mmq_fp4_128x128_mma_sm120a)$'"))
         << o.text;
   EXPECT_FALSE(contains(o.text, "regex:'(^|::)(" + k.name + ")$'")) << o.text;
   EXPECT_TRUE(contains(o.text, "--launch-count 1"));
-  for (const char* s : {"--section SpeedOfLight", "--section MemoryWorkloadAnalysis", "--section ComputeWorkloadAnalysis"})
+  for (const char* s :
+       {"--section SpeedOfLight", "--section MemoryWorkloadAnalysis", "--section ComputeWorkloadAnalysis"})
     EXPECT_TRUE(contains(o.text, s)) << s;
   EXPECT_TRUE(contains(o.text, "nsys profile --trace=cuda,nvtx"));
-  EXPECT_TRUE(contains(o.text, "xk_bench_matmul --device cuda:0 --set custom --shape 512,4096,4096 --format " + k.format +
-                                   " --act " + k.act));
-  EXPECT_TRUE(contains(o.text, "--benchmark_filter='^matmul/custom/M512_N4096_K4096/" + k.format + "/" + k.act +
-                                   "/variant=" + k.name + "/cuda:0(/|$)'"))
+  EXPECT_TRUE(
+      contains(o.text, "xk_bench_matmul --device cuda:0 --set custom --shape 512,4096,4096 --format " +
+                           k.format + " --act " + k.act));
+  EXPECT_TRUE(contains(o.text, "--benchmark_filter='^matmul/custom/M512_N4096_K4096/" + k.format + "/" +
+                                   k.act + "/variant=" + k.name + "/cuda:0(/|$)'"))
       << o.text;
   EXPECT_EQ(contains(o.text, "unavailable here"), !k.device_here) << o.text;
 }
@@ -147,8 +154,10 @@ TEST(XkProfile, HipPrintsRocprofv3WithWmmaCounter) {
   const Output o = run(profile_cmd("hip:0", k, "512,8192,8192"));
   ASSERT_EQ(o.status, 0) << o.text;
   if (k.name == "mmq_q4_0_q8_64x128_wmmai8_gfx11")
-    EXPECT_TRUE(contains(o.text, "rocprofv3 --kernel-include-regex '^(mmq_q4_0_q8_64x128x32_wmmai8_gfx11|mmq_actq8_xf32_gfx11|"
-                                 "mmq_actq8_xf16_gfx11|mmq_actq8_xbf16_gfx11)(\\(|$)' --kernel-trace"))
+    EXPECT_TRUE(contains(
+        o.text,
+        "rocprofv3 --kernel-include-regex '^(mmq_q4_0_q8_64x128x32_wmmai8_gfx11|mmq_actq8_xf32_gfx11|"
+        "mmq_actq8_xf16_gfx11|mmq_actq8_xbf16_gfx11)(\\(|$)' --kernel-trace"))
         << o.text;
   EXPECT_TRUE(contains(o.text, "--pmc SQ_WAVES SQ_INSTS_WMMA")) << o.text;
   EXPECT_TRUE(contains(o.text, "xk_bench_matmul --device hip:0"));
@@ -190,13 +199,15 @@ void expect_printed_command_runs(const std::string& profile_args, const std::str
 }
 
 TEST(XkProfile, PrintedMatmulCommandRunsTheForcedVariant) {
-  expect_printed_command_runs("--kernel mm_all_all_1x1_scalar_ref_cpu --shape 3,64,64 --format mxfp4 --act fp4",
-                              "matmul/custom/M3_N64_K64/mxfp4/fp4/variant=mm_all_all_1x1_scalar_ref_cpu/cpu-ref");
+  expect_printed_command_runs(
+      "--kernel mm_all_all_1x1_scalar_ref_cpu --shape 3,64,64 --format mxfp4 --act fp4",
+      "matmul/custom/M3_N64_K64/mxfp4/fp4/variant=mm_all_all_1x1_scalar_ref_cpu/cpu-ref");
 }
 
 TEST(XkProfile, PrintedAttentionCommandRunsTheForcedVariant) {
   expect_printed_command_runs("--kernel attn_all_all_1x1_scalar_ref_cpu --shape 1,4,2,8,8,64",
-                              "attention/custom/prefill_B1_Hq4_Hkv2_S8_T8_D64_causal/f16/variant=attn_all_all_1x1_scalar_ref_cpu/cpu-ref");
+                              "attention/custom/prefill_B1_Hq4_Hkv2_S8_T8_D64_causal/f16/"
+                              "variant=attn_all_all_1x1_scalar_ref_cpu/cpu-ref");
 }
 
 }  // namespace

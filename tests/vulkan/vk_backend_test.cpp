@@ -100,9 +100,10 @@ TEST(VulkanDevice, VariantTableHasStableNamesForEveryFormat) {
   if (!dev) return;
   std::vector<std::string> names;
   for (const auto& v : dev->variants()) names.push_back(v.name);
-  for (const char* want : {"mm_q4_0_f32_64x64_simt_vk", "mm_q4_0_q8_64x64_i8_vk", "mm_nvfp4_f16_64x64_simt_vk",
-                           "mv_mxfp4_q8_8x8_subgroup_vk", "mv_q8_0_f32_8x8_subgroup_vk", "attn_f16_f32_16x32_fa2_vk",
-                           "attn_f16_f32_16x32_splitk_vk", "attn_f32_f32_16x32_fa2_vk"})
+  for (const char* want :
+       {"mm_q4_0_f32_64x64_simt_vk", "mm_q4_0_q8_64x64_i8_vk", "mm_nvfp4_f16_64x64_simt_vk",
+        "mv_mxfp4_q8_8x8_subgroup_vk", "mv_q8_0_f32_8x8_subgroup_vk", "attn_f16_f32_16x32_fa2_vk",
+        "attn_f16_f32_16x32_splitk_vk", "attn_f32_f32_16x32_fa2_vk"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want << " missing";
 }
 
@@ -153,14 +154,16 @@ struct MmShape {
 };
 
 // Runs `variant` on Y = X W^T and compares with the oracle at the variant's precision.
-void check_matmul_variant(xk::Device& dev, const xk::Variant& v, DType w, DType xdt, MmShape s, uint32_t seed) {
+void check_matmul_variant(xk::Device& dev, const xk::Variant& v, DType w, DType xdt, MmShape s,
+                          uint32_t seed) {
   const ActPrecision act = v.acts.front();
   const std::vector<float> wf = random_floats(static_cast<size_t>(s.N * s.K), seed);
   float ts = 1.0f;
   const std::vector<uint8_t> wq = xk::quantize(w, wf.data(), s.N, s.K, w == DType::NVFP4 ? &ts : nullptr);
   const std::vector<float> xf = random_floats(static_cast<size_t>(s.M * s.K), seed + 1);
   const std::vector<uint16_t> xh = to_f16(xf);
-  const void* xdata = xdt == DType::F16 ? static_cast<const void*>(xh.data()) : static_cast<const void*>(xf.data());
+  const void* xdata =
+      xdt == DType::F16 ? static_cast<const void*>(xh.data()) : static_cast<const void*>(xf.data());
 
   std::vector<float> ref(static_cast<size_t>(s.M * s.N));
   xk::ref::matmul({w, wq.data(), ts, xdt, xdata, ref.data(), s.M, s.N, s.K, act});
@@ -179,10 +182,11 @@ void check_matmul_variant(xk::Device& dev, const xk::Variant& v, DType w, DType 
   // tie differently from the host (Vulkan's division is 2.5 ulp, SPIR-V precision rules):
   // one flip at K = 64..320 costs NMSE ~ (1/127)^2 / K ~ 1e-7, so allow a few.
   const double max_nmse = act == ActPrecision::Q8 ? 1e-6 : 1e-9;
-  EXPECT_LE(c.nmse, max_nmse) << "device " << dev.info().name << " variant " << v.name << " x " << xk::name(xdt)
-                          << " shape M=" << s.M << " N=" << s.N << " K=" << s.K << ": worst element y["
-                          << c.worst / std::max<int64_t>(s.N, 1) << ", " << c.worst % std::max<int64_t>(s.N, 1)
-                          << "] expected " << c.expected << " actual " << c.actual;
+  EXPECT_LE(c.nmse, max_nmse) << "device " << dev.info().name << " variant " << v.name << " x "
+                              << xk::name(xdt) << " shape M=" << s.M << " N=" << s.N << " K=" << s.K
+                              << ": worst element y[" << c.worst / std::max<int64_t>(s.N, 1) << ", "
+                              << c.worst % std::max<int64_t>(s.N, 1) << "] expected " << c.expected
+                              << " actual " << c.actual;
 }
 
 // A variant the device cannot run (lavapipe has no cooperative matrix) is refused by
@@ -207,7 +211,8 @@ void expect_refused_with_reason(xk::Device& dev, const xk::Variant& v, const std
 TEST(VulkanMatmul, EveryVariantMatchesOracleOnRaggedShapes) {
   auto dev = open_vulkan();
   if (!dev) return;
-  // Ragged against the 64x64 / 32x32 GEMM tiles and the 8-row and 4-row GEMVs; K spans 1, 3 and 5 groups of 64.
+  // Ragged against the 64x64 / 32x32 GEMM tiles and the 8-row and 4-row GEMVs; K spans 1, 3 and 5 groups
+  // of 64.
   const MmShape shapes[] = {{1, 67, 64}, {7, 33, 192}, {8, 5, 64}, {33, 70, 128}, {70, 129, 320}};
   int ran = 0;
   const auto& features = dev->info().features;
@@ -222,7 +227,8 @@ TEST(VulkanMatmul, EveryVariantMatchesOracleOnRaggedShapes) {
       for (const MmShape& s : shapes) {
         if (v.family == "mv" && s.M > v.tile.m) continue;  // GEMVs take M <= their tile's rows
         // Alternate F32/F16 activations; the direct (CPU-shaped) kernels read F32 only.
-        const bool f32_only = v.name.find("_direct_") != std::string::npos && v.acts.front() != ActPrecision::Q8;
+        const bool f32_only =
+            v.name.find("_direct_") != std::string::npos && v.acts.front() != ActPrecision::Q8;
         const DType xdt = (ran % 2) && !f32_only ? DType::F16 : DType::F32;
         SCOPED_TRACE(v.name);
         check_matmul_variant(*dev, v, w, xdt, s, static_cast<uint32_t>(ran * 7 + 1));
@@ -252,7 +258,8 @@ TEST(VulkanMatmul, AutoSelectionPrefersGemvForSmallM) {
   const auto wq = xk::quantize(DType::Q4_0, wf.data(), 64, 128);
   xk::Tensor W = xk::upload_weights(*dev, DType::Q4_0, 64, 128, wq.data());
   for (int64_t M : {1, 8, 9}) {
-    xk::Tensor X = xk::upload(*dev, DType::F32, {M, 128}, random_floats(static_cast<size_t>(M * 128), 4).data());
+    xk::Tensor X =
+        xk::upload(*dev, DType::F32, {M, 128}, random_floats(static_cast<size_t>(M * 128), 4).data());
     xk::matmul(*dev, W, X);
     const std::string v = dev->last_launch().variant;
     EXPECT_EQ(v.rfind(M <= 8 ? "mv_" : "mm_", 0), 0u) << "M=" << M << " chose " << v;
@@ -282,10 +289,13 @@ struct AttnShape {
   int64_t q_offset;
 };
 
-void check_attention_variant(xk::Device& dev, const xk::Variant& v, DType qdt, const AttnShape& s, uint32_t seed) {
+void check_attention_variant(xk::Device& dev, const xk::Variant& v, DType qdt, const AttnShape& s,
+                             uint32_t seed) {
   const DType kv = v.formats.front();
-  const size_t nq = static_cast<size_t>(s.B * s.Hq * s.S * s.D), nk = static_cast<size_t>(s.B * s.Hkv * s.T * s.D);
-  std::vector<float> q = random_floats(nq, seed), k = random_floats(nk, seed + 1), vv = random_floats(nk, seed + 2);
+  const size_t nq = static_cast<size_t>(s.B * s.Hq * s.S * s.D),
+               nk = static_cast<size_t>(s.B * s.Hkv * s.T * s.D);
+  std::vector<float> q = random_floats(nq, seed), k = random_floats(nk, seed + 1),
+                     vv = random_floats(nk, seed + 2);
   // Round every input to its storage type so the oracle and the device see the same values.
   std::vector<uint16_t> qh = to_f16(q), kh = to_f16(k), vh = to_f16(vv);
   auto ptr = [](DType t, const std::vector<float>& f, const std::vector<uint16_t>& h) {
@@ -293,8 +303,8 @@ void check_attention_variant(xk::Device& dev, const xk::Variant& v, DType qdt, c
   };
   const float scale = 1.0f / std::sqrt(static_cast<float>(s.D));
   std::vector<float> ref(nq);
-  xk::ref::attention({qdt, ptr(qdt, q, qh), kv, ptr(kv, k, kh), ptr(kv, vv, vh), ref.data(), s.B, s.Hq, s.Hkv, s.S,
-                      s.T, s.D, scale, s.causal, s.q_offset});
+  xk::ref::attention({qdt, ptr(qdt, q, qh), kv, ptr(kv, k, kh), ptr(kv, vv, vh), ref.data(), s.B, s.Hq, s.Hkv,
+                      s.S, s.T, s.D, scale, s.causal, s.q_offset});
   xk::Tensor Q = xk::upload(dev, qdt, {s.B, s.Hq, s.S, s.D}, ptr(qdt, q, qh));
   xk::Tensor K = xk::upload(dev, kv, {s.B, s.Hkv, s.T, s.D}, ptr(kv, k, kh));
   xk::Tensor V = xk::upload(dev, kv, {s.B, s.Hkv, s.T, s.D}, ptr(kv, vv, vh));
@@ -307,21 +317,22 @@ void check_attention_variant(xk::Device& dev, const xk::Variant& v, DType qdt, c
   // FP32 softmax and accumulation vs FP64: ~1e-7 relative per element. F16 (cooperative
   // matrix) rounds Q and P to FP16: NMSE ~1e-7, bounded as the harness does (kMaxNmseAttention).
   const double max_nmse = v.acts.front() == ActPrecision::F16 ? 2e-5 : 1e-9;
-  EXPECT_LE(c.nmse, max_nmse) << "device " << dev.info().name << " variant " << v.name << " q " << xk::name(qdt)
-                          << " B=" << s.B << " Hq=" << s.Hq << " Hkv=" << s.Hkv << " S=" << s.S << " T=" << s.T
-                          << " D=" << s.D << (s.causal ? " causal" : "") << " q_offset=" << s.q_offset
-                          << ": worst element " << c.worst << " expected " << c.expected << " actual " << c.actual;
+  EXPECT_LE(c.nmse, max_nmse) << "device " << dev.info().name << " variant " << v.name << " q "
+                              << xk::name(qdt) << " B=" << s.B << " Hq=" << s.Hq << " Hkv=" << s.Hkv
+                              << " S=" << s.S << " T=" << s.T << " D=" << s.D << (s.causal ? " causal" : "")
+                              << " q_offset=" << s.q_offset << ": worst element " << c.worst << " expected "
+                              << c.expected << " actual " << c.actual;
 }
 
 TEST(VulkanAttention, EveryVariantMatchesOracle) {
   auto dev = open_vulkan();
   if (!dev) return;
   const AttnShape shapes[] = {
-      {1, 4, 2, 1, 37, 64, false, 0},     // decode, GQA 2
-      {2, 8, 1, 1, 100, 128, true, 99},   // decode, MQA, causal at the last position
-      {1, 2, 2, 33, 33, 64, true, 0},     // prefill causal, ragged against BR = 16
-      {1, 6, 2, 19, 70, 128, true, 51},   // chunked prefill: q_offset, GQA 3
-      {1, 2, 1, 5, 17, 80, false, 0},     // non-tuned head dim (multiple of 16)
+      {1, 4, 2, 1, 37, 64, false, 0},    // decode, GQA 2
+      {2, 8, 1, 1, 100, 128, true, 99},  // decode, MQA, causal at the last position
+      {1, 2, 2, 33, 33, 64, true, 0},    // prefill causal, ragged against BR = 16
+      {1, 6, 2, 19, 70, 128, true, 51},  // chunked prefill: q_offset, GQA 3
+      {1, 2, 1, 5, 17, 80, false, 0},    // non-tuned head dim (multiple of 16)
   };
   int ran = 0;
   const auto& features = dev->info().features;
@@ -336,9 +347,11 @@ TEST(VulkanAttention, EveryVariantMatchesOracle) {
       opt.variant = v.name;
       try {
         xk::attention(*dev, Q, K, V, opt);
-        ADD_FAILURE() << v.name << " ran on " << dev->info().name << ", which lacks VK_KHR_cooperative_matrix";
+        ADD_FAILURE() << v.name << " ran on " << dev->info().name
+                      << ", which lacks VK_KHR_cooperative_matrix";
       } catch (const xk::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("device lacks VK_KHR_cooperative_matrix"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("device lacks VK_KHR_cooperative_matrix"), std::string::npos)
+            << e.what();
         std::printf("[ SKIPPED  ] %s on %s: %s\n", v.name.c_str(), dev->info().name.c_str(), e.what());
       }
       continue;
@@ -347,7 +360,8 @@ TEST(VulkanAttention, EveryVariantMatchesOracle) {
       if (v.technique == "coopmat" && s.D % 16 != 0) continue;
       if (v.name.find("splitk") != std::string::npos && s.S != 1) continue;
       SCOPED_TRACE(v.name);
-      check_attention_variant(*dev, v, ran % 2 ? DType::F16 : DType::F32, s, static_cast<uint32_t>(100 + ran));
+      check_attention_variant(*dev, v, ran % 2 ? DType::F16 : DType::F32, s,
+                              static_cast<uint32_t>(100 + ran));
       ++ran;
     }
   }
@@ -417,7 +431,8 @@ TEST(VulkanMissingFeature, GemvRefusedGemmStillRuns) {
 
 // Run by CTest with XK_VULKAN_LOADER pointing at a file that does not exist.
 TEST(VulkanNoLoader, DeviceListedUnavailableWithReason) {
-  ASSERT_NE(std::getenv("XK_VULKAN_LOADER"), nullptr) << "run with XK_VULKAN_LOADER=/nonexistent/libvulkan.so.1";
+  ASSERT_NE(std::getenv("XK_VULKAN_LOADER"), nullptr)
+      << "run with XK_VULKAN_LOADER=/nonexistent/libvulkan.so.1";
   bool found = false;
   for (const auto& e : xk::list_devices())
     if (e.api == "vulkan") {
@@ -465,7 +480,8 @@ TEST(VulkanValidation, ValidationMessageBecomesAnError) {
   const uint32_t too_many = vdev.ctx().physical().props.limits.maxComputeWorkGroupCount[0] + 1;
   try {
     xk::vk::Batch b = vdev.ctx().batch("deliberately-invalid", false);
-    b.dispatch("quantize_q8", {}, {&xk::vk::vkbuf(x), &xk::vk::vkbuf(q), &xk::vk::vkbuf(d)}, push, {too_many, 1, 1});
+    b.dispatch("quantize_q8", {}, {&xk::vk::vkbuf(x), &xk::vk::vkbuf(q), &xk::vk::vkbuf(d)}, push,
+               {too_many, 1, 1});
     b.run();
     FAIL() << "the validation layer must report groupCountX > maxComputeWorkGroupCount[0]";
   } catch (const xk::Error& e) {

@@ -76,8 +76,10 @@ const std::map<std::string, Role>& roles() {
 
 template <class T>
 uintptr_t key_of(T v) {
-  if constexpr (std::is_pointer_v<T>) return reinterpret_cast<uintptr_t>(v);
-  else return 0;
+  if constexpr (std::is_pointer_v<T>)
+    return reinterpret_cast<uintptr_t>(v);
+  else
+    return 0;
 }
 
 template <auto Member, class F>
@@ -98,14 +100,16 @@ struct Shim<Member, R (*)(A...)> {
       throw std::runtime_error(std::string("injected fault in ") + name);
     }
     const uintptr_t keys[] = {key_of(args)...};
-    if (role && !role->creates) Tracker::live.erase(std::make_pair(std::string(role->kind), keys[role->index]));
+    if (role && !role->creates)
+      Tracker::live.erase(std::make_pair(std::string(role->kind), keys[role->index]));
     if constexpr (std::is_same_v<R, void>) {
       orig(args...);
     } else {
       const R r = orig(args...);
       using Last = std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>;  // a creator's output
       if constexpr (std::is_same_v<R, VkResult> && std::is_pointer_v<Last> &&
-                    std::is_pointer_v<std::remove_pointer_t<Last>> && !std::is_const_v<std::remove_pointer_t<Last>>) {
+                    std::is_pointer_v<std::remove_pointer_t<Last>> &&
+                    !std::is_const_v<std::remove_pointer_t<Last>>) {
         if (role && role->creates && r == VK_SUCCESS) {
           const Last out = std::get<sizeof...(A) - 1>(std::tie(args...));
           Tracker::live[std::make_pair(std::string(role->kind), key_of(*out))] = name;
@@ -117,7 +121,8 @@ struct Shim<Member, R (*)(A...)> {
 };
 
 bool is_teardown(const std::string& fn) {
-  return fn.rfind("vkDestroy", 0) == 0 || fn == "vkFreeMemory" || fn == "vkUnmapMemory" || fn == "vkDeviceWaitIdle";
+  return fn.rfind("vkDestroy", 0) == 0 || fn == "vkFreeMemory" || fn == "vkUnmapMemory" ||
+         fn == "vkDeviceWaitIdle";
 }
 
 // Installs the shims over every instance-level entry for the life of the object.
@@ -125,15 +130,15 @@ class TableShims {
  public:
   TableShims() : saved_(api()) {
     Api& a = api();
-#define XK_VK_SHIM(fn)                                                    \
-  {                                                                       \
-    using S = Shim<&Api::fn, PFN_##fn>;                                   \
-    S::orig = a.fn;                                                       \
-    S::name = #fn;                                                        \
-    auto it = roles().find(#fn);                                          \
-    S::role = it == roles().end() ? nullptr : &it->second;                \
-    S::fault_point = !is_teardown(#fn);                                   \
-    a.fn = &S::call;                                                      \
+#define XK_VK_SHIM(fn)                                     \
+  {                                                        \
+    using S = Shim<&Api::fn, PFN_##fn>;                    \
+    S::orig = a.fn;                                        \
+    S::name = #fn;                                         \
+    auto it = roles().find(#fn);                           \
+    S::role = it == roles().end() ? nullptr : &it->second; \
+    S::fault_point = !is_teardown(#fn);                    \
+    a.fn = &S::call;                                       \
   }
     XK_VK_INSTANCE_FUNCTIONS(XK_VK_SHIM)
 #undef XK_VK_SHIM
@@ -166,7 +171,8 @@ std::string describe(const std::map<std::pair<std::string, uintptr_t>, std::stri
 void pin_loaded_libraries() {
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void*) {
-        if (info->dlpi_name && *info->dlpi_name) dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        if (info->dlpi_name && *info->dlpi_name)
+          dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
         return 0;
       },
       nullptr);

@@ -81,12 +81,12 @@ std::vector<uint32_t> make_inputs() {
       for (uint32_t mant : {m - 1, m, m + 1, m | (m >> 1), (m << 1) - 1, 0x7FFFFFu ^ m})
         v.push_back((e << 23) | (mant & 0x7FFFFFu));
     }
-  for (float f : {0.0f, FLT_TRUE_MIN, FLT_MIN, 0x1p-25f, 0x1p-24f, 0x1.8p-24f, 0x1p-14f, 65504.0f, 65519.0f,
-                  65520.0f, 65536.0f, 0x1p16f, 0x1p17f, 0x1p114f, 0x1p115f, 0x1.fffffep114f, 0x1p126f, 0x1p127f,
-                  0x1.8p127f, FLT_MAX})
+  for (float f : {0.0f,     FLT_TRUE_MIN,    FLT_MIN,  0x1p-25f, 0x1p-24f,   0x1.8p-24f, 0x1p-14f,
+                  65504.0f, 65519.0f,        65520.0f, 65536.0f, 0x1p16f,    0x1p17f,    0x1p114f,
+                  0x1p115f, 0x1.fffffep114f, 0x1p126f, 0x1p127f, 0x1.8p127f, FLT_MAX})
     add_around(f);
-  for (uint32_t u : {0x7F800000u, 0x7FC00000u, 0x7F800001u, 0x7FBFFFFFu, 0x7FC00001u, 0x7FFFFFFFu, 0x00000001u,
-                     0x007FFFFFu})
+  for (uint32_t u : {0x7F800000u, 0x7FC00000u, 0x7F800001u, 0x7FBFFFFFu, 0x7FC00001u, 0x7FFFFFFFu,
+                     0x00000001u, 0x007FFFFFu})
     v.push_back(u);
   uint64_t s = 0x9E3779B97F4A7C15ull;  // splitmix64, fixed seed: the same inputs every run
   for (int i = 0; i < (1 << 20); ++i) {
@@ -138,9 +138,9 @@ TEST(VulkanRoundF16, MatchesHostConversionBitForBit) {
     const bool ok = is_nan_bits(want) ? is_nan_bits(y[i]) : y[i] == want;
     if (ok) continue;
     if (++bad <= 16)  // the first mismatches, in input order (sign-flipped copies come last)
-      ADD_FAILURE() << "device " << pd->props.deviceName << ", round_f16(" << from_bits(x[i]) << " = 0x" << std::hex
-                    << x[i] << "): expected " << from_bits(want) << " (0x" << want << "), got " << from_bits(y[i])
-                    << " (0x" << y[i] << ")" << std::dec;
+      ADD_FAILURE() << "device " << pd->props.deviceName << ", round_f16(" << from_bits(x[i]) << " = 0x"
+                    << std::hex << x[i] << "): expected " << from_bits(want) << " (0x" << want << "), got "
+                    << from_bits(y[i]) << " (0x" << y[i] << ")" << std::dec;
   }
   EXPECT_EQ(bad, 0u) << "round_f16 disagrees with f16_to_f32(f32_to_f16(x)) on " << bad << " of " << x.size()
                      << " inputs on " << pd->props.deviceName;

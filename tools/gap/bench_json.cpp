@@ -47,7 +47,8 @@ void parse_name(BenchEntry& e) {
   e.op = seg.front();
   e.device = seg.back();
   std::vector<std::string> mid(seg.begin() + 1, seg.end() - 1);
-  auto var = std::find_if(mid.begin(), mid.end(), [](const std::string& s) { return s.rfind("variant=", 0) == 0; });
+  auto var =
+      std::find_if(mid.begin(), mid.end(), [](const std::string& s) { return s.rfind("variant=", 0) == 0; });
   if (var != mid.end()) {
     e.variant = var->substr(8);
     mid.erase(var);
@@ -82,14 +83,17 @@ bool parse_shape(const std::string& seg, int64_t& m, int64_t& n, int64_t& k) {
 // The "<m>x<n>[x<k>]" segment of a variant name such as mmq_q4_0_q8_64x64_mma_sm80.
 bool parse_tile(const std::string& variant, int& tm, int& tn) {
   for (const auto& seg : split(variant, '_'))
-    if (!seg.empty() && std::isdigit(static_cast<unsigned char>(seg[0])) && std::sscanf(seg.c_str(), "%dx%d", &tm, &tn) == 2)
+    if (!seg.empty() && std::isdigit(static_cast<unsigned char>(seg[0])) &&
+        std::sscanf(seg.c_str(), "%dx%d", &tm, &tn) == 2)
       return true;
   return false;
 }
 
 }  // namespace
 
-bool BenchEntry::simulated() const { return device.size() > 4 && device.compare(device.size() - 4, 4, "-sim") == 0; }
+bool BenchEntry::simulated() const {
+  return device.size() > 4 && device.compare(device.size() - 4, 4, "-sim") == 0;
+}
 
 std::vector<TrafficCheck> traffic_checks(const BenchFile& f) {
   std::vector<TrafficCheck> out;
@@ -113,7 +117,8 @@ std::vector<TrafficCheck> traffic_checks(const BenchFile& f) {
     }
     const double M = static_cast<double>(c.m), N = static_cast<double>(c.n), K = static_cast<double>(c.k);
     const double wbits = weight_bits(e.format), ab = act_bytes(e.act.empty() ? "f32" : e.act);
-    c.formula_bytes = N * K * wbits / 8 * std::ceil(M / c.tile_m) + M * K * ab * std::ceil(N / c.tile_n) + M * N * 4;
+    c.formula_bytes =
+        N * K * wbits / 8 * std::ceil(M / c.tile_m) + M * K * ab * std::ceil(N / c.tile_n) + M * N * 4;
     c.simulator_bytes = e.global_bytes;
     out.push_back(c);
   }
@@ -133,7 +138,9 @@ std::vector<std::string> BenchFile::device_names() const {
 
 BenchFile parse_bench_json(const nlohmann::json& j, const std::string& path) {
   if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
-    throw Error("gap", "bench", (path.empty() ? std::string("bench JSON") : path) + ": no 'benchmarks' array (expected `xk bench --json` output)");
+    throw Error("gap", "bench",
+                (path.empty() ? std::string("bench JSON") : path) +
+                    ": no 'benchmarks' array (expected `xk bench --json` output)");
   BenchFile f;
   f.path = path;
   for (const auto& b : j["benchmarks"]) {
@@ -155,7 +162,8 @@ BenchFile parse_bench_json(const nlohmann::json& j, const std::string& path) {
     // xk bench puts the variant that ran in the label: "variant=<name> act=<act> timer=...".
     const std::string label = b.value("label", "");
     if (const size_t v = label.find("variant="); e.variant.empty() && v != std::string::npos)
-      e.variant = label.substr(v + 8, label.find(' ', v) == std::string::npos ? std::string::npos : label.find(' ', v) - v - 8);
+      e.variant = label.substr(
+          v + 8, label.find(' ', v) == std::string::npos ? std::string::npos : label.find(' ', v) - v - 8);
     f.entries.push_back(e);
   }
   return f;

@@ -62,7 +62,8 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 bool gemv_rows(double tokens) { return tokens <= 8; }
 
 bool is_branch_build(const std::string& build) {
-  return build.find("PR #") != std::string::npos && build.find("master") == std::string::npos && build.find("base") == std::string::npos;
+  return build.find("PR #") != std::string::npos && build.find("master") == std::string::npos &&
+         build.find("base") == std::string::npos;
 }
 
 std::string source_document(const std::string& source) {
@@ -76,7 +77,8 @@ std::string kernel_kind(const std::string& op) {
   if (op == "MUL_MAT") return "mm";
   if (op == "MUL_MAT_ID") return "mm_id";
   if (op == "FLASH_ATTN_EXT") return "fa";
-  for (const char* m : {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "GLU", "SWIGLU", "CPY", "GET_ROWS", "SCALE", "NORM"})
+  for (const char* m :
+       {"ADD", "MUL", "RMS_NORM", "ROPE", "SOFT_MAX", "GLU", "SWIGLU", "CPY", "GET_ROWS", "SCALE", "NORM"})
     if (op == m) return "mem";
   return "";
 }
@@ -100,13 +102,15 @@ double interpolate(std::map<double, double> curve, double x) {
   // Only the points of x's regime (calibrate.h); all of them when none is (a caller that
   // checked covers() never gets there).
   if (covers_regime(curve, x))
-    for (auto it = curve.begin(); it != curve.end();) it = same_regime(it->first, x) ? std::next(it) : curve.erase(it);
+    for (auto it = curve.begin(); it != curve.end();)
+      it = same_regime(it->first, x) ? std::next(it) : curve.erase(it);
   if (curve.empty()) return 0;
   if (x <= curve.begin()->first) return curve.begin()->second;
   if (x >= curve.rbegin()->first) return curve.rbegin()->second;
   auto hi_it = curve.lower_bound(x);
   auto lo_it = std::prev(hi_it);
-  const double t = (std::log2(x) - std::log2(lo_it->first)) / (std::log2(hi_it->first) - std::log2(lo_it->first));
+  const double t =
+      (std::log2(x) - std::log2(lo_it->first)) / (std::log2(hi_it->first) - std::log2(lo_it->first));
   return lo_it->second + t * (hi_it->second - lo_it->second);
 }
 
@@ -114,17 +118,22 @@ double interpolate(std::map<double, double> curve, double x) {
 // and compare build dates); -1 when the text is not a date.
 double day_number(const std::string& d) {
   if (d.size() < 10 || d[4] != '-' || d[7] != '-') return -1;
-  return (std::atof(d.substr(0, 4).c_str()) - 2000) * 372 + std::atof(d.substr(5, 2).c_str()) * 31 + std::atof(d.substr(8, 2).c_str());
+  return (std::atof(d.substr(0, 4).c_str()) - 2000) * 372 + std::atof(d.substr(5, 2).c_str()) * 31 +
+         std::atof(d.substr(8, 2).c_str());
 }
 
 // Backend ratios from rows timed as one geometric mean over a case list (calibrate.h).
 // Only upstream builds ("master" in the build text) are paired: a pull request's branch is
 // not the kernel any published run used.
-std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<const KernelRow*>& rows, std::vector<SkippedRow>& skipped) {
-  std::map<std::string, std::map<std::string, const KernelRow*>> cases;  // device|date|op|params -> backend -> row
+std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<const KernelRow*>& rows,
+                                         std::vector<SkippedRow>& skipped) {
+  std::map<std::string, std::map<std::string, const KernelRow*>>
+      cases;  // device|date|op|params -> backend -> row
   for (const KernelRow* r : rows) {
     if (r->build.find("master") == std::string::npos) {
-      skipped.push_back({r->line, r->op + ": geometric mean of a branch build (only upstream builds are paired across backends)"});
+      skipped.push_back(
+          {r->line,
+           r->op + ": geometric mean of a branch build (only upstream builds are paired across backends)"});
       continue;
     }
     if (!db.devices.count(r->device) || kernel_kind(r->op).empty() || r->value <= 0) {
@@ -141,7 +150,8 @@ std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<c
       for (const auto& [to, b] : by_backend) {
         if (from == to) continue;
         std::smatch m;
-        const std::string family = std::regex_search(a->params, m, type_re) ? ggml_type_by_name(m[1]).family : "quant";
+        const std::string family =
+            std::regex_search(a->params, m, type_re) ? ggml_type_by_name(m[1]).family : "quant";
         BackendRatio r{a->device, from, to, a->date, source_document(a->source), kernel_kind(a->op), family};
         const std::string k = r.device + "|" + from + "|" + to + "|" + r.date + "|" + r.kind + "|" + family;
         out.emplace(k, r);
@@ -156,9 +166,11 @@ std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<c
   }
   for (const KernelRow* r : rows) {
     bool paired = false;
-    for (const auto& b : ratios) paired = paired || (b.device == r->device && b.date == r->date && (b.from == r->backend));
+    for (const auto& b : ratios)
+      paired = paired || (b.device == r->device && b.date == r->date && (b.from == r->backend));
     if (!paired && r->build.find("master") != std::string::npos)
-      skipped.push_back({r->line, r->op + ": geometric mean with no other backend's upstream row for the same cases"});
+      skipped.push_back(
+          {r->line, r->op + ": geometric mean with no other backend's upstream row for the same cases"});
   }
   return ratios;
 }
@@ -193,7 +205,8 @@ double CalGroup::eval(double x, const std::string& date, const std::string& type
   const std::string want = lower(type);
   std::map<std::string, std::map<double, std::vector<double>>> by_date;
   for (const auto& p : points)
-    if (!(upstream_only && p.branch) && same_regime(p.x, x) && !want.empty() && p.type == want) by_date[p.date][p.x].push_back(p.eff);
+    if (!(upstream_only && p.branch) && same_regime(p.x, x) && !want.empty() && p.type == want)
+      by_date[p.date][p.x].push_back(p.eff);
   if (!by_date.empty()) {
     std::string best;
     double best_gap = 1e300;
@@ -273,26 +286,32 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         if (kind != "fa") weight_type = type;
         const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
         // The token count that decides between MMQ and BLAS (paths.h): n, or the expert batch.
-        const double tokens = kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
-                                                    static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
-                                              : static_cast<double>(r.num("n", 512));
+        const double tokens =
+            kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
+                                  static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
+                            : static_cast<double>(r.num("n", 512));
         const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens);
         path_name = path.name;
         cls = path.cls;
         path_family = path.family;
         const double peak = dev.peak_ops(path.cls), units = units_of(dev);
-        const double m = static_cast<double>(r.num("m")), n = static_cast<double>(r.num("n")), k = static_cast<double>(r.num("k"));
+        const double m = static_cast<double>(r.num("m")), n = static_cast<double>(r.num("n")),
+                     k = static_cast<double>(r.num("k"));
         double flops = 0, wave = 1;
         if (kind == "mm") {
           flops = 2 * m * n * k;
           x = n;
-          wave = gemv_rows(n) ? 1.0 : wave_factor(n, m, path.tile_m, path.tile_n, path.stream_k ? 1.0 : units);
+          wave =
+              gemv_rows(n) ? 1.0 : wave_factor(n, m, path.tile_m, path.tile_n, path.stream_k ? 1.0 : units);
         } else if (kind == "mm_id") {
-          const double used = static_cast<double>(r.num("n_used", 1)), mats = static_cast<double>(r.num("n_mats", 1));
+          const double used = static_cast<double>(r.num("n_used", 1)),
+                       mats = static_cast<double>(r.num("n_mats", 1));
           flops = 2 * m * n * k * used;
           x = n * used / mats;
-          wave = gemv_rows(n) ? 1.0 : wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
-                                                           path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
+          wave = gemv_rows(n)
+                     ? 1.0
+                     : wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
+                                   path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
         } else {
           const double hs = static_cast<double>(r.num("hsk", r.num("hs", 128)));
           // GQA ratio: "nr" in older builds, "nr23=[a,b]" (a x b) in newer ones.
@@ -300,10 +319,12 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
           if (r.p.count("nr23")) {
             nr = 1;
             const std::string& list = r.p.at("nr23");
-            for (size_t i = list.find_first_of("0123456789"); i != std::string::npos; i = list.find_first_of("0123456789", list.find_first_not_of("0123456789", i)))
+            for (size_t i = list.find_first_of("0123456789"); i != std::string::npos;
+                 i = list.find_first_of("0123456789", list.find_first_not_of("0123456789", i)))
               nr *= std::atof(list.c_str() + i);
           }
-          flops = 4 * hs * static_cast<double>(r.num("nh", 1)) * nr * static_cast<double>(r.num("kv")) * static_cast<double>(r.num("nb", 1));
+          flops = 4 * hs * static_cast<double>(r.num("nh", 1)) * nr * static_cast<double>(r.num("kv")) *
+                  static_cast<double>(r.num("nb", 1));
           x = static_cast<double>(r.num("nb", 1));
         }
         if (flops <= 0 || x <= 0) {
@@ -323,8 +344,10 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     }
     const std::string key = r.device + "|" + r.backend + "|" + path_name + "|" + kind;
     CalGroup& g = c.groups[key];
-    g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls, g.family = path_family;
-    g.points.push_back({x, eff, r.line, r.build, r.source, r.date, is_branch_build(r.build), lower(weight_type)});
+    g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls,
+    g.family = path_family;
+    g.points.push_back(
+        {x, eff, r.line, r.build, r.source, r.date, is_branch_build(r.build), lower(weight_type)});
     g.builds.insert(r.build);
     c.sources.insert(source_document(r.source));
     ++c.rows_used;
@@ -333,7 +356,8 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
   for (auto& [key, g] : c.groups) {
     std::map<double, std::vector<double>> by_x;
     std::map<std::string, std::map<double, std::vector<double>>> by_date;
-    g.upstream_only = std::any_of(g.points.begin(), g.points.end(), [](const CalPoint& p) { return !p.branch; });
+    g.upstream_only =
+        std::any_of(g.points.begin(), g.points.end(), [](const CalPoint& p) { return !p.branch; });
     for (const auto& p : g.points) {
       if (g.upstream_only && p.branch) continue;
       by_x[p.x].push_back(p.eff);
@@ -346,8 +370,9 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
   return c;
 }
 
-CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
-                              double x, const std::string& date, const std::string& type) const {
+CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path,
+                              const std::string& kind, double x, const std::string& date,
+                              const std::string& type) const {
   CalLookup out;
   std::string rows;
   auto exact = groups.find(dev.key + "|" + backend + "|" + path.name + "|" + kind);
@@ -365,7 +390,9 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
       return out;
     }
   }
-  auto kind_fits = [&](const CalGroup& g) { return g.covers(x) && (g.kind == kind || (kind == "mm_id" && g.kind == "mm")); };
+  auto kind_fits = [&](const CalGroup& g) {
+    return g.covers(x) && (g.kind == kind || (kind == "mm_id" && g.kind == "mm"));
+  };
   // The same device and backend on another path of the family (another build era): same
   // achieved op/s per op of the class it issued, re-expressed as a fraction of this path's
   // peak. MUL_MAT rows stand in for MUL_MAT_ID as above.
@@ -380,18 +407,22 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
   // ratio's own build date: the ratio holds for the kernels of that date only, so every
   // build of this backend gets that date's kernel (stated as the nearest build).
   for (const auto& r : ratios) {
-    if (r.device != dev.key || r.to != backend || r.family != path.family || (r.kind != kind && !(kind == "mm_id" && r.kind == "mm")))
+    if (r.device != dev.key || r.to != backend || r.family != path.family ||
+        (r.kind != kind && !(kind == "mm_id" && r.kind == "mm")))
       continue;
     BuildRef then;
     then.date = r.date;
     const InstrPath other = instruction_path(dev, r.from, then, r.kind, r.family);
     auto g = groups.find(dev.key + "|" + r.from + "|" + other.name + "|" + r.kind);
     if (g == groups.end() || !g->second.covers(x)) continue;
-    out.eff = g->second.eval(x, r.date, type, rows) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) * r.ratio;
-    out.how = strf("fallback: %s's %s %s %s x %.3f (%s/%s time ratio of the same test-backend-ops cases on this machine, "
-                   "%d types, %s, %s; nearest build: that date's kernels)",
-                   dev.key.c_str(), r.from.c_str(), other.name.c_str(), rows.c_str(), r.ratio,
-                   r.from.c_str(), r.to.c_str(), r.pairs, r.date.c_str(), r.source.c_str());
+    out.eff = g->second.eval(x, r.date, type, rows) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) *
+              r.ratio;
+    out.how = strf(
+        "fallback: %s's %s %s %s x %.3f (%s/%s time ratio of the same test-backend-ops cases on this "
+        "machine, "
+        "%d types, %s, %s; nearest build: that date's kernels)",
+        dev.key.c_str(), r.from.c_str(), other.name.c_str(), rows.c_str(), r.ratio, r.from.c_str(),
+        r.to.c_str(), r.pairs, r.date.c_str(), r.source.c_str());
     return out;
   }
   // The same kernel (backend, path) measured on another device, as a fraction of that
@@ -415,23 +446,27 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
 }
 
 void print_calibration(std::ostream& out, const Calibration& c) {
-  out << strf("calibration: %zu kernel rows fitted in %zu groups, %zu rows skipped\n", c.rows_used, c.groups.size(), c.skipped.size());
-  out << strf("  %-12s %-7s %-24s %-6s %5s %8s %8s %8s  %s\n", "device", "backend", "path", "kind", "rows", "median", "min", "max",
-              "curves per build date, x:eff");
+  out << strf("calibration: %zu kernel rows fitted in %zu groups, %zu rows skipped\n", c.rows_used,
+              c.groups.size(), c.skipped.size());
+  out << strf("  %-12s %-7s %-24s %-6s %5s %8s %8s %8s  %s\n", "device", "backend", "path", "kind", "rows",
+              "median", "min", "max", "curves per build date, x:eff");
   for (const auto& [key, g] : c.groups) {
     std::string curve;
     for (const auto& [date, c] : g.era_curves) {
       curve += " [" + (date.empty() ? std::string("undated") : date) + "]";
       for (const auto& [x, e] : c) curve += strf(" %g:%.3f", x, e);
     }
-    const auto branch_rows = std::count_if(g.points.begin(), g.points.end(), [](const CalPoint& p) { return p.branch; });
-    if (g.upstream_only && branch_rows > 0) curve += strf(" (%d rows of PR branches left out: upstream rows exist)", static_cast<int>(branch_rows));
-    out << strf("  %-12s %-7s %-24s %-6s %5zu %8.3f %8.3f %8.3f %s\n", g.device.c_str(), g.backend.c_str(), g.path.c_str(), g.kind.c_str(),
-                g.points.size(), g.median(), g.lo(), g.hi(), curve.c_str());
+    const auto branch_rows =
+        std::count_if(g.points.begin(), g.points.end(), [](const CalPoint& p) { return p.branch; });
+    if (g.upstream_only && branch_rows > 0)
+      curve += strf(" (%d rows of PR branches left out: upstream rows exist)", static_cast<int>(branch_rows));
+    out << strf("  %-12s %-7s %-24s %-6s %5zu %8.3f %8.3f %8.3f %s\n", g.device.c_str(), g.backend.c_str(),
+                g.path.c_str(), g.kind.c_str(), g.points.size(), g.median(), g.lo(), g.hi(), curve.c_str());
   }
   for (const auto& r : c.ratios)
-    out << strf("  backend ratio: %s %s -> %s (%s, %s): achieved rate x %.3f over %d types (%s, %s)\n", r.device.c_str(), r.from.c_str(),
-                r.to.c_str(), r.kind.c_str(), r.family.c_str(), r.ratio, r.pairs, r.date.c_str(), r.source.c_str());
+    out << strf("  backend ratio: %s %s -> %s (%s, %s): achieved rate x %.3f over %d types (%s, %s)\n",
+                r.device.c_str(), r.from.c_str(), r.to.c_str(), r.kind.c_str(), r.family.c_str(), r.ratio,
+                r.pairs, r.date.c_str(), r.source.c_str());
   for (const auto& s : c.skipped) out << "  skipped line " << s.line << ": " << s.why << "\n";
 }
 

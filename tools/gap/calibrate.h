@@ -56,12 +56,12 @@ struct CalPoint {
 struct CalGroup {
   std::string device, backend, path, kind, cls, family;
   std::vector<CalPoint> points;
-  std::map<double, double> curve;  // x -> median efficiency, all builds
+  std::map<double, double> curve;                              // x -> median efficiency, all builds
   std::map<std::string, std::map<double, double>> era_curves;  // build date -> x -> median
   std::set<std::string> builds;
-  bool upstream_only = false;      // branch rows left out of the curves: upstream rows exist
-  double at(double x) const;       // interpolated in log2(x), clamped, within x's regime
-  bool covers(double x) const;     // some point lies in x's regime (x <= 8 or x > 8)
+  bool upstream_only = false;   // branch rows left out of the curves: upstream rows exist
+  double at(double x) const;    // interpolated in log2(x), clamped, within x's regime
+  bool covers(double x) const;  // some point lies in x's regime (x <= 8 or x > 8)
   // The curve of the build date nearest `date` (the latest dated one when `date` is "").
   double at(double x, const std::string& date) const;
   // x > 0: only build dates with points in x's regime.
@@ -75,8 +75,8 @@ struct CalGroup {
 };
 
 struct CalLookup {
-  double eff = 0;        // fraction of the peak of `cls` (wave factor not yet applied)
-  std::string how;       // "calibrated: ...", "fallback: nearest build ...", "fallback: roofline default ..."
+  double eff = 0;   // fraction of the peak of `cls` (wave factor not yet applied)
+  std::string how;  // "calibrated: ...", "fallback: nearest build ...", "fallback: roofline default ..."
   bool calibrated = false, fallback_default = false;
 };
 
@@ -100,12 +100,13 @@ struct Calibration {
   std::map<std::string, CalGroup> groups;  // key: device|backend|path|kind
   std::vector<BackendRatio> ratios;
   std::vector<SkippedRow> skipped;
-  std::set<std::string> sources;           // documents the fit used (source_document)
+  std::set<std::string> sources;  // documents the fit used (source_document)
   size_t rows_used = 0;
   // cls: the class the prediction's path issues (for scaling a neighbour's efficiency).
   // date: the run's build date; rows of the nearest build date are used (build era).
-  CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, const std::string& kind,
-                   double x, const std::string& date = "", const std::string& type = "") const;
+  CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path,
+                   const std::string& kind, double x, const std::string& date = "",
+                   const std::string& type = "") const;
 };
 
 // Rows whose device the database lacks, whose op has no kind, or whose path cannot be

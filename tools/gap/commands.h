@@ -32,17 +32,17 @@ struct ExplainArgs {
   std::vector<std::string> builds;    // build text per device ("llama.cpp b6918")
   std::string test = "pp512";
   int64_t ubatch = 512;
-  std::string quant = "Q4_0";         // llama.cpp file type for a preset model
-  std::string kernels;                // kernel rows for the calibration (default: the database's)
+  std::string quant = "Q4_0";  // llama.cpp file type for a preset model
+  std::string kernels;         // kernel rows for the calibration (default: the database's)
   bool runtime() const { return !gguf.empty() || answer || !backends.empty() || !dates.empty(); }
 };
 int run_explain(const ExplainArgs& args, std::ostream& out);
 int run_explain_runtime(const ExplainArgs& args, std::ostream& out);
 
 struct CompareArgs {
-  std::string a, b;                   // two `xk bench --json` files (A = reference)
-  std::vector<std::string> devices;   // database keys for a and b (default: inferred)
-  std::vector<std::string> names;     // bench device names inside a and b (default: most frequent)
+  std::string a, b;                  // two `xk bench --json` files (A = reference)
+  std::vector<std::string> devices;  // database keys for a and b (default: inferred)
+  std::vector<std::string> names;    // bench device names inside a and b (default: most frequent)
   std::string model = "llama3-70b";
   std::string format = "q4_0";
   std::string workload = "pp512";
@@ -50,13 +50,13 @@ struct CompareArgs {
 int run_compare(const CompareArgs& args, std::ostream& out);
 
 struct ReportArgs {
-  std::string bench;                  // bench JSON of this machine (optional)
+  std::string bench;  // bench JSON of this machine (optional)
   std::vector<std::string> devices{"dgx-spark", "strix-halo"};
   std::string model = "llama3-70b";
   std::string format = "q4_0";
   std::string workload = "pp512";
   std::string out_dir = "xk-report";
-  bool plots = true;                  // run plot.py (tests may switch it off)
+  bool plots = true;  // run plot.py (tests may switch it off)
 };
 int run_report(const ReportArgs& args, std::ostream& out);
 

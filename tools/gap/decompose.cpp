@@ -52,12 +52,16 @@ Decomposition decompose(const Estimate& a, const Estimate& b) {
   const double core_a = sa.gemm_compute + sa.memory, core_b = sb.gemm_compute + sb.memory;
   d.factors = {
       {"peak-rate ratio", a.main_peak / b.main_peak, 0,
-       a.main_path.cls + " " + fmt("%.1f vs %.1f T op/s", a.main_peak / 1e12, b.main_peak / 1e12) + " " + b.main_path.cls},
-      {"achieved efficiency ratio", eff_a / eff_b, 0, fmt("%.1f%% vs %.1f%% of that peak on the GEMM FLOPs", 100 * eff_a, 100 * eff_b)},
+       a.main_path.cls + " " + fmt("%.1f vs %.1f T op/s", a.main_peak / 1e12, b.main_peak / 1e12) + " " +
+           b.main_path.cls},
+      {"achieved efficiency ratio", eff_a / eff_b, 0,
+       fmt("%.1f%% vs %.1f%% of that peak on the GEMM FLOPs", 100 * eff_a, 100 * eff_b)},
       {"memory-bound share", (core_b / sb.gemm_compute) / (core_a / sa.gemm_compute), 0,
-       fmt("%.1f%% vs %.1f%% of GEMM+elementwise time is memory-bound or launch overhead", 100 * sa.memory / core_a, 100 * sb.memory / core_b)},
+       fmt("%.1f%% vs %.1f%% of GEMM+elementwise time is memory-bound or launch overhead",
+           100 * sa.memory / core_a, 100 * sb.memory / core_b)},
       {"attention share", (sb.total / core_b) / (sa.total / core_a), 0,
-       fmt("attention %.1f%% vs %.1f%% of the total", 100 * sa.attention / sa.total, 100 * sb.attention / sb.total)},
+       fmt("attention %.1f%% vs %.1f%% of the total", 100 * sa.attention / sa.total,
+           100 * sb.attention / sb.total)},
   };
   const double log_r = std::log(d.ratio);
   for (auto& f : d.factors) f.log_share = std::abs(log_r) > 1e-12 ? std::log(f.value) / log_r : 0;
@@ -74,8 +78,9 @@ std::vector<Scenario> default_scenarios(const DeviceSpec& a, const DeviceSpec& b
       if (&p == &current) continue;
       Scenario s;
       s.device = d->key;
-      s.label = d->key + ": use " + p.kernel + (p.what_if ? " [what-if kernel]" : "") + " (" + p.cls + ", activations " + p.act +
-                ")" + (p.requant.empty() ? "" : ", weights re-quantized to " + p.requant);
+      s.label = d->key + ": use " + p.kernel + (p.what_if ? " [what-if kernel]" : "") + " (" + p.cls +
+                ", activations " + p.act + ")" +
+                (p.requant.empty() ? "" : ", weights re-quantized to " + p.requant);
       s.change.kernel = p.kernel;
       out.push_back(s);
     }

@@ -25,15 +25,15 @@
 namespace xk::gap {
 
 struct Factor {
-  std::string name;     // "peak-rate ratio", ...
-  double value = 1;     // multiplicative factor (> 1: favours device A)
-  double log_share = 0; // log(value) / log(ratio)
-  std::string detail;   // the two devices' numbers behind it
+  std::string name;      // "peak-rate ratio", ...
+  double value = 1;      // multiplicative factor (> 1: favours device A)
+  double log_share = 0;  // log(value) / log(ratio)
+  std::string detail;    // the two devices' numbers behind it
 };
 
 struct Decomposition {
   std::string device_a, device_b;
-  double ratio = 1;     // T_B / T_A = tok/s_A / tok/s_B
+  double ratio = 1;  // T_B / T_A = tok/s_A / tok/s_B
   std::vector<Factor> factors;
   double product() const;
 };
@@ -48,7 +48,7 @@ Decomposition decompose(const Estimate& a, const Estimate& b);
 // "What would close the gap": one change to one device, the model re-run.
 struct Scenario {
   std::string label;
-  std::string device;   // which device changes
+  std::string device;  // which device changes
   DeviceOverride change;
 };
 struct ScenarioResult {

@@ -115,8 +115,10 @@ void check_device(const std::string& key, const json& d, std::vector<std::string
     }
     for (auto& [k, v] : d[sec].items()) check_figure(v, key + "." + sec + "." + k, out);
   }
-  if (!d.contains("launch_overhead")) out.push_back(key + ".launch_overhead: missing");
-  else check_figure(d["launch_overhead"], key + ".launch_overhead", out);
+  if (!d.contains("launch_overhead"))
+    out.push_back(key + ".launch_overhead: missing");
+  else
+    check_figure(d["launch_overhead"], key + ".launch_overhead", out);
   if (d.value("runtime", false)) return;  // figures arrive when loaded; checked then
   if (!d.contains("memory") || !d["memory"].contains("bandwidth_theoretical"))
     out.push_back(key + ".memory.bandwidth_theoretical: missing");
@@ -185,7 +187,8 @@ double probe_read_bandwidth() {
 
 double DeviceSpec::peak_ops(const std::string& cls) const {
   auto it = peak.find(cls);
-  if (it == peak.end()) throw Error("gap", "class", key + " has no peak rate for instruction class '" + cls + "'");
+  if (it == peak.end())
+    throw Error("gap", "class", key + " has no peak rate for instruction class '" + cls + "'");
   return it->second.value * 1e12;
 }
 
@@ -265,23 +268,32 @@ void fill_host_cpu(DeviceSpec& s, bool measure_bandwidth) {
   const double cores = std::max(1u, std::thread::hardware_concurrency());
   double mhz = std::atof(field("cpu MHz").c_str());
   Figure clock{mhz / 1000.0, "GHz", "measured", "/proc/cpuinfo 'cpu MHz' at load time", ""};
-  if (mhz <= 0) clock = {2.0, "GHz", "derived", "xkern gap model default", "no clock in /proc/cpuinfo; 2 GHz assumed"};
+  if (mhz <= 0)
+    clock = {2.0, "GHz", "derived", "xkern gap model default", "no clock in /proc/cpuinfo; 2 GHz assumed"};
   s.units["cores"] = {cores, "core", "measured", "std::thread::hardware_concurrency()", ""};
   s.units["clock_boost"] = clock;
 
   const bool avx512 = has_flag(flags, "avx512f"), avx2 = has_flag(flags, "avx2") && has_flag(flags, "fma");
   const double f32_per_clk = avx512 ? 64 : avx2 ? 32 : 8;
   const std::string isa = avx512 ? "avx512f" : avx2 ? "avx2+fma" : "baseline SSE";
-  s.peak["f32_fma"] = {cores * f32_per_clk * clock.value * 1e9 / 1e12, "TFLOP/s", "derived", "/proc/cpuinfo flags (" + isa + ")",
-                       std::to_string(static_cast<int>(cores)) + " cores x " + std::to_string(static_cast<int>(f32_per_clk)) +
+  s.peak["f32_fma"] = {cores * f32_per_clk * clock.value * 1e9 / 1e12, "TFLOP/s", "derived",
+                       "/proc/cpuinfo flags (" + isa + ")",
+                       std::to_string(static_cast<int>(cores)) + " cores x " +
+                           std::to_string(static_cast<int>(f32_per_clk)) +
                            " FLOP/clk (2 FMA ports x SIMD lanes x 2) x clock"};
   const bool vnni512 = has_flag(flags, "avx512_vnni"), vnni256 = has_flag(flags, "avx_vnni");
   const double i8_per_clk = vnni512 ? 256 : vnni256 ? 128 : f32_per_clk * 2;
-  s.peak["int8_mma"] = {cores * i8_per_clk * clock.value * 1e9 / 1e12, "TOP/s", "derived", "/proc/cpuinfo flags (" +
-                            std::string(vnni512 ? "avx512_vnni" : vnni256 ? "avx_vnni" : "no VNNI") + ")",
-                        "cores x " + std::to_string(static_cast<int>(i8_per_clk)) + " int8 OP/clk (vpdpbusd: 4 MACs per 32-bit lane, 2 ports) x clock"};
+  s.peak["int8_mma"] = {cores * i8_per_clk * clock.value * 1e9 / 1e12, "TOP/s", "derived",
+                        "/proc/cpuinfo flags (" +
+                            std::string(vnni512   ? "avx512_vnni"
+                                        : vnni256 ? "avx_vnni"
+                                                  : "no VNNI") +
+                            ")",
+                        "cores x " + std::to_string(static_cast<int>(i8_per_clk)) +
+                            " int8 OP/clk (vpdpbusd: 4 MACs per 32-bit lane, 2 ports) x clock"};
   s.peak["f16_mma_f32acc"] = s.peak["f32_fma"];
-  s.peak["f16_mma_f32acc"].derivation = "no f16 matrix unit: f16 is widened to f32, so the f32 FMA rate applies";
+  s.peak["f16_mma_f32acc"].derivation =
+      "no f16 matrix unit: f16 is widened to f32, so the f32 FMA rate applies";
 
   const std::string cache_dir = "/sys/devices/system/cpu/cpu0/cache/";
   for (int i = 0; i < 6; ++i) {
@@ -290,19 +302,25 @@ void fill_host_cpu(DeviceSpec& s, bool measure_bandwidth) {
     if (level.empty() || size.empty()) continue;
     const int lv = std::atoi(level.c_str());
     if (lv < 2) continue;
-    s.units["l" + std::to_string(lv) + "_cache"] = {parse_cache_size(size) / (1024.0 * 1024.0), "MB", "measured", idx + "size", ""};
+    s.units["l" + std::to_string(lv) + "_cache"] = {parse_cache_size(size) / (1024.0 * 1024.0), "MB",
+                                                    "measured", idx + "size", ""};
   }
   if (measure_bandwidth) {
-    s.memory["bandwidth_theoretical"] = {probe_read_bandwidth() / 1e9, "GB/s", "measured",
-                                         "xk gap bandwidth probe: sum over a 64 MiB buffer, best of 3 passes, 1 thread", ""};
+    s.memory["bandwidth_theoretical"] = {
+        probe_read_bandwidth() / 1e9, "GB/s", "measured",
+        "xk gap bandwidth probe: sum over a 64 MiB buffer, best of 3 passes, 1 thread", ""};
   } else {
-    s.memory["bandwidth_theoretical"] = {10, "GB/s", "derived", "xkern gap model default", "probe skipped; 10 GB/s placeholder"};
+    s.memory["bandwidth_theoretical"] = {10, "GB/s", "derived", "xkern gap model default",
+                                         "probe skipped; 10 GB/s placeholder"};
   }
 }
 
 Database load_database(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw Error("gap", "database", "cannot open device database '" + path + "' (set XK_DATA_DIR to the folder holding devices/devices.json)");
+  if (!in)
+    throw Error("gap", "database",
+                "cannot open device database '" + path +
+                    "' (set XK_DATA_DIR to the folder holding devices/devices.json)");
   json raw;
   try {
     in >> raw;
@@ -310,7 +328,9 @@ Database load_database(const std::string& path) {
     throw Error("gap", "database", path + ": not valid JSON: " + e.what());
   }
   const auto problems = validate(raw);
-  if (!problems.empty()) throw Error("gap", "database", path + ": " + problems.front() + " (and " + std::to_string(problems.size() - 1) + " more)");
+  if (!problems.empty())
+    throw Error("gap", "database",
+                path + ": " + problems.front() + " (and " + std::to_string(problems.size() - 1) + " more)");
   Database db;
   db.path = path;
   for (auto& [key, d] : raw["devices"].items()) {

@@ -24,30 +24,30 @@ struct Figure {
 // One way a device can run a weight format: the xkern kernel and the instruction class it
 // issues. Kernel parameters, not hardware figures.
 struct KernelPath {
-  std::string kernel;  // stable kernel family name: "mmq_i8", "mmq_wmma_iu4", ...
-  std::string cls;     // instruction class: "int8_mma", "fp4_mma", ... (keys of DeviceSpec::peak)
-  std::string act;     // activation precision entering the kernel: q8, q4, fp4, fp8, f16, f32
-  int tile_m = 128;    // rows of X per thread block (weight tile re-read once per M stripe)
-  int tile_n = 128;    // columns of W per thread block
-  std::string requant; // weight format the path needs at upload ("" = the format as given)
-  bool what_if = false; // a kernel xkern does not have: used only in "what would close the gap"
+  std::string kernel;    // stable kernel family name: "mmq_i8", "mmq_wmma_iu4", ...
+  std::string cls;       // instruction class: "int8_mma", "fp4_mma", ... (keys of DeviceSpec::peak)
+  std::string act;       // activation precision entering the kernel: q8, q4, fp4, fp8, f16, f32
+  int tile_m = 128;      // rows of X per thread block (weight tile re-read once per M stripe)
+  int tile_n = 128;      // columns of W per thread block
+  std::string requant;   // weight format the path needs at upload ("" = the format as given)
+  bool what_if = false;  // a kernel xkern does not have: used only in "what would close the gap"
   std::string note;
 };
 
 struct DeviceSpec {
   std::string key, name, arch, api;
-  std::map<std::string, Figure> units;       // sm_count, clock_boost, l2_cache, ...
-  std::map<std::string, Figure> peak;        // instruction class -> dense peak (1e12 op/s)
-  std::map<std::string, Figure> memory;      // bandwidth_theoretical, bandwidth_measured
-  std::map<std::string, Figure> efficiency;  // class / "attention" / "memory" -> fraction
-  Figure launch_overhead;                    // microseconds per kernel launch
+  std::map<std::string, Figure> units;                   // sm_count, clock_boost, l2_cache, ...
+  std::map<std::string, Figure> peak;                    // instruction class -> dense peak (1e12 op/s)
+  std::map<std::string, Figure> memory;                  // bandwidth_theoretical, bandwidth_measured
+  std::map<std::string, Figure> efficiency;              // class / "attention" / "memory" -> fraction
+  Figure launch_overhead;                                // microseconds per kernel launch
   std::map<std::string, std::vector<KernelPath>> paths;  // format|gemv|attention|elementwise
 
   // Peak in op/s of a class; throws xk::Error when the device lacks it.
   double peak_ops(const std::string& cls) const;
-  double bandwidth_bytes() const;                    // theoretical, bytes/s
+  double bandwidth_bytes() const;                       // theoretical, bytes/s
   double efficiency_of(const std::string& what) const;  // fraction; throws when missing
-  double last_level_cache_bytes() const;             // largest of l2/mall/l3 figures, 0 if none
+  double last_level_cache_bytes() const;                // largest of l2/mall/l3 figures, 0 if none
   const std::vector<KernelPath>& paths_for(const std::string& key) const;
   // The path the suite runs today: the first one that is not a what-if.
   const KernelPath& default_path(const std::string& key) const;

@@ -35,19 +35,22 @@ Prediction run_one(const Database& db, const ModelDesc& m, const Calibration& ca
 }
 
 void print_prediction(std::ostream& out, const Run& r, const Prediction& p) {
-  out << strf("%s: %s %s, build %s (%s), %s, ubatch %lld\n", r.label.empty() ? r.device.c_str() : r.label.c_str(), r.device.c_str(),
-              r.backend.c_str(), r.build.empty() ? "-" : r.build.c_str(), r.date.empty() ? "no date" : r.date.c_str(), r.test.c_str(),
-              static_cast<long long>(r.ubatch));
+  out << strf("%s: %s %s, build %s (%s), %s, ubatch %lld\n",
+              r.label.empty() ? r.device.c_str() : r.label.c_str(), r.device.c_str(), r.backend.c_str(),
+              r.build.empty() ? "-" : r.build.c_str(), r.date.empty() ? "no date" : r.date.c_str(),
+              r.test.c_str(), static_cast<long long>(r.ubatch));
   if (!p.ok) {
     out << "  refused: " << p.refused << "\n\n";
     return;
   }
-  out << strf("  %-12s %-15s %-24s %-15s %8s %10s %6s  %s\n", "group", "kernel", "path", "class", "eff", "time ms", "share", "efficiency from");
+  out << strf("  %-12s %-15s %-24s %-15s %8s %10s %6s  %s\n", "group", "kernel", "path", "class", "eff",
+              "time ms", "share", "efficiency from");
   for (const auto& k : p.kernels)
-    out << strf("  %-12s %-15s %-24s %-15s %7.1f%% %10.2f %5.1f%%  %s\n", k.group.c_str(), k.name.c_str(), k.path.c_str(), k.cls.c_str(),
-                100 * k.eff, 1e3 * k.time, 100 * k.time / p.seconds, k.how.c_str());
-  out << strf("  predicted: %.1f tok/s (%.3f s for %lld tokens); weights %.1f GB\n\n", p.tok_per_s(), p.seconds,
-              static_cast<long long>(p.tokens), p.weight_bytes / 1e9);
+    out << strf("  %-12s %-15s %-24s %-15s %7.1f%% %10.2f %5.1f%%  %s\n", k.group.c_str(), k.name.c_str(),
+                k.path.c_str(), k.cls.c_str(), 100 * k.eff, 1e3 * k.time, 100 * k.time / p.seconds,
+                k.how.c_str());
+  out << strf("  predicted: %.1f tok/s (%.3f s for %lld tokens); weights %.1f GB\n\n", p.tok_per_s(),
+              p.seconds, static_cast<long long>(p.tokens), p.weight_bytes / 1e9);
 }
 
 double gemm_flops(const Prediction& p) {
@@ -73,22 +76,29 @@ void print_factors(std::ostream& out, const Database& db, const Prediction& a, c
   if (!ka || !kb) return;
   const DeviceSpec &da = db.device(a.device), &db_ = db.device(b.device);
   const std::string common = da.peak.count("int8_mma") && db_.peak.count("int8_mma") ? "int8_mma" : ka->cls;
-  const double peak_a = da.peak_ops(common), peak_b = db_.peak.count(common) ? db_.peak_ops(common) : db_.peak_ops(kb->cls);
-  const double ga = a.group_time("gemm") + a.group_time("moe"), gb = b.group_time("gemm") + b.group_time("moe");
+  const double peak_a = da.peak_ops(common),
+               peak_b = db_.peak.count(common) ? db_.peak_ops(common) : db_.peak_ops(kb->cls);
+  const double ga = a.group_time("gemm") + a.group_time("moe"),
+               gb = b.group_time("gemm") + b.group_time("moe");
   const double R = a.tok_per_s() / b.tok_per_s();
   const double P = peak_a / peak_b;
   const double rate_a = gemm_flops(a) / ga, rate_b = gemm_flops(b) / gb;  // achieved GEMM op/s
   const double E = (rate_a / peak_a) / (rate_b / peak_b);
   const double S = (b.seconds / gb) / (a.seconds / ga) * (gemm_flops(b) / static_cast<double>(b.tokens)) /
                    (gemm_flops(a) / static_cast<double>(a.tokens));
-  out << strf("ratio %s / %s = %.2fx = P %.2f x E %.2f x S %.2f (product %.2f)\n", a.device.c_str(), b.device.c_str(), R, P, E, S, P * E * S);
+  out << strf("ratio %s / %s = %.2fx = P %.2f x E %.2f x S %.2f (product %.2f)\n", a.device.c_str(),
+              b.device.c_str(), R, P, E, S, P * E * S);
   out << strf("  P hardware: %s peak %.1f vs %.1f T op/s\n", common.c_str(), peak_a / 1e12, peak_b / 1e12);
-  out << strf("  E kernels as built: GEMMs achieve %.1f vs %.1f T op/s = %.1f%% vs %.1f%% of that peak (paths %s vs %s)\n", rate_a / 1e12,
-              rate_b / 1e12, 100 * rate_a / peak_a, 100 * rate_b / peak_b, ka->path.c_str(), kb->path.c_str());
-  out << strf("  S non-GEMM time (attention, elementwise, launches): %.1f%% vs %.1f%% of the total\n", 100 * (1 - ga / a.seconds),
-              100 * (1 - gb / b.seconds));
+  out << strf(
+      "  E kernels as built: GEMMs achieve %.1f vs %.1f T op/s = %.1f%% vs %.1f%% of that peak (paths %s vs "
+      "%s)\n",
+      rate_a / 1e12, rate_b / 1e12, 100 * rate_a / peak_a, 100 * rate_b / peak_b, ka->path.c_str(),
+      kb->path.c_str());
+  out << strf("  S non-GEMM time (attention, elementwise, launches): %.1f%% vs %.1f%% of the total\n",
+              100 * (1 - ga / a.seconds), 100 * (1 - gb / b.seconds));
   for (const auto& [name, v] : {std::pair<const char*, double>{"P", P}, {"E", E}, {"S", S}})
-    out << strf("  share of log(ratio) %s: %+.0f%%\n", name, std::abs(std::log(R)) > 1e-9 ? 100 * std::log(v) / std::log(R) : 0.0);
+    out << strf("  share of log(ratio) %s: %+.0f%%\n", name,
+                std::abs(std::log(R)) > 1e-9 ? 100 * std::log(v) / std::log(R) : 0.0);
 }
 
 // The article's "~1,723 vs ~340 tok/s" (DESIGN.md): the measurements most likely behind each
@@ -98,9 +108,16 @@ void print_factors(std::ostream& out, const Database& db, const Prediction& a, c
 //       x [test difference]                                                       (exact)
 int run_answer(const Database& db, const ModelDesc& m, const Calibration& cal, std::ostream& out) {
   const std::string today = "2026-09-01";
-  const Run a_old{"dgx-spark", "cuda", "2025-10-15", "llama.cpp b6767", "pp2048", "A  Spark, Oct 2025 (the ~1,723)", 2048};
-  const Run b_old{"strix-halo", "hip", "2025-08-09", "llama.cpp b6119", "pp512", "B  Strix Halo HIP, Aug 2025 (the ~340)", 512};
-  const Run b_old_same{"strix-halo", "hip", "2025-08-09", "llama.cpp b6119", "pp2048", "B' Strix Halo HIP, Aug 2025, at A's test", 2048};
+  const Run a_old{
+      "dgx-spark", "cuda", "2025-10-15", "llama.cpp b6767", "pp2048", "A  Spark, Oct 2025 (the ~1,723)",
+      2048};
+  const Run b_old{
+      "strix-halo", "hip", "2025-08-09", "llama.cpp b6119", "pp512", "B  Strix Halo HIP, Aug 2025 (the ~340)",
+      512};
+  const Run b_old_same{"strix-halo", "hip",
+                       "2025-08-09", "llama.cpp b6119",
+                       "pp2048",     "B' Strix Halo HIP, Aug 2025, at A's test",
+                       2048};
   const Run a_now{"dgx-spark", "cuda", today, "", "pp2048", "A+ Spark, today's rules", 2048};
   const Run b_now{"strix-halo", "hip", today, "", "pp2048", "B+ Strix Halo HIP, today's rules", 2048};
   const Run v_now{"strix-halo", "vulkan", today, "", "pp2048", "V+ Strix Halo Vulkan, today's rules", 2048};
@@ -124,13 +141,17 @@ int run_answer(const Database& db, const ModelDesc& m, const Calibration& cal, s
   out << strf("  product %.2fx\n\n", today_ratio * spark_sw * strix_sw * test);
   out << "today's ratio, by factor:\n";
   print_factors(out, db, p[3], p[4]);
-  out << strf("\nStrix Halo Vulkan today: %.1f tok/s; Spark / Strix Vulkan = %.2fx\n", p[5].tok_per_s(), p[3].tok_per_s() / p[5].tok_per_s());
+  out << strf("\nStrix Halo Vulkan today: %.1f tok/s; Spark / Strix Vulkan = %.2fx\n", p[5].tok_per_s(),
+              p[3].tok_per_s() / p[5].tok_per_s());
   // What would close it: xkern's own WMMA kernels on Strix Halo have no measurement yet, so
   // their effect is the roofline prediction at the database's efficiencies (a what-if).
   const Prediction xk_strix = run_one(db, m, Calibration{}, b_now);
-  out << strf("what-if (prediction, not measured): Strix Halo HIP GEMMs at devices.json's efficiencies for xkern's WMMA kernels "
-              "(int8_mma %.0f%% of peak): %.1f tok/s, Spark / Strix = %.2fx\n",
-              100 * db.device("strix-halo").efficiency_of("int8_mma"), xk_strix.tok_per_s(), p[3].tok_per_s() / xk_strix.tok_per_s());
+  out << strf(
+      "what-if (prediction, not measured): Strix Halo HIP GEMMs at devices.json's efficiencies for xkern's "
+      "WMMA kernels "
+      "(int8_mma %.0f%% of peak): %.1f tok/s, Spark / Strix = %.2fx\n",
+      100 * db.device("strix-halo").efficiency_of("int8_mma"), xk_strix.tok_per_s(),
+      p[3].tok_per_s() / xk_strix.tok_per_s());
   return 0;
 }
 
@@ -142,16 +163,21 @@ int run_explain_runtime(const ExplainArgs& args, std::ostream& out) {
   ci.kernels_csv = args.kernels;
   const Calibration cal = load_calibration(db, ci);
   const ModelDesc m = !args.gguf.empty() ? model_from_gguf(read_gguf(args.gguf))
-                      : args.answer    ? model_from_preset("gpt-oss-120b", "MXFP4")
-                                       : model_from_preset(args.model, args.quant);
-  out << strf("xk explain (runtime model): %s, %s, %lld layers, %s", m.label.c_str(), m.source.c_str(), static_cast<long long>(m.layers),
-              m.moe() ? strf("MoE %lld experts, %lld per token", static_cast<long long>(m.experts), static_cast<long long>(m.experts_used)).c_str()
+                      : args.answer      ? model_from_preset("gpt-oss-120b", "MXFP4")
+                                         : model_from_preset(args.model, args.quant);
+  out << strf("xk explain (runtime model): %s, %s, %lld layers, %s", m.label.c_str(), m.source.c_str(),
+              static_cast<long long>(m.layers),
+              m.moe() ? strf("MoE %lld experts, %lld per token", static_cast<long long>(m.experts),
+                             static_cast<long long>(m.experts_used))
+                            .c_str()
                       : "dense");
   out << strf("; calibration: %zu kernel rows in %zu groups\n", cal.rows_used, cal.groups.size());
   out << "weights:";
   for (const auto& t : m.tensors)
-    out << strf(" %s[%lldx%lld%s]x%lld %s;", t.role.c_str(), static_cast<long long>(t.n), static_cast<long long>(t.k),
-                t.experts > 1 ? strf("x%lld", static_cast<long long>(t.experts)).c_str() : "", static_cast<long long>(t.layers), t.type.c_str());
+    out << strf(" %s[%lldx%lld%s]x%lld %s;", t.role.c_str(), static_cast<long long>(t.n),
+                static_cast<long long>(t.k),
+                t.experts > 1 ? strf("x%lld", static_cast<long long>(t.experts)).c_str() : "",
+                static_cast<long long>(t.layers), t.type.c_str());
   out << "\n\n";
   if (args.answer) return run_answer(db, m, cal, out);
   std::vector<Run> runs;

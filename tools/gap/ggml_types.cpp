@@ -12,18 +12,19 @@ namespace {
 
 // id, name, elements per block, bytes per block, GEMM family. Ids are enum ggml_type.
 constexpr std::array<GgmlType, 24> kTypes{{
-    {0, "f32", 1, 4, "float"},      {1, "f16", 1, 2, "float"},      {2, "q4_0", 32, 18, "quant"},
-    {3, "q4_1", 32, 20, "quant"},   {6, "q5_0", 32, 22, "quant"},   {7, "q5_1", 32, 24, "quant"},
-    {8, "q8_0", 32, 34, "quant"},   {10, "q2_k", 256, 84, "quant"}, {11, "q3_k", 256, 110, "quant"},
-    {12, "q4_k", 256, 144, "quant"}, {13, "q5_k", 256, 176, "quant"}, {14, "q6_k", 256, 210, "quant"},
-    {16, "iq2_xxs", 256, 66, "quant"}, {17, "iq2_xs", 256, 74, "quant"}, {18, "iq3_xxs", 256, 98, "quant"},
-    {19, "iq1_s", 256, 50, "quant"}, {20, "iq4_nl", 32, 18, "quant"}, {21, "iq3_s", 256, 110, "quant"},
-    {22, "iq2_s", 256, 82, "quant"}, {23, "iq4_xs", 256, 136, "quant"}, {29, "iq1_m", 256, 56, "quant"}, {30, "bf16", 1, 2, "float"},
-    {39, "mxfp4", 32, 17, "fp4"},     {-1, "nvfp4", 64, 36, "fp4"},
+    {0, "f32", 1, 4, "float"},         {1, "f16", 1, 2, "float"},         {2, "q4_0", 32, 18, "quant"},
+    {3, "q4_1", 32, 20, "quant"},      {6, "q5_0", 32, 22, "quant"},      {7, "q5_1", 32, 24, "quant"},
+    {8, "q8_0", 32, 34, "quant"},      {10, "q2_k", 256, 84, "quant"},    {11, "q3_k", 256, 110, "quant"},
+    {12, "q4_k", 256, 144, "quant"},   {13, "q5_k", 256, 176, "quant"},   {14, "q6_k", 256, 210, "quant"},
+    {16, "iq2_xxs", 256, 66, "quant"}, {17, "iq2_xs", 256, 74, "quant"},  {18, "iq3_xxs", 256, 98, "quant"},
+    {19, "iq1_s", 256, 50, "quant"},   {20, "iq4_nl", 32, 18, "quant"},   {21, "iq3_s", 256, 110, "quant"},
+    {22, "iq2_s", 256, 82, "quant"},   {23, "iq4_xs", 256, 136, "quant"}, {29, "iq1_m", 256, 56, "quant"},
+    {30, "bf16", 1, 2, "float"},       {39, "mxfp4", 32, 17, "fp4"},      {-1, "nvfp4", 64, 36, "fp4"},
 }};
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -50,7 +51,8 @@ const GgmlType& ggml_type_by_name(const std::string& name) {
 // (gpt-oss) keeps experts in MXFP4 and the rest as converted (Q8_0 assumed here).
 std::string file_type_tensor_type(const std::string& file_type, const std::string& role, int layer_half) {
   const std::string ft = lower(file_type);
-  const bool more_bits = (role == "attn_v" || role == "ffn_down" || role == "ffn_down_exps") && layer_half == 0;
+  const bool more_bits =
+      (role == "attn_v" || role == "ffn_down" || role == "ffn_down_exps") && layer_half == 0;
   if (role == "output") return ft == "f16" || ft == "bf16" || ft == "q8_0" ? ft : "q6_k";
   if (ft == "mxfp4" || ft == "mxfp4_moe") return role.find("_exps") != std::string::npos ? "mxfp4" : "q8_0";
   if (ft == "q4_k_m") return more_bits ? "q6_k" : "q4_k";
@@ -62,7 +64,8 @@ std::string file_type_tensor_type(const std::string& file_type, const std::strin
   if (starts_with(ft, "iq4_xs")) return "iq4_xs";
   for (const char* plain : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q6_k", "f16", "bf16", "f32", "iq4_nl"})
     if (ft == plain) return plain;
-  throw Error("gap", "quant", "unknown llama.cpp file type '" + file_type + "' (MXFP4, Q4_0, Q4_K_M, Q5_0, Q8_0, F16 ...)");
+  throw Error("gap", "quant",
+              "unknown llama.cpp file type '" + file_type + "' (MXFP4, Q4_0, Q4_K_M, Q5_0, Q8_0, F16 ...)");
 }
 
 }  // namespace xk::gap

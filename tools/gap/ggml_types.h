@@ -8,10 +8,10 @@
 namespace xk::gap {
 
 struct GgmlType {
-  int id = -1;             // GGUF tensor type id (enum ggml_type)
-  const char* name = "";   // lowercase, as llama.cpp prints it: "q4_k", "mxfp4", "f16"
-  int64_t block = 1;       // elements per block
-  int64_t block_bytes = 4; // bytes per block
+  int id = -1;              // GGUF tensor type id (enum ggml_type)
+  const char* name = "";    // lowercase, as llama.cpp prints it: "q4_k", "mxfp4", "f16"
+  int64_t block = 1;        // elements per block
+  int64_t block_bytes = 4;  // bytes per block
   // "float": F32/F16/BF16 weights (cuBLAS / hipBLAS / Vulkan mul_mm with f16 operands);
   // "quant": a block-quantized type that llama.cpp's MMQ kernels take with int8 activations;
   // "fp4": MXFP4 / NVFP4, which Blackwell can take natively with block-scaled FP4 MMA.

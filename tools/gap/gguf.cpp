@@ -39,18 +39,30 @@ class Reader {
 // 9 array, 10 u64, 11 i64, 12 f64.
 nlohmann::json read_value(Reader& r, uint32_t type, bool keep) {
   switch (type) {
-    case 0: return r.pod<uint8_t>();
-    case 1: return r.pod<int8_t>();
-    case 2: return r.pod<uint16_t>();
-    case 3: return r.pod<int16_t>();
-    case 4: return r.pod<uint32_t>();
-    case 5: return r.pod<int32_t>();
-    case 6: return r.pod<float>();
-    case 7: return r.pod<uint8_t>() != 0;
-    case 8: return r.str();
-    case 10: return r.pod<uint64_t>();
-    case 11: return r.pod<int64_t>();
-    case 12: return r.pod<double>();
+    case 0:
+      return r.pod<uint8_t>();
+    case 1:
+      return r.pod<int8_t>();
+    case 2:
+      return r.pod<uint16_t>();
+    case 3:
+      return r.pod<int16_t>();
+    case 4:
+      return r.pod<uint32_t>();
+    case 5:
+      return r.pod<int32_t>();
+    case 6:
+      return r.pod<float>();
+    case 7:
+      return r.pod<uint8_t>() != 0;
+    case 8:
+      return r.str();
+    case 10:
+      return r.pod<uint64_t>();
+    case 11:
+      return r.pod<int64_t>();
+    case 12:
+      return r.pod<double>();
     case 9: {
       const uint32_t item = r.pod<uint32_t>();
       const uint64_t n = r.pod<uint64_t>();
@@ -66,7 +78,8 @@ nlohmann::json read_value(Reader& r, uint32_t type, bool keep) {
       if (small) out["items"] = items;
       return out;
     }
-    default: r.fail("unknown value type " + std::to_string(type));
+    default:
+      r.fail("unknown value type " + std::to_string(type));
   }
 }
 
@@ -82,7 +95,8 @@ GgufFile read_gguf(const std::string& path) {
   GgufFile f;
   f.path = path;
   f.version = r.pod<uint32_t>();
-  if (f.version < 2 || f.version > 3) r.fail("GGUF version " + std::to_string(f.version) + " (2 or 3 supported)");
+  if (f.version < 2 || f.version > 3)
+    r.fail("GGUF version " + std::to_string(f.version) + " (2 or 3 supported)");
   const uint64_t n_tensors = r.pod<uint64_t>(), n_kv = r.pod<uint64_t>();
   if (n_tensors > (1u << 20) || n_kv > (1u << 20)) r.fail("implausible tensor or key count");
   for (uint64_t i = 0; i < n_kv; ++i) {
@@ -105,7 +119,8 @@ GgufFile read_gguf(const std::string& path) {
 
 std::string GgufFile::get_string(const std::string& key) const {
   auto it = kv.find(key);
-  if (it == kv.end() || !it->second.is_string()) throw Error("gguf", "key", path + ": no string key '" + key + "'");
+  if (it == kv.end() || !it->second.is_string())
+    throw Error("gguf", "key", path + ": no string key '" + key + "'");
   return it->second.get<std::string>();
 }
 

@@ -29,7 +29,7 @@ struct GgufFile {
 
   std::string get_string(const std::string& key) const;  // throws when missing
   std::string get_string_or(const std::string& key, const std::string& fallback) const;
-  int64_t get_int(const std::string& key) const;          // throws when missing
+  int64_t get_int(const std::string& key) const;  // throws when missing
   int64_t get_int_or(const std::string& key, int64_t fallback) const;
 };
 

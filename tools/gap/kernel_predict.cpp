@@ -82,7 +82,8 @@ bool parse_kernel_name(const std::string& name, const std::string& label, Kernel
   row.op = seg.front();
   row.device = seg.back();
   std::vector<std::string> mid(seg.begin() + 1, seg.end() - 1);
-  auto var = std::find_if(mid.begin(), mid.end(), [](const std::string& s) { return s.rfind("variant=", 0) == 0; });
+  auto var =
+      std::find_if(mid.begin(), mid.end(), [](const std::string& s) { return s.rfind("variant=", 0) == 0; });
   if (var != mid.end()) {
     row.variant = var->substr(8);
     mid.erase(var);
@@ -93,15 +94,16 @@ bool parse_kernel_name(const std::string& name, const std::string& label, Kernel
   row.shape = mid[1];
   row.format = mid[2];
   if (row.op == "matmul") {
-    if (mid.size() != 4 || std::sscanf(row.shape.c_str(), "M%ld_N%ld_K%ld", &row.m, &row.n, &row.k) != 3) return false;
+    if (mid.size() != 4 || std::sscanf(row.shape.c_str(), "M%ld_N%ld_K%ld", &row.m, &row.n, &row.k) != 3)
+      return false;
     row.act = mid[3];
     if (const std::string a = label_value(label, "act"); !a.empty()) row.act = a;
     return row.m > 0 && row.n > 0 && row.k > 0;
   }
   if (row.op == "attention") {
     char kind[16] = {};
-    if (mid.size() != 3 || std::sscanf(row.shape.c_str(), "%15[a-z]_B%ld_Hq%ld_Hkv%ld_S%ld_T%ld_D%ld", kind, &row.b, &row.hq,
-                                       &row.hkv, &row.s, &row.t, &row.d) != 7)
+    if (mid.size() != 3 || std::sscanf(row.shape.c_str(), "%15[a-z]_B%ld_Hq%ld_Hkv%ld_S%ld_T%ld_D%ld", kind,
+                                       &row.b, &row.hq, &row.hkv, &row.s, &row.t, &row.d) != 7)
       return false;
     row.causal = row.shape.size() > 7 && row.shape.compare(row.shape.size() - 7, 7, "_causal") == 0;
     row.act = "f16";
@@ -132,15 +134,16 @@ void predict_row(const DeviceSpec& dev, KernelPrediction& r) {
       r.flops = 4.0 * static_cast<double>(r.b * r.hq * r.d) * pairs;
       r.bytes = q_elems * 2 * qo + 2.0 * static_cast<double>(r.b * r.hkv * r.t * r.d) * kv;
     }
-    r.predicted = roofline(r.flops, r.bytes, dev.peak_ops(r.cls), dev.efficiency_of(r.eff_key), dev.bandwidth_bytes(),
-                           dev.efficiency_of("memory"));
+    r.predicted = roofline(r.flops, r.bytes, dev.peak_ops(r.cls), dev.efficiency_of(r.eff_key),
+                           dev.bandwidth_bytes(), dev.efficiency_of("memory"));
   } catch (const Error& e) {
     r.not_predicted = e.reason();
   }
 }
 
 PredictionTable predict_files(const DeviceSpec& dev, const std::vector<std::string>& paths) {
-  if (paths.empty()) throw Error("predict", "files", "name at least one bench JSON (xk bench --json, torch_peers.py --out)");
+  if (paths.empty())
+    throw Error("predict", "files", "name at least one bench JSON (xk bench --json, torch_peers.py --out)");
   PredictionTable t;
   t.device_key = dev.key;
   t.device_name = dev.name;
@@ -155,27 +158,36 @@ PredictionTable predict_files(const DeviceSpec& dev, const std::vector<std::stri
       throw Error("predict", path, std::string("not valid JSON: ") + e.what());
     }
     if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
-      throw Error("predict", path, "field 'benchmarks': missing or not an array (expected Google Benchmark JSON)");
+      throw Error("predict", path,
+                  "field 'benchmarks': missing or not an array (expected Google Benchmark JSON)");
     const auto& list = j["benchmarks"];
     for (size_t i = 0; i < list.size(); ++i) {
       const auto& b = list[i];
       const std::string where = "benchmarks[" + std::to_string(i) + "]";
       if (!b.is_object()) throw Error("predict", path, where + ": not an object");
-      if (!b.contains("name") || !b["name"].is_string()) throw Error("predict", path, where + ".name: missing or not a string");
+      if (!b.contains("name") || !b["name"].is_string())
+        throw Error("predict", path, where + ".name: missing or not a string");
       if (b.value("run_type", std::string("iteration")) == "aggregate") continue;
       KernelPrediction r;
       r.file = path;
-      const bool error = b.contains("error_occurred") && b["error_occurred"].is_boolean() && b["error_occurred"].get<bool>();
+      const bool error =
+          b.contains("error_occurred") && b["error_occurred"].is_boolean() && b["error_occurred"].get<bool>();
       if (error) {
-        r.not_measured = b.contains("error_message") && b["error_message"].is_string() ? b["error_message"].get<std::string>() : "error";
+        r.not_measured = b.contains("error_message") && b["error_message"].is_string()
+                             ? b["error_message"].get<std::string>()
+                             : "error";
       } else {
         if (!b.contains("real_time") || !b["real_time"].is_number())
-          throw Error("predict", path, where + ".real_time: missing or not a number (entry '" + b["name"].get<std::string>() + "')");
-        const std::string unit = b.contains("time_unit") && b["time_unit"].is_string() ? b["time_unit"].get<std::string>() : "ns";
+          throw Error(
+              "predict", path,
+              where + ".real_time: missing or not a number (entry '" + b["name"].get<std::string>() + "')");
+        const std::string unit =
+            b.contains("time_unit") && b["time_unit"].is_string() ? b["time_unit"].get<std::string>() : "ns";
         r.measured_s = seconds_of(b["real_time"].get<double>(), unit, path, where);
         if (r.measured_s <= 0) r.not_measured = "no timing (real_time 0)";
       }
-      const std::string label = b.contains("label") && b["label"].is_string() ? b["label"].get<std::string>() : "";
+      const std::string label =
+          b.contains("label") && b["label"].is_string() ? b["label"].get<std::string>() : "";
       if (!parse_kernel_name(b["name"].get<std::string>(), label, r)) {
         ++t.skipped_presets;
         continue;
@@ -189,12 +201,15 @@ PredictionTable predict_files(const DeviceSpec& dev, const std::vector<std::stri
 
 void print_prediction_table(std::ostream& out, const PredictionTable& t, const DeviceSpec& dev) {
   out << "## Predicted vs measured, kernel by kernel (" << t.device_key << ")\n\n";
-  out << "Predicted: roofline on device-database entry '" << t.device_key << "' (" << t.device_name << ", " << t.database
-      << "): max(FLOPs / (peak x efficiency), bytes / (bandwidth x memory efficiency)), each operand read or written "
+  out << "Predicted: roofline on device-database entry '" << t.device_key << "' (" << t.device_name << ", "
+      << t.database
+      << "): max(FLOPs / (peak x efficiency), bytes / (bandwidth x memory efficiency)), each operand read or "
+         "written "
          "once, no launch overhead. Measured: real_time of each entry in ";
   for (size_t i = 0; i < t.files.size(); ++i) out << (i ? ", " : "") << t.files[i];
   out << ". Ratio = measured / predicted (> 1: slower than the model says).\n\n";
-  out << "| kernel | variant | measured on | class | GFLOP | MB | predicted us | bound | measured us | measured / predicted |\n";
+  out << "| kernel | variant | measured on | class | GFLOP | MB | predicted us | bound | measured us | "
+         "measured / predicted |\n";
   out << "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
   std::set<std::string> classes;
   for (const auto& r : t.rows) {
@@ -206,15 +221,18 @@ void print_prediction_table(std::ostream& out, const PredictionTable& t, const D
       bound = r.predicted.memory_bound ? "memory" : "compute";
     }
     std::string meas = r.measured_s > 0 ? fmt_us(r.measured_s) : "n/a (" + r.not_measured + ")";
-    if (r.measured_s > 0 && r.not_predicted.empty() && r.predicted.time > 0) ratio = strf("%.2f", r.measured_s / r.predicted.time);
+    if (r.measured_s > 0 && r.not_predicted.empty() && r.predicted.time > 0)
+      ratio = strf("%.2f", r.measured_s / r.predicted.time);
     const std::string kernel = r.op + " " + r.shape + " " + r.format + "/" + r.act;
-    out << "| " << kernel << " | `" << (r.variant.empty() ? "auto" : r.variant) << "` | " << r.device << " | " << r.cls << " | "
-        << strf("%.3f", r.flops / 1e9) << " | " << strf("%.2f", r.bytes / 1e6) << " | " << pred << " | " << bound << " | "
-        << meas << " | " << ratio << " |\n";
+    out << "| " << kernel << " | `" << (r.variant.empty() ? "auto" : r.variant) << "` | " << r.device << " | "
+        << r.cls << " | " << strf("%.3f", r.flops / 1e9) << " | " << strf("%.2f", r.bytes / 1e6) << " | "
+        << pred << " | " << bound << " | " << meas << " | " << ratio << " |\n";
   }
   if (t.rows.empty()) out << "| (no entry with a shape in its name) | | | | | | | | | |\n";
   if (t.skipped_presets > 0)
-    out << "\n" << t.skipped_presets << " entries carry no shape in their names (model presets: `xk explain --bench` predicts those).\n";
+    out << "\n"
+        << t.skipped_presets
+        << " entries carry no shape in their names (model presets: `xk explain --bench` predicts those).\n";
   out << "\nSources of the predicted figures (" << t.device_key << "):\n\n";
   auto line = [&](const std::string& what, const Figure& f) {
     out << "- " << what << ": " << strf("%g", f.value) << " " << f.unit << ", " << f.kind << "; " << f.source
@@ -231,7 +249,9 @@ void print_prediction_table(std::ostream& out, const PredictionTable& t, const D
 void add_predict_command(CLI::App& app) {
   auto device = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();
-  CLI::App* p = app.add_subcommand("predict", "Each measured kernel of bench JSON files beside its roofline prediction on a database device");
+  CLI::App* p = app.add_subcommand(
+      "predict",
+      "Each measured kernel of bench JSON files beside its roofline prediction on a database device");
   p->add_option("--device", *device, "Device-database entry to predict on (e.g. h200, h100-sxm)")->required();
   p->add_option("files", *files, "Bench JSON files (xk bench --json, torch_peers.py --out)")->required();
   p->callback([device, files] {

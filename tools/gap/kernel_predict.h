@@ -46,14 +46,14 @@ struct KernelPrediction {
   std::string op, shape, format, act;  // op, shape tag, weight (or K/V) format, activation
   std::string variant, device;         // variant that ran, bench device ("cuda:0", "torch:cuda:0")
   std::string cls, eff_key;            // instruction class, efficiency key used for compute
-  int64_t m = 0, n = 0, k = 0;                         // matmul
+  int64_t m = 0, n = 0, k = 0;         // matmul
   int64_t b = 0, hq = 0, hkv = 0, s = 0, t = 0, d = 0;  // attention
   bool causal = false;
   double flops = 0, bytes = 0;
   Roofline predicted;
-  double measured_s = 0;               // 0 when the entry has no timing
-  std::string not_measured;            // why (the entry's error_message)
-  std::string not_predicted;           // why no prediction (e.g. the device lacks the class)
+  double measured_s = 0;      // 0 when the entry has no timing
+  std::string not_measured;   // why (the entry's error_message)
+  std::string not_predicted;  // why no prediction (e.g. the device lacks the class)
 };
 
 // Reads the shape, format, activation, variant and device from a benchmark name (and the

@@ -22,7 +22,8 @@ std::string trim(const std::string& s) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -86,9 +87,12 @@ CsvTable parse_csv(const std::string& text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
-      else if (c == '"') quoted = false;
-      else cell += c;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        cell += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        cell += c;
     } else if (c == '"') {
       quoted = true;
       any = true;
@@ -124,8 +128,10 @@ std::map<std::string, std::string> parse_params(const std::string& params) {
   for (char c : params) {
     if (c == '[') ++depth;
     if (c == ']') --depth;
-    if (c == ',' && depth == 0) flush();
-    else item += c;
+    if (c == ',' && depth == 0)
+      flush();
+    else
+      item += c;
   }
   flush();
   return out;
@@ -190,12 +196,17 @@ std::vector<E2eRow> e2e_rows_from_csv(const CsvTable& t, const std::string& what
   return out;
 }
 
-std::vector<KernelRow> read_kernel_csv(const std::string& path) { return kernel_rows_from_csv(parse_csv(read_text_file(path)), path); }
-std::vector<E2eRow> read_e2e_csv(const std::string& path) { return e2e_rows_from_csv(parse_csv(read_text_file(path)), path); }
+std::vector<KernelRow> read_kernel_csv(const std::string& path) {
+  return kernel_rows_from_csv(parse_csv(read_text_file(path)), path);
+}
+std::vector<E2eRow> read_e2e_csv(const std::string& path) {
+  return e2e_rows_from_csv(parse_csv(read_text_file(path)), path);
+}
 
 std::vector<KernelRow> parse_backend_ops_perf(const std::string& text, const KernelRow& context) {
   // "  MUL_MAT(type_a=q4_0,...,o=1):   196 runs -  5123.45 us/run -  60.13 GFLOP/run -  11.74 TFLOPS"
-  static const std::regex line_re(R"(^\s*([A-Z_0-9]+)\((.*)\):\s+(\d+)\s+runs\s+-.*-\s+([0-9.eE+]+)\s+([A-Za-z/]+)\s*$)");
+  static const std::regex line_re(
+      R"(^\s*([A-Z_0-9]+)\((.*)\):\s+(\d+)\s+runs\s+-.*-\s+([0-9.eE+]+)\s+([A-Za-z/]+)\s*$)");
   static const std::regex backend_re(R"(^\s*Backend\s+\d+/\d+:\s+(\S+))");
   std::vector<KernelRow> out;
   std::string backend_name;
@@ -229,9 +240,15 @@ std::pair<std::string, std::string> model_key_from_description(const std::string
     const char* key;
   };
   static const Map kMaps[] = {
-      {"gpt-oss 120b", "gpt-oss-120b"}, {"gpt-oss 20b", "gpt-oss-20b"},   {"qwen3moe 30b.a3b", "qwen3-30b-a3b"},
-      {"qwen3moe 30b", "qwen3-30b-a3b"}, {"qwen2 7b", "qwen2.5-7b"},       {"qwen2 72b", "qwen2.5-72b"},
-      {"llama 7b", "llama-2-7b"},       {"llama 8b", "llama-3-8b"},         {"llama 70b", "llama-3.1-70b"},
+      {"gpt-oss 120b", "gpt-oss-120b"},
+      {"gpt-oss 20b", "gpt-oss-20b"},
+      {"qwen3moe 30b.a3b", "qwen3-30b-a3b"},
+      {"qwen3moe 30b", "qwen3-30b-a3b"},
+      {"qwen2 7b", "qwen2.5-7b"},
+      {"qwen2 72b", "qwen2.5-72b"},
+      {"llama 7b", "llama-2-7b"},
+      {"llama 8b", "llama-3-8b"},
+      {"llama 70b", "llama-3.1-70b"},
       {"gemma3 27b", "gemma3-27b"},
   };
   std::string key;
@@ -263,15 +280,18 @@ std::vector<E2eRow> parse_llama_bench_json(const std::string& text, const E2eRow
   nlohmann::json all = nlohmann::json::array();
   try {
     const auto j = nlohmann::json::parse(body);
-    if (j.is_array()) all = j;
-    else all.push_back(j);
+    if (j.is_array())
+      all = j;
+    else
+      all.push_back(j);
   } catch (const std::exception&) {
     for (const auto& l : split_lines(body)) {
       if (trim(l).empty()) continue;
       try {
         all.push_back(nlohmann::json::parse(l));
       } catch (const std::exception& e) {
-        throw Error("measurements", "json", std::string("llama-bench JSON/JSONL does not parse: ") + e.what());
+        throw Error("measurements", "json",
+                    std::string("llama-bench JSON/JSONL does not parse: ") + e.what());
       }
     }
   }
@@ -290,13 +310,16 @@ std::vector<E2eRow> parse_llama_bench_json(const std::string& text, const E2eRow
     e.model = key.empty() ? r.value("model_type", "") : key;
     e.quant = quant;
     const int64_t np = r.value("n_prompt", 0), ng = r.value("n_gen", 0), depth = r.value("n_depth", 0);
-    e.test = np > 0 && ng == 0 ? "pp" + std::to_string(np) : ng > 0 && np == 0 ? "tg" + std::to_string(ng)
-                                                                                : "pp" + std::to_string(np) + "+tg" + std::to_string(ng);
+    e.test = np > 0 && ng == 0   ? "pp" + std::to_string(np)
+             : ng > 0 && np == 0 ? "tg" + std::to_string(ng)
+                                 : "pp" + std::to_string(np) + "+tg" + std::to_string(ng);
     if (depth > 0) e.test += " @ d" + std::to_string(depth);
     e.ubatch = r.value("n_ubatch", 512);
     e.tok_s = r.value("avg_ts", 0.0);
-    if (r.contains("build_number")) e.build = "llama.cpp b" + std::to_string(r["build_number"].get<int64_t>());
-    if (r.contains("test_time") && r["test_time"].is_string()) e.date = r["test_time"].get<std::string>().substr(0, 10);
+    if (r.contains("build_number"))
+      e.build = "llama.cpp b" + std::to_string(r["build_number"].get<int64_t>());
+    if (r.contains("test_time") && r["test_time"].is_string())
+      e.date = r["test_time"].get<std::string>().substr(0, 10);
     if (r.contains("backends") && r["backends"].is_string() && e.backend.empty()) {
       const std::string b = lower(r["backends"].get<std::string>());
       e.backend = b == "rocm" ? "hip" : b;

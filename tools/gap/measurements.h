@@ -28,7 +28,7 @@ struct KernelRow {
   double value = 0;
   std::string unit;  // TFLOPS, GFLOPS, us/run, GB/s
   std::string source, notes;
-  int line = 0;      // 1-based line in its file (for messages)
+  int line = 0;                                                     // 1-based line in its file (for messages)
   int64_t num(const std::string& key, int64_t fallback = 0) const;  // a numeric param
 };
 

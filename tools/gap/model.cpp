@@ -33,7 +33,8 @@ const models::Workload& find_workload_or_throw(const std::string& key) {
   throw Error("gap", "workload", "unknown workload '" + key + "' (pp512, pp2048, tg128)");
 }
 
-const KernelPath& choose_path(const DeviceSpec& dev, const std::string& key, const std::optional<std::string>& kernel) {
+const KernelPath& choose_path(const DeviceSpec& dev, const std::string& key,
+                              const std::optional<std::string>& kernel) {
   const auto& paths = dev.paths_for(key);
   if (!kernel) return dev.default_path(key);
   for (const auto& p : paths)
@@ -97,7 +98,8 @@ double weight_bits(const std::string& f) {
   if (f == "nvfp4") return 36.0 * 8 / 64;
   if (f == "f16" || f == "bf16") return 16;
   if (f == "f32") return 32;
-  throw Error("gap", "format", "unknown weight format '" + f + "' (q4_0, q8_0, mxfp4, nvfp4, f16, bf16, f32)");
+  throw Error("gap", "format",
+              "unknown weight format '" + f + "' (q4_0, q8_0, mxfp4, nvfp4, f16, bf16, f32)");
 }
 
 double act_bytes(const std::string& a) {
@@ -115,10 +117,12 @@ Traffic gemm_traffic(const GemmGeometry& g) {
   const double resident = std::max(1.0, g.resident);
   const double w_reads = ceil_div(ceil_div(M, g.tile_m), resident);
   const double xq = M * K * g.ab;
-  const double x_reads = (g.llc_bytes > 0 && xq <= g.llc_bytes / 2) ? 1.0 : ceil_div(ceil_div(N, g.tile_n), resident);
+  const double x_reads =
+      (g.llc_bytes > 0 && xq <= g.llc_bytes / 2) ? 1.0 : ceil_div(ceil_div(N, g.tile_n), resident);
   Traffic t;
   t.flops = 2.0 * M * N * K;
-  t.bytes = N * K * g.wbits / 8.0 * w_reads + M * K * 4.0 + (g.ab < 4.0 ? xq * (1.0 + x_reads) : 0.0) + M * N * 4.0;
+  t.bytes =
+      N * K * g.wbits / 8.0 * w_reads + M * K * 4.0 + (g.ab < 4.0 ? xq * (1.0 + x_reads) : 0.0) + M * N * 4.0;
   return t;
 }
 
@@ -163,7 +167,8 @@ Estimate estimate(const DeviceSpec& dev, const std::string& model_key, const std
   const double overhead = dev.launch_overhead.value * 1e-6;
   const double resident = resident_blocks(dev), llc = dev.last_level_cache_bytes();
 
-  const KernelPath& gemm_path = choose_path(dev, w.decode ? "gemv" : format, w.decode ? std::nullopt : ov.kernel);
+  const KernelPath& gemm_path =
+      choose_path(dev, w.decode ? "gemv" : format, w.decode ? std::nullopt : ov.kernel);
   est.main_path = gemm_path;
   est.main_peak = dev.peak_ops(gemm_path.cls);
   const double eff_gemm = eff(gemm_path.cls);
@@ -180,7 +185,8 @@ Estimate estimate(const DeviceSpec& dev, const std::string& model_key, const std
     k.kernel = gemm_path.kernel;
     k.cls = gemm_path.cls;
     k.act = gemm_path.act;
-    GemmGeometry geo{w.tokens, g.n, g.k, path_wbits, act_bytes(gemm_path.act), gemm_path.tile_m, gemm_path.tile_n, resident, llc};
+    GemmGeometry geo{w.tokens,         g.n,      g.k, path_wbits, act_bytes(gemm_path.act), gemm_path.tile_m,
+                     gemm_path.tile_n, resident, llc};
     Traffic t = gemm_traffic(geo);
     double flops = t.flops * count, bytes = t.bytes * count;
     if (moe_ffn) {
@@ -190,7 +196,10 @@ Estimate estimate(const DeviceSpec& dev, const std::string& model_key, const std
       geo.m = w.tokens * g.count;
       Traffic rows = gemm_traffic(geo);
       flops = rows.flops;
-      bytes = rows.bytes - wbytes * std::ceil(std::ceil(static_cast<double>(geo.m) / geo.tile_m) / std::max(1.0, resident)) + wbytes * hit;
+      bytes =
+          rows.bytes -
+          wbytes * std::ceil(std::ceil(static_cast<double>(geo.m) / geo.tile_m) / std::max(1.0, resident)) +
+          wbytes * hit;
       k.launches = 1;
     } else {
       k.launches = count;
@@ -202,7 +211,8 @@ Estimate estimate(const DeviceSpec& dev, const std::string& model_key, const std
     k.time = k.rl.time;
     k.provenance = "predicted";
     if (const BenchEntry* e = best_measured(measured, bench_device, [&](const BenchEntry& b) {
-          return b.op == "matmul" && b.model == model_key && b.gemm == k.name && b.workload == workload_key && b.format == format;
+          return b.op == "matmul" && b.model == model_key && b.gemm == k.name && b.workload == workload_key &&
+                 b.format == format;
         })) {
       k.measured = true;
       k.provenance = "measured: " + e->name;
@@ -227,7 +237,9 @@ Estimate estimate(const DeviceSpec& dev, const std::string& model_key, const std
     k.act = p.act;
     const double q_bytes = static_cast<double>(S * m.heads) * D * 4.0;
     const double kv_bytes = 2.0 * static_cast<double>(T * m.kv_heads) * D * 2.0;
-    const double kv_reads = (llc > 0 && kv_bytes <= llc / 2) ? 1.0 : std::max(1.0, ceil_div(static_cast<double>(S), p.tile_m) / 2.0);
+    const double kv_reads = (llc > 0 && kv_bytes <= llc / 2)
+                                ? 1.0
+                                : std::max(1.0, ceil_div(static_cast<double>(S), p.tile_m) / 2.0);
     k.flops = 4.0 * static_cast<double>(m.heads) * D * pairs * layers;
     k.bytes = (2.0 * q_bytes + kv_bytes * kv_reads) * layers;
     k.launches = layers;
@@ -248,7 +260,8 @@ Estimate estimate(const DeviceSpec& dev, const std::string& model_key, const std
   {  // norms, RoPE, SwiGLU, residual adds: pure streaming
     const KernelPath& p = choose_path(dev, "elementwise", std::nullopt);
     const double tokens = static_cast<double>(w.tokens);
-    const double q = static_cast<double>(m.heads * m.head_dim), kv = static_cast<double>(m.kv_heads * m.head_dim);
+    const double q = static_cast<double>(m.heads * m.head_dim),
+                 kv = static_cast<double>(m.kv_heads * m.head_dim);
     const double ffn = static_cast<double>(m.ffn * m.active_experts), hidden = static_cast<double>(m.hidden);
     KernelEstimate k;
     k.name = "elementwise";

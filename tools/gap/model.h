@@ -68,10 +68,10 @@ int64_t attention_pairs(int64_t S, int64_t T, bool causal, int64_t q_offset);
 // ---- Measured kernels (Google Benchmark JSON from `xk bench --json`) ------------------
 
 struct BenchEntry {
-  std::string name;                 // full benchmark name
-  std::string op;                   // "matmul" | "attention"
+  std::string name;  // full benchmark name
+  std::string op;    // "matmul" | "attention"
   std::string model, gemm, workload, format, act, variant, device;
-  double seconds = 0;               // real_time per iteration
+  double seconds = 0;                       // real_time per iteration
   double flops = 0, bytes = 0, tokens = 0;  // per iteration (counters, or rate * time)
   // The simulator's counts for one launch of the real kernel (cuda-sim / hip-sim): global
   // bytes read + written and MMA/WMMA instructions. 0 when the device has no counters.
@@ -113,23 +113,23 @@ struct KernelEstimate {
   double time = 0;                            // predicted or measured, with overhead
   double compute_part = 0, memory_part = 0;   // time split for the decomposition
   bool measured = false;
-  std::string provenance;                     // "predicted" or "measured: <bench name>"
+  std::string provenance;  // "predicted" or "measured: <bench name>"
 };
 
 struct Estimate {
   std::string device, model, format, workload;
-  int64_t tokens = 0;          // tokens the workload advances (pp: M; tg: 1)
-  KernelPath main_path;        // the GEMM path used
-  double main_peak = 0;        // op/s of its class
+  int64_t tokens = 0;    // tokens the workload advances (pp: M; tg: 1)
+  KernelPath main_path;  // the GEMM path used
+  double main_peak = 0;  // op/s of its class
   std::vector<KernelEstimate> kernels;
-  double total = 0;            // seconds
+  double total = 0;  // seconds
   double tok_per_s() const { return total > 0 ? static_cast<double>(tokens) / total : 0; }
   double gemm_flops() const;
 };
 
 struct DeviceOverride {
-  std::optional<std::string> kernel;           // use this path of the format (by kernel name)
-  std::map<std::string, double> efficiency;    // class|attention|memory -> fraction
+  std::optional<std::string> kernel;         // use this path of the format (by kernel name)
+  std::map<std::string, double> efficiency;  // class|attention|memory -> fraction
 };
 
 // Throws xk::Error for an unknown model, workload, format or device.

@@ -12,7 +12,8 @@ namespace xk::gap {
 
 double WeightTensor::bytes() const {
   const GgmlType& t = ggml_type_by_name(type);
-  return static_cast<double>(n) * static_cast<double>(k) * static_cast<double>(experts) * static_cast<double>(layers) * t.bits() / 8.0;
+  return static_cast<double>(n) * static_cast<double>(k) * static_cast<double>(experts) *
+         static_cast<double>(layers) * t.bits() / 8.0;
 }
 
 double ModelDesc::weight_bytes() const {
@@ -31,7 +32,9 @@ std::string preset_keys() {
 
 ModelDesc model_from_preset(const std::string& key, const std::string& file_type) {
   const models::ModelPreset* p = models::find_model(key);
-  if (!p) throw Error("gap", "model", "unknown model '" + key + "' (presets: " + preset_keys() + "; or give --gguf FILE)");
+  if (!p)
+    throw Error("gap", "model",
+                "unknown model '" + key + "' (presets: " + preset_keys() + "; or give --gguf FILE)");
   ModelDesc m;
   m.key = std::string(p->key);
   m.label = std::string(p->label);
@@ -81,7 +84,8 @@ ModelDesc model_from_preset(const std::string& key, const std::string& file_type
     add("ffn_up", p->ffn, p->hidden, 1);
     add("ffn_down", p->hidden, p->ffn, 1);
   }
-  if (m.vocab > 0) m.tensors.push_back({"output", m.vocab, p->hidden, 1, 1, file_type_tensor_type(file_type, "output", 0)});
+  if (m.vocab > 0)
+    m.tensors.push_back({"output", m.vocab, p->hidden, 1, 1, file_type_tensor_type(file_type, "output", 0)});
   return m;
 }
 
@@ -113,7 +117,9 @@ ModelDesc model_from_gguf(const GgufFile& f) {
       if (dot == std::string::npos) continue;
       const std::string rest = t.name.substr(dot + 1);
       const std::string suffix = ".weight";
-      if (rest.size() <= suffix.size() || rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      if (rest.size() <= suffix.size() ||
+          rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
       role = rest.substr(0, rest.size() - suffix.size());
     } else if (t.name == "output.weight") {
       role = "output";
@@ -128,7 +134,8 @@ ModelDesc model_from_gguf(const GgufFile& f) {
     auto key = std::make_tuple(role, n, k, experts, std::string(ggml_type_by_id(t.type).name));
     if (groups[key]++ == 0) order.push_back(key);
   }
-  if (order.empty()) throw Error("gguf", "tensors", f.path + ": no blk.<i>.*.weight matrices in the tensor list");
+  if (order.empty())
+    throw Error("gguf", "tensors", f.path + ": no blk.<i>.*.weight matrices in the tensor list");
   for (const auto& key : order) {
     const auto& [role, n, k, experts, type] = key;
     m.tensors.push_back({role, n, k, experts, groups[key], type});

@@ -16,13 +16,13 @@ struct GgufFile;
 // One weight matrix role of a layer: W[n, k] (n outputs, k inputs), `experts` copies for a
 // MoE expert tensor, held by `layers` of the model's layers with type `type`.
 struct WeightTensor {
-  std::string role;    // attn_q, attn_k, attn_v, attn_qkv, attn_output, ffn_gate, ffn_up,
-                       // ffn_down, ffn_gate_inp, ffn_gate_exps, ffn_up_exps, ffn_down_exps,
-                       // ffn_gate_up_exps, output
+  std::string role;  // attn_q, attn_k, attn_v, attn_qkv, attn_output, ffn_gate, ffn_up,
+                     // ffn_down, ffn_gate_inp, ffn_gate_exps, ffn_up_exps, ffn_down_exps,
+                     // ffn_gate_up_exps, output
   int64_t n = 0, k = 0;
   int64_t experts = 1;
   int64_t layers = 1;
-  std::string type;    // ggml type name: q4_k, mxfp4, f16 ...
+  std::string type;  // ggml type name: q4_k, mxfp4, f16 ...
   bool is_expert() const { return experts > 1; }
   double bytes() const;  // all copies in all layers
 };

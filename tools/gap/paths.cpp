@@ -31,15 +31,20 @@ InstrPath blas_path(const std::string& backend, const char* why) {
   return {backend + "_blas_f16", "f16_mma_f32acc", 128, 128, why, "float"};
 }
 
-InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family, double tokens) {
+InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family,
+                                double tokens) {
   if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
-    return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128, "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
+    return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128,
+            "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
   if (!since(b, "2024-06-10", 3130)) {
     if (blas_instead_of_dp4a(tokens))
-      return blas_path("cuda", "before tensor-core MMQ (PR 7676), 64+ tokens: dequantized to f16 for cuBLAS (ggml_cuda_should_use_mmq)");
+      return blas_path("cuda",
+                       "before tensor-core MMQ (PR 7676), 64+ tokens: dequantized to f16 for cuBLAS "
+                       "(ggml_cuda_should_use_mmq)");
     return {"cuda_mmq_dp4a", "int8_dot", 64, 128, "MMQ on dp4a before tensor-core MMQ (PR 7676, June 2024)"};
   }
-  return {"cuda_mmq_int8", "int8_mma", 128, 128, "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
+  return {"cuda_mmq_int8", "int8_mma", 128, 128,
+          "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
 }
 
 }  // namespace
@@ -55,20 +60,27 @@ BuildRef parse_build(const std::string& build, const std::string& date) {
   return b;
 }
 
-InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b, const std::string& kind,
-                           const std::string& family, double tokens) {
-  if (backend == "cuda" && dev.api != "cuda") throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
-  if (backend == "hip" && dev.api != "hip") throw Error("gap", "backend", dev.key + " is not an AMD GPU: no hip backend");
+InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
+                           const std::string& kind, const std::string& family, double tokens) {
+  if (backend == "cuda" && dev.api != "cuda")
+    throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
+  if (backend == "hip" && dev.api != "hip")
+    throw Error("gap", "backend", dev.key + " is not an AMD GPU: no hip backend");
   if (backend != "cuda" && backend != "hip" && backend != "vulkan")
     throw Error("gap", "backend", "backend '" + backend + "' has no kernel model (cuda, hip, vulkan)");
   InstrPath p;
   if (kind == "fa") {
     p = {backend + "_flash_attn", "f16_mma_f32acc", 64, 64, "flash attention on the f16 matrix path", "fa"};
-    if (backend == "hip" || (backend == "vulkan" && !has_coopmat(dev))) p.cls = "f32_fma", p.why = "flash attention without matrix cores";
+    if (backend == "hip" || (backend == "vulkan" && !has_coopmat(dev)))
+      p.cls = "f32_fma", p.why = "flash attention without matrix cores";
     return p;
   }
   if (family == "float") {
-    p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16", "f16_mma_f32acc", 128, 128, "f16/bf16 weights: BLAS / mul_mm",
+    p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16",
+         "f16_mma_f32acc",
+         128,
+         128,
+         "f16/bf16 weights: BLAS / mul_mm",
          "float"};
     return p;
   }
@@ -79,12 +91,18 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
   }
   if (backend == "hip") {
     if (rdna3(dev) && since(b, "2025-12-01", 7230))
-      return {"hip_mmq_wmma", "int8_mma", 128, 128, "MMQ with WMMA iu8 on RDNA3 since PR 17576 (late Nov 2025)"};
+      return {"hip_mmq_wmma", "int8_mma", 128, 128,
+              "MMQ with WMMA iu8 on RDNA3 since PR 17576 (late Nov 2025)"};
     if (rdna3(dev) && blas_instead_of_dp4a(tokens))
-      return blas_path("hip", "RDNA3 before WMMA MMQ (PR 17576), 64+ tokens: dequantized to f16 for hipBLAS (ggml_cuda_should_use_mmq)");
-    return {"hip_mmq_dp4a", "int8_dot", 64, 128, "MMQ on int8 dot products (no WMMA on RDNA3 before PR 17576)"};
+      return blas_path("hip",
+                       "RDNA3 before WMMA MMQ (PR 17576), 64+ tokens: dequantized to f16 for hipBLAS "
+                       "(ggml_cuda_should_use_mmq)");
+    return {"hip_mmq_dp4a", "int8_dot", 64, 128,
+            "MMQ on int8 dot products (no WMMA on RDNA3 before PR 17576)"};
   }
-  if (has_coopmat(dev)) return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128, "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};
+  if (has_coopmat(dev))
+    return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128,
+            "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};
   return {"vulkan_mul_mmq_int_dot", "int8_dot", 64, 64, "no cooperative matrix: integer-dot mul_mmq shader"};
 }
 
@@ -99,7 +117,8 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   if ((backend == "cuda" || backend == "hip") && since(b, "2025-08-01", 6000)) {
     f.passes_per_layer -= 3, f.launches_per_layer -= 3;
     f.why = "ggml-cuda (CUDA and HIP) fuses rms_norm+mul and add chains";
-    if (moe && since(b, "2025-09-25", 6600)) f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+    if (moe && since(b, "2025-09-25", 6600))
+      f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
   }
   // Vulkan fuses RMS_NORM+MUL since llama.cpp PR 14366 (merged before its fix, PR 14545 of
   // 2025-07-05): the two norms of a layer each lose their separate multiply pass.

@@ -52,8 +52,8 @@ struct InstrPath {
 // tokens: the GEMM's token count (the expert batch for "mm_id"): before the int8 matrix
 // paths (CUDA PR 7676, HIP RDNA3 PR 17576) ggml sends 64 tokens or more to the BLAS library
 // as f16 instead of the dp4a MMQ.
-InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build, const std::string& kind,
-                           const std::string& family, double tokens = 512);
+InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build,
+                           const std::string& kind, const std::string& family, double tokens = 512);
 
 // Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
 // the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions

@@ -17,7 +17,8 @@ std::string strf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_kernel_table(std::ostream& out, const std::vector<Estimate>& est);
 void print_decomposition(std::ostream& out, const Decomposition& d);
 void print_factor_definitions(std::ostream& out);
-void print_scenarios(std::ostream& out, const Estimate& a, const Estimate& b, const std::vector<ScenarioResult>& rows);
+void print_scenarios(std::ostream& out, const Estimate& a, const Estimate& b,
+                     const std::vector<ScenarioResult>& rows);
 
 nlohmann::json to_json(const Estimate& e);
 nlohmann::json to_json(const Decomposition& d);

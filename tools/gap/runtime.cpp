@@ -34,7 +34,8 @@ struct Ctx {
 
 void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
   KernelTime& t = into[k.group + "/" + k.name];
-  if (t.name.empty()) t = k;
+  if (t.name.empty())
+    t = k;
   else {
     t.flops += k.flops, t.bytes += k.bytes, t.launches += k.launches;
     t.t_compute += k.t_compute, t.t_memory += k.t_memory, t.t_launch += k.t_launch, t.time += k.time;
@@ -42,8 +43,8 @@ void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
 }
 
 // One GEMM-like kernel over `layers` layers.
-KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x, double wave, double layers,
-                 const std::string& type = "") {
+KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x,
+                 double wave, double layers, const std::string& type = "") {
   const CalLookup l = c.cal.lookup(c.dev, c.run.backend, p, kind, x, c.run.build.date, type);
   k.path = p.name;
   k.cls = p.cls;
@@ -95,8 +96,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
   pr.kv_bytes = 2.0 * static_cast<double>(m.layers * m.kv_heads * m.head_dim) * 2.0 * static_cast<double>(n);
   pr.capacity_bytes = capacity_of(dev);
   if (pr.capacity_bytes > 0 && pr.weight_bytes + pr.kv_bytes > pr.capacity_bytes) {
-    pr.refused = strf("does not fit: %s needs %.1f GB of weights + %.1f GB of KV cache, %s has %.0f GB (no offload modelled)",
-                      m.key.c_str(), pr.weight_bytes / 1e9, pr.kv_bytes / 1e9, dev.key.c_str(), pr.capacity_bytes / 1e9);
+    pr.refused = strf(
+        "does not fit: %s needs %.1f GB of weights + %.1f GB of KV cache, %s has %.0f GB (no offload "
+        "modelled)",
+        m.key.c_str(), pr.weight_bytes / 1e9, pr.kv_bytes / 1e9, dev.key.c_str(), pr.capacity_bytes / 1e9);
     return pr;
   }
   try {
@@ -118,7 +121,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
       const double p0 = pp ? static_cast<double>(s * u_max) : static_cast<double>(n) / 2.0;
       for (const auto& t : m.tensors) {
         const GgmlType& type = ggml_type_by_name(t.type);
-        const double N = static_cast<double>(t.n), K = static_cast<double>(t.k), wbytes = N * K * type.bits() / 8.0;
+        const double N = static_cast<double>(t.n), K = static_cast<double>(t.k),
+                     wbytes = N * K * type.bits() / 8.0;
         const double layers = static_cast<double>(t.layers);
         if (t.role == "output" && pp && s != steps - 1) continue;  // prompt: logits of the last token only
         const double rows = t.role == "output" ? 1.0 : u;
@@ -130,8 +134,11 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
-          add(sum, timed(c, k, p, "mm", rows, gemv_rows(rows) ? 1.0 : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units), layers,
-                         t.type));
+          add(sum,
+              timed(c, k, p, "mm", rows,
+                    gemv_rows(rows) ? 1.0
+                                    : wave_factor(rows, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units),
+                    layers, t.type));
         } else {
           const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
           const double hit = E * (1 - std::pow(1 - used / E, rows));
@@ -140,8 +147,11 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
           k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
-          const double wave = gemv_rows(rows) ? 1.0 : wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n,
-                                                             p.stream_k ? 1.0 : c.units / std::max(1.0, std::min(E, rows * used)));
+          const double wave =
+              gemv_rows(rows)
+                  ? 1.0
+                  : wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n,
+                                p.stream_k ? 1.0 : c.units / std::max(1.0, std::min(E, rows * used)));
           add(sum, timed(c, k, p, "mm_id", x, wave, layers, t.type));
         }
       }
@@ -152,13 +162,15 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           for (double i = 0; i < u; ++i) total += window > 0 ? std::min(window, p0 + i + 1) : p0 + i + 1;
           return total;
         };
-        const double HqD = static_cast<double>(m.heads * m.head_dim), kvD = static_cast<double>(m.kv_heads * m.head_dim);
+        const double HqD = static_cast<double>(m.heads * m.head_dim),
+                     kvD = static_cast<double>(m.kv_heads * m.head_dim);
         const double ctx = p0 + u;
         KernelTime k;
         k.name = "attention";
         k.group = "attention";
         k.launches = 1;
-        k.flops = 4 * HqD * (swa * pairs(static_cast<double>(m.sliding_window)) + full * pairs(0)) / static_cast<double>(m.layers);
+        k.flops = 4 * HqD * (swa * pairs(static_cast<double>(m.sliding_window)) + full * pairs(0)) /
+                  static_cast<double>(m.layers);
         k.bytes = 2 * u * HqD * 4 + 2 * kvD * 2 * ctx;
         // Without flash attention the KQ scores make a round trip through memory (F32).
         if (!run.flash_attn) k.bytes += 3 * u * ctx * static_cast<double>(m.heads) * 4, k.launches = 4;

@@ -32,7 +32,7 @@
 namespace xk::gap {
 
 struct RunConfig {
-  std::string backend;       // cuda | hip | vulkan
+  std::string backend;  // cuda | hip | vulkan
   BuildRef build;
   std::string test = "pp512";
   int64_t ubatch = 512;
@@ -44,24 +44,25 @@ struct KernelTime {
   std::string group;  // "gemm", "moe", "attention", "elementwise"
   std::string path, cls, how;
   double flops = 0, bytes = 0, launches = 0;
-  double eff = 0;     // fraction of the class peak used (wave factor included)
+  double eff = 0;  // fraction of the class peak used (wave factor included)
   double t_compute = 0, t_memory = 0, t_launch = 0, time = 0;
 };
 
 struct Prediction {
   bool ok = false;
-  std::string refused;        // why not, when !ok
+  std::string refused;  // why not, when !ok
   std::string device, model, test;
   int64_t tokens = 0;
   double seconds = 0, weight_bytes = 0, kv_bytes = 0, capacity_bytes = 0;
   std::vector<KernelTime> kernels;  // summed over chunks and layers
-  bool any_default = false;   // some kernel fell back to a roofline default
+  bool any_default = false;         // some kernel fell back to a roofline default
   double tok_per_s() const { return seconds > 0 ? static_cast<double>(tokens) / seconds : 0; }
   double group_time(const std::string& group) const;
   std::string main_path() const;  // the path of the largest GEMM time
 };
 
 // Never throws for a row it cannot express: returns ok = false with the reason.
-Prediction predict(const DeviceSpec& dev, const ModelDesc& model, const RunConfig& run, const Calibration& cal);
+Prediction predict(const DeviceSpec& dev, const ModelDesc& model, const RunConfig& run,
+                   const Calibration& cal);
 
 }  // namespace xk::gap

@@ -16,16 +16,20 @@ namespace xk::gap {
 
 std::string measurements_dir() { return (std::filesystem::path(data_dir()) / "measurements").string(); }
 
-Calibration load_calibration(const Database& db, const CalibrationInput& in, std::vector<KernelRow>* rows_out) {
+Calibration load_calibration(const Database& db, const CalibrationInput& in,
+                             std::vector<KernelRow>* rows_out) {
   std::vector<KernelRow> rows;
   const std::string csv = in.kernels_csv.empty() ? measurements_dir() + "/kernels.csv" : in.kernels_csv;
   if (in.kernels_csv != "none") {
-    if (!std::filesystem::exists(csv)) throw Error("calibrate", "kernels", "no kernel measurements at '" + csv + "' (give --kernels FILE, or --kernels none)");
+    if (!std::filesystem::exists(csv))
+      throw Error("calibrate", "kernels",
+                  "no kernel measurements at '" + csv + "' (give --kernels FILE, or --kernels none)");
     rows = read_kernel_csv(csv);
   }
   for (const auto& f : in.perf_files) {
     if (in.perf_device.empty() || in.perf_backend.empty())
-      throw Error("calibrate", "perf", "a test-backend-ops file needs --perf-device and --perf-backend (e.g. strix-halo, hip)");
+      throw Error("calibrate", "perf",
+                  "a test-backend-ops file needs --perf-device and --perf-backend (e.g. strix-halo, hip)");
     KernelRow ctx;
     ctx.device = in.perf_device;
     ctx.backend = in.perf_backend;
@@ -51,28 +55,33 @@ RunConfig run_config_of(const E2eRow& row) {
 }
 
 std::string ValidateResult::summary() const {
-  return strf("validated: %d of %d rows within 20%% (%d rows used in calibration excluded, %d rows not expressible)", within, predicted,
-              calibrated_excluded, not_expressible);
+  return strf(
+      "validated: %d of %d rows within 20%% (%d rows used in calibration excluded, %d rows not expressible)",
+      within, predicted, calibrated_excluded, not_expressible);
 }
 
-ValidateResult run_validate(const Database& db, const Calibration& cal, const std::vector<E2eRow>& rows, std::ostream& out) {
+ValidateResult run_validate(const Database& db, const Calibration& cal, const std::vector<E2eRow>& rows,
+                            std::ostream& out) {
   ValidateResult v;
   std::map<std::string, std::vector<double>> errors, hits;  // "device backend pp|tg" -> errors, within (1/0)
-  out << strf("%-5s %-11s %-7s %-16s %-14s %-7s %-7s %5s %10s %10s %8s  %s\n", "line", "device", "backend", "build", "model", "quant",
-              "test", "ub", "published", "predicted", "error", "status");
+  out << strf("%-5s %-11s %-7s %-16s %-14s %-7s %-7s %5s %10s %10s %8s  %s\n", "line", "device", "backend",
+              "build", "model", "quant", "test", "ub", "published", "predicted", "error", "status");
   for (const auto& r : rows) {
-    auto head = strf("%-5d %-11s %-7s %-16.16s %-14s %-7s %-7s %5lld", r.line, r.device.c_str(), r.backend.c_str(), r.build.c_str(),
-                     r.model.c_str(), r.quant.c_str(), r.test.c_str(), static_cast<long long>(r.ubatch));
+    auto head = strf("%-5d %-11s %-7s %-16.16s %-14s %-7s %-7s %5lld", r.line, r.device.c_str(),
+                     r.backend.c_str(), r.build.c_str(), r.model.c_str(), r.quant.c_str(), r.test.c_str(),
+                     static_cast<long long>(r.ubatch));
     // A row from a document that also gave kernel rows is not an independent check.
     if (!r.source.empty() && cal.sources.count(source_document(r.source))) {
       ++v.calibrated_excluded;
-      out << head << strf(" %10.1f %10s %8s  used in calibration (same source as kernel rows)\n", r.tok_s, "-", "-");
+      out << head
+          << strf(" %10.1f %10s %8s  used in calibration (same source as kernel rows)\n", r.tok_s, "-", "-");
       continue;
     }
     std::string why;
     Prediction p;
     try {
-      if (!db.devices.count(r.device)) throw Error("validate", "device", "device '" + r.device + "' is not in the database");
+      if (!db.devices.count(r.device))
+        throw Error("validate", "device", "device '" + r.device + "' is not in the database");
       const ModelDesc m = model_from_preset(r.model, r.quant);
       p = predict(db.device(r.device), m, run_config_of(r), cal);
       if (!p.ok) why = p.refused;
@@ -91,10 +100,13 @@ ValidateResult run_validate(const Database& db, const Calibration& cal, const st
     const std::string group = r.device + " " + r.backend + " " + r.test.substr(0, 2);
     errors[group].push_back(err);
     hits[group].push_back(ok ? 1 : 0);
-    out << head << strf(" %10.1f %10.1f %+7.0f%%  %s, %s%s\n", r.tok_s, p.tok_per_s(), 100 * err, ok ? "within 20%" : "MISS",
-                        p.main_path().c_str(), p.any_default ? ", some kernels at roofline defaults" : "");
+    out << head
+        << strf(" %10.1f %10.1f %+7.0f%%  %s, %s%s\n", r.tok_s, p.tok_per_s(), 100 * err,
+                ok ? "within 20%" : "MISS", p.main_path().c_str(),
+                p.any_default ? ", some kernels at roofline defaults" : "");
   }
-  out << "\nby device, backend and test:\n| device backend test | rows | within 20% | median error | range |\n| --- | --- | --- | --- | --- |\n";
+  out << "\nby device, backend and test:\n| device backend test | rows | within 20% | median error | range "
+         "|\n| --- | --- | --- | --- | --- |\n";
   for (auto& [group, e] : errors) {
     std::vector<double> sorted = e;
     std::sort(sorted.begin(), sorted.end());
@@ -102,8 +114,8 @@ ValidateResult run_validate(const Database& db, const Calibration& cal, const st
     const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     int within = 0;
     for (double h : hits[group]) within += static_cast<int>(h);
-    out << strf("| %s | %zu | %d | %+.0f%% | %+.0f%% .. %+.0f%% |\n", group.c_str(), n, within, 100 * median, 100 * sorted.front(),
-                100 * sorted.back());
+    out << strf("| %s | %zu | %d | %+.0f%% | %+.0f%% .. %+.0f%% |\n", group.c_str(), n, within, 100 * median,
+                100 * sorted.front(), 100 * sorted.back());
   }
   out << v.summary() << "\n";
   return v;
@@ -114,14 +126,19 @@ void add_validate_commands(CLI::App& app) {
   auto csv = std::make_shared<std::string>();
   auto bench_files = std::make_shared<std::vector<std::string>>();
   auto ctx = std::make_shared<E2eRow>();
-  CLI::App* v = app.add_subcommand("validate", "Predict published llama-bench figures from kernel-level calibration");
-  v->add_option("--csv", *csv, "End-to-end rows (device,backend,build,model,quant,test,ubatch,tok_s,source,date)");
-  v->add_option("--llama-bench", *bench_files, "llama-bench output (JSON or markdown) to validate instead; needs --device/--backend");
+  CLI::App* v =
+      app.add_subcommand("validate", "Predict published llama-bench figures from kernel-level calibration");
+  v->add_option("--csv", *csv,
+                "End-to-end rows (device,backend,build,model,quant,test,ubatch,tok_s,source,date)");
+  v->add_option("--llama-bench", *bench_files,
+                "llama-bench output (JSON or markdown) to validate instead; needs --device/--backend");
   v->add_option("--device", ctx->device, "Database device of --llama-bench files");
   v->add_option("--backend", ctx->backend, "Backend of --llama-bench files (cuda, hip, vulkan)");
   v->add_option("--date", ctx->date, "Date (YYYY-MM-DD) of --llama-bench files' build");
-  v->add_option("--kernels", in->kernels_csv, "Kernel rows for the calibration (default: tools/measurements/kernels.csv; 'none')");
-  v->add_option("--perf", in->perf_files, "test-backend-ops perf output to add to the calibration (repeatable)");
+  v->add_option("--kernels", in->kernels_csv,
+                "Kernel rows for the calibration (default: tools/measurements/kernels.csv; 'none')");
+  v->add_option("--perf", in->perf_files,
+                "test-backend-ops perf output to add to the calibration (repeatable)");
   v->add_option("--perf-device", in->perf_device, "Database device of the --perf files");
   v->add_option("--perf-backend", in->perf_backend, "Backend of the --perf files");
   v->add_option("--perf-build", in->perf_build, "llama.cpp build of the --perf files (e.g. b6918)");
@@ -132,11 +149,13 @@ void add_validate_commands(CLI::App& app) {
     std::vector<E2eRow> rows;
     if (!csv->empty()) rows = read_e2e_csv(*csv);
     for (const auto& f : *bench_files) {
-      if (ctx->device.empty() || ctx->backend.empty()) throw Error("validate", "llama-bench", "--llama-bench needs --device and --backend");
+      if (ctx->device.empty() || ctx->backend.empty())
+        throw Error("validate", "llama-bench", "--llama-bench needs --device and --backend");
       const std::string text = read_text_file(f);
       E2eRow c = *ctx;
       c.source = f;
-      auto more = text.find_first_not_of(" \t\r\n") != std::string::npos && text[text.find_first_not_of(" \t\r\n")] == '['
+      auto more = text.find_first_not_of(" \t\r\n") != std::string::npos &&
+                          text[text.find_first_not_of(" \t\r\n")] == '['
                       ? parse_llama_bench_json(text, c)
                       : parse_llama_bench_markdown(text, c);
       rows.insert(rows.end(), more.begin(), more.end());
@@ -146,8 +165,10 @@ void add_validate_commands(CLI::App& app) {
   });
 
   auto cin = std::make_shared<CalibrationInput>();
-  CLI::App* c = app.add_subcommand("calibrate", "Fit achieved efficiencies from kernel-level measurements and print them");
-  c->add_option("--kernels", cin->kernels_csv, "Kernel rows (default: tools/measurements/kernels.csv; 'none')");
+  CLI::App* c = app.add_subcommand("calibrate",
+                                   "Fit achieved efficiencies from kernel-level measurements and print them");
+  c->add_option("--kernels", cin->kernels_csv,
+                "Kernel rows (default: tools/measurements/kernels.csv; 'none')");
   c->add_option("--perf", cin->perf_files, "test-backend-ops perf output (repeatable)");
   c->add_option("--perf-device", cin->perf_device, "Database device of the --perf files");
   c->add_option("--perf-backend", cin->perf_backend, "Backend of the --perf files");

@@ -71,7 +71,8 @@ void run_bench(const BenchArgs& a) {
   if (a.op != "all" && a.op != "matmul" && a.op != "attention")
     throw Error("bench", "op", "unknown op '" + a.op + "' (known: all, matmul, attention)");
   if (set.set == "custom" && a.op == "all")
-    throw Error("bench", "op", "a custom --shape is for one op: add --op matmul (M,N,K) or --op attention (B,Hq,Hkv,S,T,D)");
+    throw Error("bench", "op",
+                "a custom --shape is for one op: add --op matmul (M,N,K) or --op attention (B,Hq,Hkv,S,T,D)");
   std::regex filter;
   try {
     filter = std::regex(a.filter.empty() ? "." : a.filter);
@@ -115,7 +116,8 @@ void run_bench(const BenchArgs& a) {
 
   // Google Benchmark reads its output file from its own flags.
   std::vector<std::string> flags = {"xk bench", "--benchmark_min_time=" + std::to_string(a.min_time)};
-  if (!a.json.empty()) flags.insert(flags.end(), {"--benchmark_out=" + a.json, "--benchmark_out_format=json"});
+  if (!a.json.empty())
+    flags.insert(flags.end(), {"--benchmark_out=" + a.json, "--benchmark_out_format=json"});
   std::vector<char*> argv;
   for (auto& f : flags) argv.push_back(f.data());
   argv.push_back(nullptr);
@@ -145,23 +147,34 @@ void run_bench(const BenchArgs& a) {
 void add_bench_command(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Run the benchmark set on the chosen devices");
-  cmd->add_option("--device", a->devices, "Device to benchmark (repeatable; default: every available device but the simulators)");
-  cmd->add_option("--set", a->set, "Shape set: small (quick look), models (layer GEMMs + attention of each preset) or vkpeer (the ggml-vulkan comparison's shapes)")
+  cmd->add_option("--device", a->devices,
+                  "Device to benchmark (repeatable; default: every available device but the simulators)");
+  cmd->add_option("--set", a->set,
+                  "Shape set: small (quick look), models (layer GEMMs + attention of each preset) or vkpeer "
+                  "(the ggml-vulkan comparison's shapes)")
       ->check(CLI::IsMember({"small", "models", "vkpeer"}));
-  cmd->add_option("--model", a->model, "Models set (implied by --model/--workload): llama3-70b, qwen2.5-72b, gemma3-27b or gpt-oss-120b");
+  cmd->add_option(
+      "--model", a->model,
+      "Models set (implied by --model/--workload): llama3-70b, qwen2.5-72b, gemma3-27b or gpt-oss-120b");
   cmd->add_option("--workload", a->workload, "Models set: pp512, pp2048 or tg128");
   cmd->add_option("--format", a->format, "Matmul weight format: q4_0, q8_0, mxfp4, nvfp4 (default: all)");
-  cmd->add_option("--act", a->act, "Matmul activation precision: f32, f16, q8, fp4, fp8 (default: each offered)");
+  cmd->add_option("--act", a->act,
+                  "Matmul activation precision: f32, f16, q8, fp4, fp8 (default: each offered)");
   cmd->add_option("--op", a->op, "all, matmul or attention");
-  cmd->add_option("--shape", a->shape, "One custom shape: M,N,K (--op matmul) or B,Hq,Hkv,S,T,D (--op attention)");
+  cmd->add_option("--shape", a->shape,
+                  "One custom shape: M,N,K (--op matmul) or B,Hq,Hkv,S,T,D (--op attention)");
   cmd->add_option("--variant", a->variant, "Force one kernel variant by its stable name");
-  cmd->add_flag("--all-variants", a->all_variants, "Benchmark every variant that handles a case, not only the selected one");
+  cmd->add_flag("--all-variants", a->all_variants,
+                "Benchmark every variant that handles a case, not only the selected one");
   cmd->add_option("--filter", a->filter, "Only benchmarks whose name matches this regular expression");
   cmd->add_option("--min-time", a->min_time, "Minimum seconds per benchmark (default 0.2)");
-  cmd->add_option("--iterations", a->iterations, "Fixed number of timed calls per benchmark (overrides --min-time)");
+  cmd->add_option("--iterations", a->iterations,
+                  "Fixed number of timed calls per benchmark (overrides --min-time)");
   cmd->add_option("--json", a->json, "Also write Google Benchmark JSON to this file");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress lines on stderr");
-  cmd->add_option("--gguf", a->gguf, "Benchmark the weight matrices of this GGUF file's layers at pp512 (header only, no weights)");
+  cmd->add_option(
+      "--gguf", a->gguf,
+      "Benchmark the weight matrices of this GGUF file's layers at pp512 (header only, no weights)");
   cmd->callback([a] {
     if ((!a->model.empty() || !a->workload.empty()) && a->set == "small") a->set = "models";
     run_bench(*a);

@@ -60,8 +60,10 @@ void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
     rows_.push_back(row);
     if (progress_) {
       std::cerr << "[" << rows_.size() << "/" << total_ << "] " << row.name << "  ";
-      if (row.ok) std::cerr << duration(row.seconds) << "  " << si(row.flops_rate, "FLOP/s") << "\n";
-      else std::cerr << "skipped: " << row.error << "\n";
+      if (row.ok)
+        std::cerr << duration(row.seconds) << "  " << si(row.flops_rate, "FLOP/s") << "\n";
+      else
+        std::cerr << "skipped: " << row.error << "\n";
     }
   }
 }
@@ -75,8 +77,8 @@ void print_results(std::ostream& os, const std::vector<BenchRow>& rows) {
       skipped.push_back(r.name + ": " + r.error);
       continue;
     }
-    t.add({r.device, r.benchmark, r.variant, r.act.empty() ? "-" : r.act, duration(r.seconds), si(r.flops_rate, "FLOP/s"),
-           si(r.bytes_rate, "B/s"), si(r.tokens_rate, "tok/s"), r.timer});
+    t.add({r.device, r.benchmark, r.variant, r.act.empty() ? "-" : r.act, duration(r.seconds),
+           si(r.flops_rate, "FLOP/s"), si(r.bytes_rate, "B/s"), si(r.tokens_rate, "tok/s"), r.timer});
   }
   t.print(os);
   if (!skipped.empty()) {

@@ -11,13 +11,13 @@
 namespace xk::tool {
 
 struct BenchRow {
-  std::string name;          // full benchmark name
-  std::string device;        // its last path segment
-  std::string benchmark;     // the name without the device
+  std::string name;                 // full benchmark name
+  std::string device;               // its last path segment
+  std::string benchmark;            // the name without the device
   std::string variant, act, timer;  // parsed from the label
   bool ok = false;
-  std::string error;         // SkipWithError message
-  double seconds = 0;        // per call
+  std::string error;   // SkipWithError message
+  double seconds = 0;  // per call
   double flops_rate = 0, bytes_rate = 0, tokens_rate = 0;
 };
 

@@ -60,10 +60,10 @@ void print_json(const std::vector<DeviceEntry>& entries) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const DeviceEntry& e : entries) {
     nlohmann::ordered_json j = {{"name", e.name},
-                        {"api", e.api},
-                        {"available", e.available},
-                        {"reason", e.reason},
-                        {"description", e.description}};
+                                {"api", e.api},
+                                {"available", e.available},
+                                {"reason", e.reason},
+                                {"description", e.description}};
     Opened o = try_open(e);
     if (o.dev) {
       j["info"] = nlohmann::ordered_json::parse(bench::device_info_json(o.dev->info()));
@@ -79,7 +79,8 @@ void print_json(const std::vector<DeviceEntry>& entries) {
 void print_text(const std::vector<DeviceEntry>& entries) {
   Table summary({"DEVICE", "API", "STATUS", "DESCRIPTION / WHY ABSENT"});
   for (const DeviceEntry& e : entries)
-    summary.add({e.name, e.api, e.available ? "available" : "absent", e.available ? e.description : e.reason});
+    summary.add(
+        {e.name, e.api, e.available ? "available" : "absent", e.available ? e.description : e.reason});
   summary.print(std::cout);
 
   for (const DeviceEntry& e : entries) {
@@ -92,30 +93,36 @@ void print_text(const std::vector<DeviceEntry>& entries) {
     }
     const DeviceInfo& i = o.dev->info();
     std::cout << "  " << i.description << "\n"
-              << "  api " << i.api << ", arch " << i.arch << ", memory " << mem(static_cast<double>(i.memory_bytes))
-              << (i.unified_memory ? " (unified)" : "") << ", subgroup size " << i.subgroup_size
-              << ", compute units " << i.compute_units << "\n"
+              << "  api " << i.api << ", arch " << i.arch << ", memory "
+              << mem(static_cast<double>(i.memory_bytes)) << (i.unified_memory ? " (unified)" : "")
+              << ", subgroup size " << i.subgroup_size << ", compute units " << i.compute_units << "\n"
               << "  features: " << (i.features.empty() ? "none" : join(i.features)) << "\n"
               << "  kernel variants:\n";
     Table t({"NAME", "OP", "FORMATS", "ACTS", "MIN_ARCH", "TILE", "PRIORITY"});
     for (const Variant& v : o.dev->variants())
-      t.add({v.name, name(v.op), join(format_names(v.formats), ","), v.acts.empty() ? "-" : join(act_names(v.acts), ","),
-             v.min_arch, v.tile.str(), std::to_string(v.priority)});
-    if (t.empty()) std::cout << "    none\n";
-    else t.print(std::cout, "    ");
+      t.add({v.name, name(v.op), join(format_names(v.formats), ","),
+             v.acts.empty() ? "-" : join(act_names(v.acts), ","), v.min_arch, v.tile.str(),
+             std::to_string(v.priority)});
+    if (t.empty())
+      std::cout << "    none\n";
+    else
+      t.print(std::cout, "    ");
   }
 }
 
 }  // namespace
 
 void add_devices_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("devices", "List devices, why a backend is absent, and each device's kernel variants");
+  auto* cmd = app.add_subcommand("devices",
+                                 "List devices, why a backend is absent, and each device's kernel variants");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON instead of tables");
   cmd->callback([json] {
     const auto entries = list_devices();
-    if (*json) print_json(entries);
-    else print_text(entries);
+    if (*json)
+      print_json(entries);
+    else
+      print_text(entries);
   });
 }
 

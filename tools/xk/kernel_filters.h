@@ -43,15 +43,18 @@ inline std::string vulkan_label_regex(const std::string& variant, const std::vec
 }
 
 // What ncu shows as the function base name of a demangled symbol such as
-// "void xk::cuda_kernels::(anonymous namespace)::mmq_i8_64x64_mma_sm80<(I8Weights)0>(signed char const*, ...)":
-// the function's own identifier, "mmq_i8_64x64_mma_sm80".
+// "void xk::cuda_kernels::(anonymous namespace)::mmq_i8_64x64_mma_sm80<(I8Weights)0>(signed char const*,
+// ...)": the function's own identifier, "mmq_i8_64x64_mma_sm80".
 inline std::string function_base_name(const std::string& demangled) {
   std::string flat;  // template arguments removed
   int depth = 0;
   for (char c : demangled) {
-    if (c == '<') ++depth;
-    else if (c == '>') --depth;
-    else if (depth == 0) flat += c;
+    if (c == '<')
+      ++depth;
+    else if (c == '>')
+      --depth;
+    else if (depth == 0)
+      flat += c;
   }
   for (std::string anon = "(anonymous namespace)::"; flat.find(anon) != std::string::npos;)
     flat.erase(flat.find(anon), anon.size());
