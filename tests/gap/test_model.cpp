@@ -100,7 +100,7 @@ TEST(GapDatabase, HoldsTheIssueDevicesAndARuntimeCpuWithValidFigures) {
   for (const auto& p : validate(cpu)) ADD_FAILURE() << p;
   EXPECT_GT(cpu.peak_ops("f32_fma"), 1e9);
   EXPECT_GT(cpu.bandwidth_bytes(), 1e8);
-  // The starting facts of issue 7, as the database states them.
+  // The starting facts of DESIGN.md ("Explaining the gap"), as the database states them.
   EXPECT_NEAR(db.device("dgx-spark").peak_ops("fp4_mma"), 48 * 4096 * 2.42e9, 0.1e12);
   EXPECT_NEAR(db.device("strix-halo").peak_ops("int8_mma"), 40 * 512 * 2.9e9, 0.1e12);
   EXPECT_NEAR(db.device("strix-halo").peak_ops("int4_mma"), 40 * 1024 * 2.9e9, 0.1e12);
