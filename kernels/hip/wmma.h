@@ -11,7 +11,8 @@
 //   clang++-19 -x hip --offload-arch=gfx1151 -nogpulib --cuda-device-only -S
 //       -I<repo> tests/sim/wmma_compile_check.hip -o out.s
 // (no -D__HIP_PLATFORM_AMD__ or --rocm-path needed for device-only -S; linking a full
-// program additionally needs the device libs: backends/hip/CMakeLists.txt generates oclc_isa_version_1151.bc).
+// program additionally needs the device libs: backends/hip/CMakeLists.txt generates
+// oclc_isa_version_1151.bc).
 // The output contains v_wmma_f32_16x16x16_f16 / _bf16 / v_wmma_i32_16x16x16_iu8 / _iu4.
 //
 // Rules for kernel authors: dynamic shared memory via `xk::wmma::dynamic_smem<T>()`;

@@ -1,7 +1,8 @@
 // vk_speed_probe: times one Q4_0 GEMM shape on vulkan:0 (every matmul variant that runs it,
 // device timestamps) and on cpu-ref (wall clock) in the same process, and prints the ratio.
-// Not a CTest test: speed is measured in a benchmark, never asserted in a test. Usage: vk_speed_probe [M N K]
-// [format] [reps] [variant substring] (default 512 4096 4096 q4_0 3, every variant)
+// Not a CTest test: speed is measured in a benchmark, never asserted in a test.
+// Usage: vk_speed_probe [M N K] [format] [reps] [variant substring]
+// (default 512 4096 4096 q4_0 3, every variant)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
