@@ -87,6 +87,12 @@ std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x,
   return y;
 }
 
+// A forced variant refused for hardware the device lacks ("device lacks VK_KHR_cooperative_matrix"
+// on lavapipe) has nothing to check here, as in the harness; any other error is a failure.
+bool lacks_hardware(const Error& e) {
+  return std::string(e.what()).find("device lacks") != std::string::npos;
+}
+
 // cpu-ref implements every (format, precision) pair a GPU variant offers, except the ones it
 // refuses as arguments (fp4 activations on f32 weights): those are not compared.
 bool oracle_runs(const Combo& c, int64_t N, int64_t K) {
@@ -134,7 +140,12 @@ TEST_F(Policy, MatmulMagnitudesFromSubnormalToNearFltMaxGiveTheOracleResultOnEve
     if (!oracle_runs(c, N, K)) continue;
     std::vector<float> want, got;
     ASSERT_NO_THROW(want = run(*g_oracle, c, x, M, N, K, false));
-    ASSERT_NO_THROW(got = run(dev(), c, x, M, N, K, true));
+    try {
+      got = run(dev(), c, x, M, N, K, true);
+    } catch (const Error& e) {
+      if (lacks_hardware(e)) continue;
+      FAIL() << e.what();
+    }
     for (int64_t m = 0; m < M; ++m) {
       float row_max = 0.0f;
       for (int64_t n = 0; n < N; ++n)
@@ -174,7 +185,12 @@ TEST_F(Policy, MatmulNonFiniteActivationMakesExactlyItsRowNonFiniteOnEveryVarian
     if (!oracle_runs(c, N, K)) continue;
     std::vector<float> want, got;
     ASSERT_NO_THROW(want = run(*g_oracle, c, x, M, N, K, false)) << "cpu-ref refuses non-finite activations";
-    ASSERT_NO_THROW(got = run(dev(), c, x, M, N, K, true));
+    try {
+      got = run(dev(), c, x, M, N, K, true);
+    } catch (const Error& e) {
+      if (lacks_hardware(e)) continue;
+      FAIL() << e.what();
+    }
     // Quantizers never turn a non-finite value into a finite code: their rows are all NaN.
     // Float paths follow IEEE arithmetic: NaN, or +-inf where an inf meets same-signed weights.
     const bool quantized =
@@ -239,7 +255,12 @@ TEST_F(Policy, AttentionNonFiniteInputsMakeExactlyTheQueriesThatReadThemNaN) {
       SCOPED_TRACE(g_device_name + " " + var.name + " (" + name(kv) + " K/V)");
       std::vector<float> want, got;
       ASSERT_NO_THROW(want = run_attention(*g_oracle, kv, ""));
-      ASSERT_NO_THROW(got = run_attention(dev(), kv, var.name));
+      try {
+        got = run_attention(dev(), kv, var.name);
+      } catch (const Error& e) {
+        if (lacks_hardware(e)) continue;
+        FAIL() << e.what();
+      }
       for (int64_t i = 0; i < S; ++i) {
         const bool reads_nan = i == kNanQuery || opt.q_offset + i >= kNanKey;
         for (int64_t e = 0; e < D; ++e) {
