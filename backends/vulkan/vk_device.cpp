@@ -154,7 +154,7 @@ const VkBuf& VulkanDevice::packed_weights(const Tensor& w) {
   return vkbuf(packed(w, kPackedKey, [&](const std::vector<uint8_t>& gguf) {
     const std::vector<uint32_t> words = pack_weights(w.dtype, gguf.data(), w.shape[0], w.shape[1]);
     std::vector<uint8_t> bytes(words.size() * sizeof(uint32_t));
-    std::memcpy(bytes.data(), words.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(bytes.data(), words.data(), bytes.size());  // empty W: data() may be null
     return bytes;
   }));
 }
