@@ -17,36 +17,15 @@
 
 #include "backends/core/variant_row.h"
 #include "backends/cpu/host_device.h"
+#include "badinput_common.h"
 #include "xk/xk.h"
 
 namespace xk {
 namespace {
 
-std::unique_ptr<Device> g_device;
-std::string g_device_name, g_open_error;
-
-// Runs f and checks it throws an xk::Error for `op`, naming `arg`, with `needle` in the text.
-template <class F>
-void expect_error(F&& f, const std::string& op, const std::string& arg, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected xk::Error from " << op << " naming '" << arg << "', but the call succeeded";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(e.op(), op) << what;
-    EXPECT_EQ(e.arg(), arg) << what;
-    EXPECT_NE(what.find("argument '" + arg + "'"), std::string::npos)
-        << "message does not name the argument: " << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << "message lacks \"" << needle << "\": " << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected xk::Error, got another exception: " << e.what();
-  }
-}
-#define EXPECT_XK_ERROR(statement, op, arg, needle)    \
-  do {                                                 \
-    SCOPED_TRACE(#statement);                          \
-    expect_error([&] { statement; }, op, arg, needle); \
-  } while (0)
+using badinput::g_device;
+using badinput::g_device_name;
+using badinput::g_open_error;
 
 class BadInput : public testing::Test {
  protected:
@@ -386,35 +365,8 @@ TEST(RefusingDevice, ForcedVariantThatCannotRunIsAnError) {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  const char* env_device = std::getenv("XK_DEVICE");
-  xk::g_device_name = env_device && *env_device ? env_device : "cpu-ref";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--device" && i + 1 < argc)
-      xk::g_device_name = argv[++i];
-    else if (a.rfind("--device=", 0) == 0)
-      xk::g_device_name = a.substr(9);
-    else {
-      std::fprintf(stderr, "usage: xk_badinput [--device NAME] [gtest flags]\nunknown argument: %s\n",
-                   a.c_str());
-      return 2;
-    }
-  }
-  try {
-    xk::g_device = xk::open_device(xk::g_device_name);
-  } catch (const xk::Error& e) {
-    bool known = false;  // "cuda:0" without a driver is known and skips; a typo fails
-    for (const xk::DeviceEntry& d : xk::list_devices())
-      known |= d.name == xk::g_device_name || xk::g_device_name.rfind(d.api + ":", 0) == 0;
-    if (!known) {
-      std::fprintf(stderr, "xk_badinput: %s\n", e.what());
-      return 2;
-    }
-    // Device tests skip with this reason; ctest's SKIP_REGULAR_EXPRESSION matches the line.
-    xk::g_open_error = e.what();
-    std::printf("xk_badinput: device unavailable: %s\n", e.what());
-  }
+  if (const int rc = xk::badinput::open_device_under_test(argc, argv, "xk_badinput")) return rc;
   const int rc = RUN_ALL_TESTS();
-  xk::g_device.reset();
+  xk::badinput::g_device.reset();
   return rc;
 }

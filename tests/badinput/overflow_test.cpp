@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "backends/core/checked.h"
+#include "badinput_common.h"
 #include "xk/xk.h"
 
 namespace xk {
@@ -30,29 +31,8 @@ constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t k2to32 = int64_t{1} << 32;
 constexpr int64_t k2to62plus1 = (int64_t{1} << 62) + 1;
 
-std::unique_ptr<Device> g_device;
-std::string g_open_error;
-
-// Runs f and checks it throws an xk::Error of `op` naming `arg`, with `needle` in the text.
-template <class F>
-void expect_error(F&& f, const std::string& op, const std::string& arg, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected xk::Error from " << op << " naming '" << arg << "', but the call succeeded";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(e.op(), op) << what;
-    EXPECT_EQ(e.arg(), arg) << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << "message lacks \"" << needle << "\": " << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected xk::Error, got another exception: " << e.what();
-  }
-}
-#define EXPECT_XK_ERROR(statement, op, arg, needle)    \
-  do {                                                 \
-    SCOPED_TRACE(#statement);                          \
-    expect_error([&] { statement; }, op, arg, needle); \
-  } while (0)
+using badinput::g_device;
+using badinput::g_open_error;
 
 class Overflow : public testing::Test {
  protected:
@@ -238,16 +218,8 @@ TEST(OverflowBoundary, CheckedArithmeticStopsExactlyAtTheLimit) {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  const char* env_device = std::getenv("XK_DEVICE");
-  const std::string name = env_device && *env_device ? env_device : "cpu-ref";
-  try {
-    xk::g_device = xk::open_device(name);
-  } catch (const xk::Error& e) {
-    // The device tests skip with this reason; ctest's SKIP_REGULAR_EXPRESSION matches the line.
-    xk::g_open_error = e.what();
-    std::printf("xk_badinput: device unavailable: %s\n", e.what());
-  }
+  if (const int rc = xk::badinput::open_device_under_test(argc, argv, "xk_badinput")) return rc;
   const int rc = RUN_ALL_TESTS();
-  xk::g_device.reset();
+  xk::badinput::g_device.reset();
   return rc;
 }

@@ -22,13 +22,16 @@
 #include <vector>
 
 #include "xk/formats.h"
+#include "badinput_common.h"
 #include "xk/xk.h"
 
 namespace xk {
 namespace {
 
-std::unique_ptr<Device> g_device, g_oracle;
-std::string g_device_name, g_open_error;
+using badinput::g_device;
+using badinput::g_device_name;
+using badinput::g_open_error;
+std::unique_ptr<Device> g_oracle;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -334,36 +337,10 @@ TEST_F(Policy, AllocNearSizeMaxIsAnErrorNotAWrappedBuffer) {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  const char* env_device = std::getenv("XK_DEVICE");
-  xk::g_device_name = env_device && *env_device ? env_device : "cpu-ref";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--device" && i + 1 < argc)
-      xk::g_device_name = argv[++i];
-    else if (a.rfind("--device=", 0) == 0)
-      xk::g_device_name = a.substr(9);
-    else {
-      std::fprintf(stderr, "usage: xk_policy [--device NAME] [gtest flags]\nunknown argument: %s\n",
-                   a.c_str());
-      return 2;
-    }
-  }
-  try {
-    xk::g_oracle = xk::open_device("cpu-ref");
-    xk::g_device = xk::open_device(xk::g_device_name);
-  } catch (const xk::Error& e) {
-    bool known = false;  // "cuda:0" without a driver is known and skips; a typo fails
-    for (const xk::DeviceEntry& d : xk::list_devices())
-      known |= d.name == xk::g_device_name || xk::g_device_name.rfind(d.api + ":", 0) == 0;
-    if (!known) {
-      std::fprintf(stderr, "xk_policy: %s\n", e.what());
-      return 2;
-    }
-    xk::g_open_error = e.what();
-    std::printf("xk_policy: device unavailable: %s\n", e.what());
-  }
+  xk::g_oracle = xk::open_device("cpu-ref");
+  if (const int rc = xk::badinput::open_device_under_test(argc, argv, "xk_policy")) return rc;
   const int rc = RUN_ALL_TESTS();
-  xk::g_device.reset();
+  xk::badinput::g_device.reset();
   xk::g_oracle.reset();
   return rc;
 }
