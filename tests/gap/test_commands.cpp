@@ -12,32 +12,14 @@
 
 #include "gap/commands.h"
 #include "gap/model.h"
+#include "run_xk.h"
 #include "xk/error.h"
 
 namespace xk::gap {
 namespace {
 namespace fs = std::filesystem;
 
-// Runs `xk <args...>` through CLI11 with the gap subcommands and returns what it printed.
-std::string run_xk(std::vector<std::string> args) {
-  CLI::App app("xk (test driver)");
-  app.require_subcommand(1);
-  add_commands(app);
-  std::vector<std::string> argv_store = {"xk"};
-  argv_store.insert(argv_store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_store) argv.push_back(s.data());
-  std::ostringstream captured;
-  std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (...) {
-    std::cout.rdbuf(old);
-    throw;
-  }
-  std::cout.rdbuf(old);
-  return captured.str();
-}
+using test_driver::run_xk;
 
 fs::path temp_dir(const std::string& name) {
   const fs::path p = fs::temp_directory_path() / ("xk_gap_test_" + name + "_" + std::to_string(::getpid()));

@@ -12,6 +12,7 @@
 
 #include "gap/kernel_predict.h"
 #include "gap/render.h"
+#include "run_xk.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -103,25 +104,7 @@ TEST(KernelPredict, ModelPresetNamesCarryNoShape) {
   EXPECT_FALSE(parse_kernel_name("attention/llama3-70b/pp512/f16/cuda:0", "", r));
 }
 
-std::string run_xk(std::vector<std::string> args) {
-  CLI::App app("xk (test driver)");
-  app.require_subcommand(1);
-  add_predict_command(app);
-  std::vector<std::string> store = {"xk"};
-  store.insert(store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : store) argv.push_back(s.data());
-  std::ostringstream captured;
-  std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (...) {
-    std::cout.rdbuf(old);
-    throw;
-  }
-  std::cout.rdbuf(old);
-  return captured.str();
-}
+using test_driver::run_xk;
 
 fs::path temp_dir() {
   fs::path d = fs::temp_directory_path() / ("xk_predict_" + std::to_string(::getpid()));

@@ -23,17 +23,6 @@ double to_seconds(double t, const std::string& unit) {
   return t;  // "s"
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return out;
-}
-
 // Google Benchmark appends "/manual_time", "/iterations:N", "/min_time:..", "/real_time".
 bool is_run_suffix(const std::string& seg) {
   return seg == "manual_time" || seg == "real_time" || seg.rfind("iterations:", 0) == 0 ||
@@ -41,7 +30,7 @@ bool is_run_suffix(const std::string& seg) {
 }
 
 void parse_name(BenchEntry& e) {
-  auto seg = split(e.name, '/');
+  auto seg = split_name(e.name, '/');
   while (!seg.empty() && is_run_suffix(seg.back())) seg.pop_back();
   if (seg.size() < 3) return;
   e.op = seg.front();
@@ -82,7 +71,7 @@ bool parse_shape(const std::string& seg, int64_t& m, int64_t& n, int64_t& k) {
 
 // The "<m>x<n>[x<k>]" segment of a variant name such as mmq_q4_0_q8_64x64_mma_sm80.
 bool parse_tile(const std::string& variant, int& tm, int& tn) {
-  for (const auto& seg : split(variant, '_'))
+  for (const auto& seg : split_name(variant, '_'))
     if (!seg.empty() && std::isdigit(static_cast<unsigned char>(seg[0])) &&
         std::sscanf(seg.c_str(), "%dx%d", &tm, &tn) == 2)
       return true;
@@ -90,6 +79,17 @@ bool parse_tile(const std::string& variant, int& tm, int& tn) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_name(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return out;
+}
 
 bool BenchEntry::simulated() const {
   return device.size() > 4 && device.compare(device.size() - 4, 4, "-sim") == 0;

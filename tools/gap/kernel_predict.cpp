@@ -16,17 +16,6 @@
 namespace xk::gap {
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return out;
-}
-
 bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 // The value of "key=" in a label such as "variant=mmq_... act=q8 timer=cuda-event".
@@ -75,7 +64,7 @@ std::string fmt_us(double s) {
 }  // namespace
 
 bool parse_kernel_name(const std::string& name, const std::string& label, KernelPrediction& row) {
-  auto seg = split(name, '/');
+  auto seg = split_name(name, '/');
   while (!seg.empty() && is_run_suffix(seg.back())) seg.pop_back();
   row.name = name;
   if (seg.size() < 5) return false;

@@ -88,6 +88,9 @@ struct BenchFile {
 // and attention/<model>/<workload>/<kv>[/variant=..]/<dev>.
 BenchFile parse_bench_json(const nlohmann::json& j, const std::string& path = "");
 BenchFile read_bench_json(const std::string& path);
+// The fields of a benchmark or variant name between separators ("a/b//c" -> a, b, "", c),
+// as parse_bench_json and the kernel predictions read them.
+std::vector<std::string> split_name(const std::string& s, char sep);
 
 // Global traffic of one GEMM launch without any cache (what the simulator counts):
 // W * ceil(M/tile_m) + X_q * ceil(N/tile_n) + Y. Set beside the simulator's global bytes it
