@@ -61,6 +61,38 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 
 bool gemv_rows(double tokens) { return tokens <= 8; }
 
+ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m) {
+  ExpertTiles t;
+  const double tiles_m = std::ceil(tokens / tile_m);
+  t.tile = std::min<double>(tile_m, 8 * std::ceil(tokens / tiles_m / 8));  // wave_factor's mmq_x rule
+  const double p = std::clamp(used / std::max(1.0, experts), 0.0, 1.0);
+  const int64_t n = static_cast<int64_t>(std::llround(tokens));
+  double per_expert = 0;  // E[ceil(c / tile)], c ~ Binomial(n, p)
+  if (p >= 1.0) {
+    per_expert = std::ceil(tokens / t.tile);
+  } else if (p > 0.0) {
+    const double lp = std::log(p), lq = std::log1p(-p);
+    for (int64_t c = 1; c <= n; ++c) {
+      const double lpmf = std::lgamma(n + 1.0) - std::lgamma(c + 1.0) - std::lgamma(n - c + 1.0) +
+                          static_cast<double>(c) * lp + static_cast<double>(n - c) * lq;
+      per_expert += std::exp(lpmf) * std::ceil(static_cast<double>(c) / t.tile);
+    }
+  }
+  t.col_tiles = per_expert * experts;
+  t.pad = t.col_tiles > 0 ? tokens * used / (t.col_tiles * t.tile) : 1.0;
+  return t;
+}
+
+double moe_wave_factor(double tokens, double used, double experts, double n_rows, int tile_m, int tile_n,
+                       double units) {
+  const ExpertTiles t = expert_tiles(tokens, used, experts, tile_m);
+  const double tn = std::ceil(n_rows / tile_n);
+  const double tiles = t.col_tiles * tn;
+  const double row_pad = n_rows / (tn * tile_n);
+  const double waves = std::ceil(tiles / std::max(1.0, units));
+  return t.pad * row_pad * tiles / (waves * std::max(1.0, units));
+}
+
 bool is_branch_build(const std::string& build) {
   return build.find("PR #") != std::string::npos && build.find("master") == std::string::npos &&
          build.find("base") == std::string::npos;
@@ -308,10 +340,15 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
                        mats = static_cast<double>(r.num("n_mats", 1));
           flops = 2 * m * n * k * used;
           x = n * used / mats;
-          wave = gemv_rows(n)
-                     ? 1.0
-                     : wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
-                                   path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
+          if (gemv_rows(n)) {
+            wave = 1.0;
+          } else if (path.family == "float") {  // BLAS: one GEMM per expert over its own rows
+            wave = wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
+                               path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
+          } else {  // tiled expert GEMM: full tiles of the batch's token tile (expert_tiles)
+            x = expert_tiles(n, used, mats, path.tile_m).tile;
+            wave = moe_wave_factor(n, used, mats, m, path.tile_m, path.tile_n, path.stream_k ? 1.0 : units);
+          }
         } else {
           const double hs = static_cast<double>(r.num("hsk", r.num("hs", 128)));
           // GQA ratio: "nr" in older builds, "nr23=[a,b]" (a x b) in newer ones.

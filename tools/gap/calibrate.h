@@ -41,6 +41,24 @@ namespace xk::gap {
 // blocks over `units` SMs/CUs: (M N / padded tiles) * (tiles / (waves * units)). A
 // stream-K path (paths.h) passes units = 1: padding only.
 double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units);
+// MUL_MAT_ID as ggml runs its tiled expert GEMMs. ggml-cuda passes the whole batch's token
+// count as the column bound of the expert GEMM (ggml-cuda/mmq.cu, ggml_cuda_mul_mat_q: for
+// `ids`, mmq_args.ncols_max = ne12), so mul_mat_q_case picks the token tile mmq_x for the
+// batch, not for one expert's share, and an expert that receives c tokens runs ceil(c / mmq_x)
+// full-width tiles (the same holds for HIP, which compiles the same sources, and for Vulkan's
+// mul_mm shader with MUL_MAT_ID, whose tile size is chosen from the batch's token count).
+// Tokens are assumed routed uniformly and independently (c ~ Binomial(tokens, used/experts),
+// as test-backend-ops' random ids are); a real router's imbalance adds padding not modelled.
+struct ExpertTiles {
+  double tile = 0;       // the token tile (mmq_x) chosen for the whole batch
+  double col_tiles = 0;  // expected token tiles summed over all experts
+  double pad = 1;        // useful token columns / columns the tiles occupy
+};
+ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m);
+// Useful work / occupied work of one MUL_MAT_ID over n_rows weight rows (tile_n per block),
+// token padding per expert included, over `units` SMs/CUs (1 for a stream-K path).
+double moe_wave_factor(double tokens, double used, double experts, double n_rows, int tile_m, int tile_n,
+                       double units);
 // ggml runs up to 8 tokens with its vector kernels (mmvq / mmvf), which have no token
 // tiles: no wave factor applies to them.
 bool gemv_rows(double tokens);
