@@ -378,5 +378,46 @@ TEST(GapRuntime, MoeStreamsHitExpertsOncePerUbatch) {
   EXPECT_NEAR((expert_bytes(512) - expert_bytes(2048)) / expert_weights, 3.0, 1e-3);
 }
 
+TEST(GapRuntime, ExpertGemmsPadEveryExpertToTheBatchsTokenTile) {
+  // gpt-oss-120b at ubatch 512: 128 experts, 4 per token, 16 tokens per expert on average;
+  // ggml picks the token tile for all 512 tokens (128), so each hit expert runs one full
+  // 128-wide tile: 2048 useful columns in about 128 x 128 occupied ones.
+  const ExpertTiles moe = expert_tiles(512, 4, 128, 128);
+  EXPECT_EQ(moe.tile, 128);
+  EXPECT_NEAR(moe.col_tiles, 128.0, 0.01);
+  EXPECT_NEAR(moe.pad, 2048.0 / (128 * 128), 1e-3);
+  // One expert that every token uses is a dense GEMM: 200 tokens in 2 tiles of 104.
+  const ExpertTiles dense = expert_tiles(200, 1, 1, 128);
+  EXPECT_EQ(dense.tile, 104);
+  EXPECT_NEAR(dense.col_tiles, 2.0, 1e-12);
+  EXPECT_NEAR(dense.pad, 200.0 / 208, 1e-12);
+  // At ubatch 2048 the 64 tokens per expert spread over ceil(c/128) tiles: the mean of
+  // that over Binomial(2048, 1/32) is 1 plus the small chance of c > 128.
+  const ExpertTiles big = expert_tiles(2048, 4, 128, 128);
+  EXPECT_GT(big.pad, 0.49);
+  EXPECT_LT(big.pad, 0.5);
+  // With one wave on a stream-K path only the padding remains.
+  EXPECT_NEAR(moe_wave_factor(512, 4, 128, 2880, 128, 128, 1), moe.pad * 2880 / (23 * 128), 1e-9);
+}
+
+TEST(GapCalibration, ForkBuildsAreNotUpstreamAndVectorRowsStandOnlyForTheirType) {
+  EXPECT_TRUE(is_fork_build("unslothai/llama.cpp base (commit not stated)"));
+  EXPECT_TRUE(is_fork_build("AMD-Ecosystem/llama.cpp gfx11 baseline (fork of llama.cpp)"));
+  EXPECT_TRUE(is_fork_build("halo-box/strix-llama.cpp master (commit not stated)"));
+  EXPECT_FALSE(is_fork_build("llama.cpp b6918 (2f68ce7cf)"));
+  EXPECT_FALSE(is_fork_build("llama.cpp master at PR time (commit not stated)"));
+  EXPECT_FALSE(is_fork_build("ggml-org/llama.cpp b7000"));
+  EXPECT_TRUE(is_branch_build("unslothai/llama.cpp base (commit not stated)"));
+
+  CalGroup g;
+  g.points.push_back({1, 0.01, 2, "llama.cpp b7000", "s", "2026-01-01", false, "iq1_m"});
+  g.points.push_back({512, 0.3, 3, "llama.cpp b7000", "s", "2026-01-01", false, "iq1_m"});
+  g.curve = {{1, 0.01}, {512, 0.3}};
+  EXPECT_TRUE(g.covers(1, "iq1_m"));
+  EXPECT_FALSE(g.covers(1, "q4_0"));   // an ALU-bound iq1 vector kernel says nothing of q4_0's
+  EXPECT_TRUE(g.covers(512, "q4_0"));  // tiled kernels: other types still stand in
+  EXPECT_TRUE(g.covers(1, ""));
+}
+
 }  // namespace
 }  // namespace xk::gap

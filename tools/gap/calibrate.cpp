@@ -89,11 +89,23 @@ double moe_wave_factor(double tokens, double used, double experts, double n_rows
   const double tn = std::ceil(n_rows / tile_n);
   const double tiles = t.col_tiles * tn;
   const double row_pad = n_rows / (tn * tile_n);
-  const double waves = std::ceil(tiles / std::max(1.0, units));
+  if (units <= 1) return t.pad * row_pad;  // stream-K: the last wave's K loop is shared out
+  // `tiles` is an expectation, not a count: a whole wave is not started for its rounding.
+  const double waves = std::max(1.0, std::ceil(tiles / std::max(1.0, units) - 1e-6));
   return t.pad * row_pad * tiles / (waves * std::max(1.0, units));
 }
 
+bool is_fork_build(const std::string& build) {
+  // "owner/llama.cpp ...", "owner/strix-llama.cpp ...": another repository's line of
+  // development; upstream builds are written "llama.cpp ...".
+  const size_t slash = build.find('/'), name = build.find("llama.cpp");
+  return build.find("fork") != std::string::npos ||
+         (slash != std::string::npos && name != std::string::npos && slash < name &&
+          build.find(' ') > slash && build.rfind("ggml-org/", 0) != 0);
+}
+
 bool is_branch_build(const std::string& build) {
+  if (is_fork_build(build)) return true;
   return build.find("PR #") != std::string::npos && build.find("master") == std::string::npos &&
          build.find("base") == std::string::npos;
 }
@@ -212,6 +224,18 @@ std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<c
 double CalGroup::at(double x) const { return interpolate(curve, x); }
 
 bool CalGroup::covers(double x) const { return covers_regime(curve, x); }
+
+bool CalGroup::covers(double x, const std::string& type) const {
+  if (!covers(x)) return false;
+  if (!gemv_rows(x) || type.empty()) return true;
+  // The vector kernels' cost per weight byte depends on how the block type unpacks (an
+  // iq1_m row is ALU-bound where q4_0 streams at the bandwidth), so in that regime other
+  // types' rows do not stand in for a type.
+  const std::string want = lower(type);
+  for (const auto& p : points)
+    if (!(upstream_only && p.branch) && gemv_rows(p.x) && p.type == want) return true;
+  return false;
+}
 
 std::string CalGroup::nearest_date(const std::string& date, double x) const {
   const double want = day_number(date);
@@ -383,6 +407,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     CalGroup& g = c.groups[key];
     g.device = r.device, g.backend = r.backend, g.path = path_name, g.kind = kind, g.cls = cls,
     g.family = path_family;
+    if (kind != "mem") g.ops_per_byte = dev.peak_ops(cls) / dev.bandwidth_bytes();
     g.points.push_back(
         {x, eff, r.line, r.build, r.source, r.date, is_branch_build(r.build), lower(weight_type)});
     g.builds.insert(r.build);
@@ -413,7 +438,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
   CalLookup out;
   std::string rows;
   auto exact = groups.find(dev.key + "|" + backend + "|" + path.name + "|" + kind);
-  if (exact != groups.end() && exact->second.covers(x)) {
+  if (exact != groups.end() && exact->second.covers(x, type)) {
     out.eff = exact->second.eval(x, date, type, rows);
     out.calibrated = true;
     out.how = "calibrated: " + rows;
@@ -421,14 +446,14 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
   }
   if (kind == "mm_id") {
     auto dense = groups.find(dev.key + "|" + backend + "|" + path.name + "|mm");
-    if (dense != groups.end() && dense->second.covers(x)) {
+    if (dense != groups.end() && dense->second.covers(x, type)) {
       out.eff = dense->second.eval(x, date, type, rows);
       out.how = "fallback: MUL_MAT " + rows + ", same path, at the expert batch";
       return out;
     }
   }
   auto kind_fits = [&](const CalGroup& g) {
-    return g.covers(x) && (g.kind == kind || (kind == "mm_id" && g.kind == "mm"));
+    return g.covers(x, type) && (g.kind == kind || (kind == "mm_id" && g.kind == "mm"));
   };
   // The same device and backend on another path of the family (another build era): same
   // achieved op/s per op of the class it issued, re-expressed as a fraction of this path's
@@ -451,7 +476,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     then.date = r.date;
     const InstrPath other = instruction_path(dev, r.from, then, r.kind, r.family);
     auto g = groups.find(dev.key + "|" + r.from + "|" + other.name + "|" + r.kind);
-    if (g == groups.end() || !g->second.covers(x)) continue;
+    if (g == groups.end() || !g->second.covers(x, type)) continue;
     out.eff = g->second.eval(x, r.date, type, rows) * dev.peak_ops(g->second.cls) / dev.peak_ops(path.cls) *
               r.ratio;
     out.how = strf(
@@ -471,8 +496,12 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
   }
   if (other) {
     out.eff = other->eval(x, date, type, rows);
+    // Up to 8 tokens the vector kernels stream the weights: what carries over to another
+    // device is the fraction of its bandwidth, not of its matrix peak.
+    const bool streaming = gemv_rows(x) && other->ops_per_byte > 0;
+    if (streaming) out.eff *= other->ops_per_byte * dev.bandwidth_bytes() / dev.peak_ops(path.cls);
     out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " " + rows +
-              " (same kernel, another device), as a fraction of peak";
+              " (same kernel, another device), as a fraction of " + (streaming ? "bandwidth" : "peak");
     return out;
   }
   out.fallback_default = true;

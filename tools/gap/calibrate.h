@@ -73,6 +73,7 @@ struct CalPoint {
 
 struct CalGroup {
   std::string device, backend, path, kind, cls, family;
+  double ops_per_byte = 0;  // the device's peak of `cls` / its bandwidth (0 for memory rows)
   std::vector<CalPoint> points;
   std::map<double, double> curve;                              // x -> median efficiency, all builds
   std::map<std::string, std::map<double, double>> era_curves;  // build date -> x -> median
@@ -80,6 +81,8 @@ struct CalGroup {
   bool upstream_only = false;   // branch rows left out of the curves: upstream rows exist
   double at(double x) const;    // interpolated in log2(x), clamped, within x's regime
   bool covers(double x) const;  // some point lies in x's regime (x <= 8 or x > 8)
+  // covers(x) and, for x <= 8 and a weight type, a point of that type in that regime.
+  bool covers(double x, const std::string& type) const;
   // The curve of the build date nearest `date` (the latest dated one when `date` is "").
   double at(double x, const std::string& date) const;
   // x > 0: only build dates with points in x's regime.
@@ -135,10 +138,14 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows);
 // the annotation that follows ("https://.../pull/17906 (review by ...)" -> the URL).
 std::string source_document(const std::string& source);
 
-// A published run used an upstream build's kernels, not an unmerged pull request's: a row
-// whose build names a PR ("PR #123 branch") and neither "master" nor a fork's "base" stands
-// in for the curves only where its group has no upstream rows.
+// A published run used an upstream build's kernels, not an unmerged pull request's or a
+// fork's: a row whose build names a PR ("PR #123 branch") and not "master"/"base", or any
+// build of a fork (is_fork_build: its base line included, since a fork's kernels are not
+// the ones upstream builds ran), stands in for the curves only where its group has no
+// upstream rows.
 bool is_branch_build(const std::string& build);
+// "unslothai/llama.cpp base", "AMD-Ecosystem/llama.cpp ... (fork of llama.cpp)".
+bool is_fork_build(const std::string& build);
 
 // The kind of an op: "mm", "mm_id", "fa", "mem", or "" (not a kernel the model uses).
 std::string kernel_kind(const std::string& op);
