@@ -347,6 +347,14 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
                                   static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
                             : static_cast<double>(r.num("n", 512));
         const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens);
+        // A run with cooperative matrices switched off measures the scalar shader, not the
+        // path this device's builds take.
+        if (path.name.find("coopmat") != std::string::npos &&
+            (r.notes.find("without coopmat") != std::string::npos ||
+             r.notes.find("scalar mul_mm") != std::string::npos)) {
+          skip(r.op + ": a run without cooperative matrices (scalar shader) does not measure " + path.name);
+          continue;
+        }
         path_name = path.name;
         cls = path.cls;
         path_family = path.family;
