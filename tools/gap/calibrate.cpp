@@ -456,7 +456,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     auto dense = groups.find(dev.key + "|" + backend + "|" + path.name + "|mm");
     if (dense != groups.end() && dense->second.covers(x, type)) {
       out.eff = dense->second.eval(x, date, type, rows);
-      out.how = "fallback: MUL_MAT " + rows + ", same path, at the expert batch";
+      out.how = "fallback: MUL_MAT " + rows + ", same path, at the token tile the expert GEMM runs";
       return out;
     }
   }
