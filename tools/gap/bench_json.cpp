@@ -223,7 +223,7 @@ BenchFile read_bench_json(const std::string& path) {
   nlohmann::json j;
   try {
     in >> j;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     // Without nlohmann's "[json.exception.parse_error.101] " tag: the text after it says where.
     std::string what = e.what();
     if (const size_t tag = what.find("] "); what.rfind('[', 0) == 0 && tag != std::string::npos)
