@@ -2,12 +2,14 @@
 // behind upload and the cpu-ref oracle) on arbitrary block bytes: any scale bits (f16 NaN/inf,
 // E8M0 0xFF, UE4M3 0x7F), any codes, any NVFP4 tensor scale. A decoder must not read past
 // the row or trip a sanitizer; the encoder must accept what the decoder produced when it is
-// finite, and throw xk::Error (never anything else) for non-finite input.
+// finite (unless a block's scale would overflow FP16), and throw xk::Error (never anything
+// else) for non-finite input.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
+#include <string>
 #include <vector>
 
 #include "fuzz/fuzz_input.h"
@@ -35,8 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (float v : y) finite &= std::isfinite(v);
     try {
       xk::quantize_row(t, y.data(), back.data(), n);
-    } catch (const xk::Error&) {
-      if (finite && t != xk::DType::F32 && t != xk::DType::F16 && t != xk::DType::BF16) {
+    } catch (const xk::Error& e) {
+      // A Q8_0 code of -128 at a scale near FP16's top decodes to a magnitude whose new scale
+      // (amax / 127) overflows FP16: refusing that block is the documented policy.
+      const bool scale_overflow = e.reason().find("overflows FP16") != std::string::npos;
+      if (finite && !scale_overflow && t != xk::DType::F32 && t != xk::DType::F16 && t != xk::DType::BF16) {
         std::fprintf(stderr, "quantize_row rejected finite values that %s decoding produced\n", tr.name);
         std::abort();
       }

@@ -8,11 +8,18 @@
 //   Q8_0   d = amax / 127, q = roundf(x * (1/d))  (half away from zero)
 //   MXFP4  e = floor(log2f(amax)) - 2 + 127, codes by nearest doubled-E2M1 (lower index on ties)
 //   NVFP4  per 16: d = ggml_fp32_to_ue4m3(amax / 6) (round half up), codes as MXFP4
+// Two departures, both where ggml's result is undefined or not finite (README "Contracts"):
+//   - a Q4_0/Q8_0 block whose 1/d overflows (|d| < 1/FLT_MAX: Q8_0 amax below ~3.7e-37, Q4_0
+//     below ~2.4e-38) is stored as ggml stores an all-zero block (FP16 d of +-0, codes of value 0);
+//     ggml converts inf/NaN to int8 there;
+//   - a Q4_0/Q8_0 block whose d overflows FP16 (Q8_0 amax >= 65520 * 127 ~ 8.3e6, Q4_0
+//     >= 65520 * 8) is an xk::Error, where ggml stores an infinite scale.
 // The element order of each block lives in kernels/ref/formats.h.
 #include "xk/formats.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <cstring>
 #include <string>
@@ -58,10 +65,43 @@ void check_finite(const char* op, DType t, const float* x, int64_t n) {
                       " is " + std::to_string(x[i]));
 }
 
+// %g, so that 1e-41 and 3e+38 read as such (std::to_string prints fixed-point).
+std::string num_str(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return buf;
+}
+
 float block_amax(const float* x, int n) {
   float amax = 0.0f;
   for (int j = 0; j < n; ++j) amax = std::fabs(x[j]) > amax ? std::fabs(x[j]) : amax;
   return amax;
+}
+
+// ggml's id = 1/d, or 0 where that is not finite: d == 0 (ggml's own case, an all-zero block)
+// and |d| below 1/FLT_MAX, whose reciprocal overflows to inf. There ggml goes on to convert
+// x * inf (or 0 * inf = NaN) to int8, which is undefined behaviour; such a block's FP16 scale
+// rounds to zero anyway, so it is stored as ggml stores an all-zero block (codes of value 0).
+float finite_reciprocal(float d) {
+  if (d == 0.0f) return 0.0f;
+  const float id = 1.0f / d;
+  return std::isfinite(id) ? id : 0.0f;
+}
+
+// The FP16 scale of block `block`, refusing one FP16 cannot hold: ggml stores inf there and
+// every element of the block then reads back as inf or NaN, a finite weight made non-finite.
+uint16_t block_scale_f16(DType t, float d, int64_t block, float largest) {
+  const uint16_t h = num::f32_to_f16(d);
+  if (std::isinf(num::f16_to_f32(h))) {
+    const auto& tr = traits(t);
+    throw Error("quantize_row", "x",
+                std::string(tr.name) + " block " + std::to_string(block) + " (elements " +
+                    std::to_string(block * tr.block_elems) + ".." +
+                    std::to_string((block + 1) * tr.block_elems - 1) + ") has largest magnitude " +
+                    num_str(largest) + ": its scale " + num_str(d) +
+                    " overflows FP16 (largest finite 65504), so the block cannot be stored");
+  }
+  return h;
 }
 
 void quantize_q4_0(const float* x, block_q4_0* y, int64_t nb) {
@@ -73,9 +113,9 @@ void quantize_q4_0(const float* x, block_q4_0* y, int64_t nb) {
         max = x[j];
       }
     const float d = max / -8;  // so the extreme value maps to q = 0, i.e. -8 * d
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float id = finite_reciprocal(d);
     y[i] = {};
-    y[i].d = num::f32_to_f16(d);
+    y[i].d = block_scale_f16(DType::Q4_0, d, i, amax);
     for (int j = 0; j < kQK4_0; ++j) {
       const int q = static_cast<int8_t>(x[j] * id + 8.5f);  // truncation, as ggml's (int8_t) cast
       q4_0_put(y[i], j, static_cast<uint8_t>(q < 15 ? q : 15));
@@ -85,9 +125,10 @@ void quantize_q4_0(const float* x, block_q4_0* y, int64_t nb) {
 
 void quantize_q8_0(const float* x, block_q8_0* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK8_0) {
-    const float d = block_amax(x, kQK8_0) / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = num::f32_to_f16(d);
+    const float amax = block_amax(x, kQK8_0);
+    const float d = amax / 127;
+    const float id = finite_reciprocal(d);
+    y[i].d = block_scale_f16(DType::Q8_0, d, i, amax);
     for (int j = 0; j < kQK8_0; ++j) y[i].qs[j] = static_cast<int8_t>(std::round(x[j] * id));
   }
 }

@@ -15,8 +15,17 @@ std::string dims(const Tensor& t) { return t.shape_str(); }
 
 void check_tensor(const char* op, const char* arg, const Device& dev, const Tensor& t, size_t rank) {
   if (!t.buf.valid()) throw Error(op, arg, "has no buffer");
-  if (t.device() != &dev)
-    throw Error(op, arg, "buffer belongs to device " + t.device()->info().name + ", not " + dev.info().name);
+  if (t.device() != &dev) {
+    // Two instances of one device name are two devices: naming both would read "cpu-ref, not
+    // cpu-ref", so that case says what differs.
+    const std::string& owner = t.device()->info().name;
+    throw Error(op, arg,
+                owner == dev.info().name
+                    ? "buffer belongs to another Device object named " + owner +
+                          " (each open_device call opens a separate device; a tensor is used only on the "
+                          "Device that allocated it)"
+                    : "buffer belongs to device " + owner + ", not " + dev.info().name);
+  }
   if (t.shape.size() != rank)
     throw Error(op, arg, "expected rank " + std::to_string(rank) + ", got shape " + dims(t));
   for (int64_t d : t.shape)
@@ -52,6 +61,12 @@ void validate_matmul(const Device& dev, const Tensor& W, const Tensor& X, const 
   if (W.dtype != DType::NVFP4 && W.tensor_scale != 1.0f)
     throw Error("matmul", "W",
                 std::string("tensor_scale is only meaningful for nvfp4, format is ") + name(W.dtype));
+  // upload_weights refuses such a scale; the field is public, so it is checked again here
+  // rather than scaling every output by NaN, inf, 0 or a sign flip.
+  if (!(W.tensor_scale > 0.0f) || !std::isfinite(W.tensor_scale))
+    throw Error("matmul", "W",
+                "tensor_scale must be finite and > 0, got " + std::to_string(W.tensor_scale) +
+                    " (fixed at upload_weights: upload changed weights as a new tensor)");
   const int64_t K = W.shape[1];
   switch (act) {
     case ActPrecision::FP4:

@@ -27,7 +27,8 @@ uint8_t f32_to_e4m3(float f);      // RNE, saturates to +-448
 // layout, bit-exact with ggml's quantize_row_*_ref / dequantize_row_* (rounding rules in
 // backends/core/formats.cpp). NVFP4 sub-block scales use ggml's own UE4M3 rounding
 // (ggml_fp32_to_ue4m3: half up, anything >= 256 -> 448) and decoding (0x7F -> 0), not the
-// RNE f32_to_ue4m3 above. Non-finite input to a block format throws xk::Error.
+// RNE f32_to_ue4m3 above. Non-finite input to a block format throws xk::Error, and so does a
+// Q4_0/Q8_0 block whose FP16 scale would overflow (Q8_0 |x| >= ~8.3e6, Q4_0 >= ~5.2e5).
 // For F32/F16/BF16 these are plain conversions. NVFP4 values are scaled by tensor_scale on
 // dequantization; quantize_row for NVFP4 expects x already divided by it.
 void quantize_row(DType t, const float* x, void* dst, int64_t n);

@@ -134,7 +134,15 @@ TEST_F(Matmul, RejectsTensorFromAnotherDevice) {
   // A second instance of the same device is another device: its buffers are foreign here.
   std::unique_ptr<Device> other = open_device(g_device_name);
   Tensor foreign = make_tensor(*other, DType::Q4_0, {N, K});
-  EXPECT_XK_ERROR(matmul(dev(), foreign, X, Y), "matmul", "W", "belongs to device");
+  EXPECT_XK_ERROR(matmul(dev(), foreign, X, Y), "matmul", "W",
+                  "buffer belongs to another Device object named " + g_device_name +
+                      " (each open_device call opens a separate device");
+  try {
+    matmul(dev(), W, X, foreign);
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find(", not " + g_device_name), std::string::npos)
+        << "refuses the device by its own name: " << e.what();
+  }
 }
 
 TEST_F(Matmul, RejectsTensorScaleOnFormatsWithoutOne) {
@@ -147,6 +155,31 @@ TEST_F(Matmul, RejectsTensorScaleOnFormatsWithoutOne) {
                   "tensor_scale", "must be finite and > 0");
   EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N, K, zeros.data(), std::nanf("")), "upload_weights",
                   "tensor_scale", "must be finite and > 0");
+}
+
+// NaN, inf, zero and negative per-tensor scales: refused at upload, and at matmul when the
+// public field is changed afterwards (it would scale every output of W).
+TEST_F(Matmul, RejectsNvfp4TensorScaleThatIsNotFiniteAndPositiveAtUploadAndAtMatmul) {
+  constexpr int64_t N4 = 8, K4 = 64;
+  const std::vector<uint8_t> w(row_bytes(DType::NVFP4, K4) * N4, 0x22);
+  const std::vector<float> x(M * K4, 1.0f);
+  Tensor X4 = upload(dev(), DType::F32, {M, K4}, x.data());
+  Tensor W4 = upload_weights(dev(), DType::NVFP4, N4, K4, w.data(), 0.5f);
+  try {  // a valid scale runs, or the device has no nvfp4 variant: the format error
+    matmul(dev(), W4, X4);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.arg(), "W") << e.what();
+    EXPECT_NE(std::string(e.what()).find("supports format nvfp4"), std::string::npos) << e.what();
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float bad :
+       {std::nanf(""), inf, -inf, 0.0f, -0.0f, -1.0f, -std::numeric_limits<float>::denorm_min()}) {
+    SCOPED_TRACE("tensor_scale " + std::to_string(bad));
+    EXPECT_XK_ERROR(upload_weights(dev(), DType::NVFP4, N4, K4, w.data(), bad), "upload_weights",
+                    "tensor_scale", "must be finite and > 0, got");
+    W4.tensor_scale = bad;
+    EXPECT_XK_ERROR(matmul(dev(), W4, X4), "matmul", "W", "tensor_scale must be finite and > 0, got");
+  }
 }
 
 TEST_F(Matmul, RejectsUnknownForcedVariant) {
@@ -246,7 +279,8 @@ TEST_F(Attention, RejectsUndersizedAndForeignBuffers) {
   EXPECT_XK_ERROR(attention(dev(), Q, Ks, V, O), "attention", "K", "is smaller than");
   std::unique_ptr<Device> other = open_device(g_device_name);
   Tensor Vforeign = make_tensor(*other, DType::F16, {B, Hkv, T, D});
-  EXPECT_XK_ERROR(attention(dev(), Q, K, Vforeign, O), "attention", "V", "belongs to device");
+  EXPECT_XK_ERROR(attention(dev(), Q, K, Vforeign, O), "attention", "V",
+                  "buffer belongs to another Device object named " + g_device_name);
 }
 
 TEST_F(Attention, RejectsUnknownForcedVariant) {
@@ -358,6 +392,16 @@ TEST(RefusingDevice, ForcedVariantThatCannotRunIsAnError) {
   Tensor Q = make_tensor(dev, DType::F32, {1, 1, 1, 64}), K = make_tensor(dev, DType::F32, {1, 1, 1, 64});
   Tensor V = make_tensor(dev, DType::F32, {1, 1, 1, 64});
   EXPECT_XK_ERROR(attention(dev, Q, K, V), "attention", "K", "(the backend has none)");
+}
+
+// A tensor of a device with another name: the message names both.
+TEST(RefusingDevice, TensorOfAnotherDeviceNamesBothDevices) {
+  if (!g_device) GTEST_SKIP() << g_open_error;
+  RefusingDevice other;
+  Tensor W = make_tensor(other, DType::Q4_0, {8, 64});
+  Tensor X = make_tensor(*g_device, DType::F32, {2, 64});
+  EXPECT_XK_ERROR(matmul(*g_device, W, X), "matmul", "W",
+                  "buffer belongs to device test-refusing, not " + g_device_name);
 }
 
 }  // namespace

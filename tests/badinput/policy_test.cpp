@@ -68,26 +68,39 @@ std::vector<float> weights(int64_t N, int64_t K) {
   return w;
 }
 
-// Runs Y = X W^T on `dev`, c.rows_per_call rows per call: a GEMV variant takes at most its M
-// tile (8, or 1 for the single-token ones), every GEMM variant takes any M. Errors propagate.
-std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x, int64_t M, int64_t N,
-                       int64_t K, bool force_variant) {
-  const int64_t rows_per_call = c.rows_per_call;
-  const std::vector<float> wf = weights(N, K);
-  float tensor_scale = 1.0f;
-  const std::vector<uint8_t> wq = quantize(c.format, wf.data(), N, K, &tensor_scale);
-  Tensor W = upload_weights(dev, c.format, N, K, wq.data(), tensor_scale);
+// Runs Y = X W^T on `dev` with uploaded weights W [N, K], c.rows_per_call rows per call: a
+// GEMV variant takes at most its M tile (8, or 1 for the single-token ones), every GEMM
+// variant takes any M. Errors propagate.
+std::vector<float> run_on(Device& dev, const Combo& c, const Tensor& W, const std::vector<float>& x,
+                          int64_t M, bool force_variant) {
+  const int64_t K = W.shape[1];
   MatmulOptions opt;
   opt.act = c.act;
   if (force_variant) opt.variant = c.variant;
   std::vector<float> y;
-  for (int64_t m0 = 0; m0 < M; m0 += rows_per_call) {
-    const int64_t rows = std::min(rows_per_call, M - m0);
+  for (int64_t m0 = 0; m0 < M; m0 += c.rows_per_call) {
+    const int64_t rows = std::min(c.rows_per_call, M - m0);
     Tensor X = upload(dev, DType::F32, {rows, K}, x.data() + m0 * K);
     const std::vector<float> part = download_f32(matmul(dev, W, X, opt));
     y.insert(y.end(), part.begin(), part.end());
   }
   return y;
+}
+
+// GGUF bytes of the weights w [N, K] in c.format, and their NVFP4 tensor scale.
+std::vector<uint8_t> quantized_weights(const Combo& c, const std::vector<float>& w, int64_t N, int64_t K,
+                                       float* tensor_scale) {
+  *tensor_scale = 1.0f;
+  return quantize(c.format, w.data(), N, K, tensor_scale);
+}
+
+// run_on with the deterministic weights() uploaded for this call.
+std::vector<float> run(Device& dev, const Combo& c, const std::vector<float>& x, int64_t M, int64_t N,
+                       int64_t K, bool force_variant) {
+  float tensor_scale = 1.0f;
+  const std::vector<uint8_t> wq = quantized_weights(c, weights(N, K), N, K, &tensor_scale);
+  Tensor W = upload_weights(dev, c.format, N, K, wq.data(), tensor_scale);
+  return run_on(dev, c, W, x, M, force_variant);
 }
 
 // A forced variant refused for hardware the device lacks ("device lacks VK_KHR_cooperative_matrix"
@@ -275,6 +288,59 @@ TEST_F(Policy, AttentionNonFiniteInputsMakeExactlyTheQueriesThatReadThemNaN) {
         }
       }
     }
+  }
+}
+
+// ---- weights after upload ----------------------------------------------------------------
+
+// README "Weights after upload": a weight tensor is immutable, and changed weights are a new
+// upload. So, on every variant: (1) upload_weights copies, so rewriting the caller's bytes
+// afterwards changes nothing; (2) a new tensor of other weights gives the oracle's result for
+// those weights while the first one, already run (and repacked where the backend repacks),
+// still exists; (3) the first tensor still gives its own result; (4) after both are destroyed,
+// a fresh upload (its memory possibly reused) gives the first result again.
+TEST_F(Policy, WeightsAreCopiedAtUploadAndChangedWeightsAreANewTensorOnEveryVariant) {
+  constexpr int64_t M = 8, N = 16, K = 128;
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 19 + 7) % 37) / 18.0f - 1.0f;
+  const std::vector<float> w_a = weights(N, K);
+  std::vector<float> w_b(w_a.size());
+  for (size_t i = 0; i < w_b.size(); ++i) w_b[i] = 0.5f * w_a[(i * 7 + 3) % w_a.size()] - w_a[i];
+  for (const Combo& c : matmul_combos(dev())) {
+    SCOPED_TRACE(g_device_name + " " + c.str());
+    if (!oracle_runs(c, N, K)) continue;
+    float scale_a = 1.0f, scale_b = 1.0f;
+    const std::vector<uint8_t> q_a = quantized_weights(c, w_a, N, K, &scale_a),
+                               q_b = quantized_weights(c, w_b, N, K, &scale_b);
+    ASSERT_EQ(q_a.size(), q_b.size());
+    ASSERT_NE(q_a, q_b);
+    std::vector<float> want_b;
+    {
+      Tensor W = upload_weights(*g_oracle, c.format, N, K, q_b.data(), scale_b);
+      ASSERT_NO_THROW(want_b = run_on(*g_oracle, c, W, x, M, false));
+    }
+    std::vector<float> y_a;
+    {
+      std::vector<uint8_t> host = q_a;
+      Tensor W_a = upload_weights(dev(), c.format, N, K, host.data(), scale_a);
+      try {
+        y_a = run_on(dev(), c, W_a, x, M, true);
+      } catch (const Error& e) {
+        if (lacks_hardware(e)) continue;
+        FAIL() << e.what();
+      }
+      host = q_b;
+      EXPECT_EQ(run_on(dev(), c, W_a, x, M, true), y_a) << "a write into the uploaded host bytes reached W";
+      Tensor W_b = upload_weights(dev(), c.format, N, K, q_b.data(), scale_b);
+      const std::vector<float> y_b = run_on(dev(), c, W_b, x, M, true);
+      EXPECT_NE(y_b, y_a) << "the new tensor gave the old tensor's result";
+      for (size_t i = 0; i < want_b.size(); ++i)
+        EXPECT_NEAR(y_b[i], want_b[i], 1e-3f * (1.0f + std::fabs(want_b[i])))
+            << "new tensor, Y element " << i;
+      EXPECT_EQ(run_on(dev(), c, W_a, x, M, true), y_a) << "the first tensor changed after the second upload";
+    }
+    Tensor W_again = upload_weights(dev(), c.format, N, K, q_a.data(), scale_a);
+    EXPECT_EQ(run_on(dev(), c, W_again, x, M, true), y_a) << "a fresh upload of the first weights";
   }
 }
 

@@ -59,10 +59,48 @@ void parse_name(BenchEntry& e) {
   }
 }
 
-double field(const nlohmann::json& b, const char* key) {
-  auto it = b.find(key);
-  return (it != b.end() && it->is_number()) ? it->get<double>() : 0.0;
-}
+// One benchmark object of a bench file, read field by field: an absent field takes its
+// default, a field of the wrong type is an xk::Error naming the file and the field (a raw
+// nlohmann type_error names neither).
+struct Fields {
+  const nlohmann::json& b;
+  const std::string& file;
+  size_t index;
+
+  const nlohmann::json* find(const char* key, bool (nlohmann::json::*is_type)() const,
+                             const char* type) const {
+    auto it = b.find(key);
+    if (it == b.end()) return nullptr;
+    if (!((*it).*is_type)()) wrong(key, *it, type);
+    return &*it;
+  }
+  [[noreturn]] void wrong(const char* key, const nlohmann::json& v, const std::string& expected) const {
+    std::string shown = v.dump();
+    if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
+    throw Error("gap", "bench",
+                file + ": field 'benchmarks[" + std::to_string(index) + "]." + key + "' is " + v.type_name() +
+                    " " + shown + ", expected " + expected);
+  }
+  // A field Google Benchmark always writes for a run that was not skipped.
+  void require(const char* key) const {
+    if (!b.contains(key))
+      throw Error("gap", "bench",
+                  file + ": field 'benchmarks[" + std::to_string(index) + "]." + key +
+                      "' is missing (expected `xk bench --json` output)");
+  }
+  double number(const char* key) const {
+    const auto* v = find(key, &nlohmann::json::is_number, "a number");
+    return v ? v->get<double>() : 0.0;
+  }
+  std::string string(const char* key, const char* fallback) const {
+    const auto* v = find(key, &nlohmann::json::is_string, "a string");
+    return v ? v->get<std::string>() : fallback;
+  }
+  bool boolean(const char* key) const {
+    const auto* v = find(key, &nlohmann::json::is_boolean, "true or false");
+    return v && v->get<bool>();
+  }
+};
 
 // "M64_N1024_K1024" -> (64, 1024, 1024); false when the segment is not a shape.
 bool parse_shape(const std::string& seg, int64_t& m, int64_t& n, int64_t& k) {
@@ -137,30 +175,40 @@ std::vector<std::string> BenchFile::device_names() const {
 }
 
 BenchFile parse_bench_json(const nlohmann::json& j, const std::string& path) {
+  const std::string file = path.empty() ? std::string("bench JSON") : path;
   if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
-    throw Error("gap", "bench",
-                (path.empty() ? std::string("bench JSON") : path) +
-                    ": no 'benchmarks' array (expected `xk bench --json` output)");
+    throw Error("gap", "bench", file + ": no 'benchmarks' array (expected `xk bench --json` output)");
   BenchFile f;
   f.path = path;
-  for (const auto& b : j["benchmarks"]) {
-    if (!b.is_object() || b.value("error_occurred", false)) continue;
-    if (b.value("run_type", "iteration") == "aggregate") continue;
+  for (size_t i = 0; i < j["benchmarks"].size(); ++i) {
+    const auto& b = j["benchmarks"][i];
+    if (!b.is_object())
+      throw Error(
+          "gap", "bench",
+          file + ": 'benchmarks[" + std::to_string(i) + "]' is " + b.type_name() + ", expected an object");
+    const Fields in{b, file, i};
+    if (in.boolean("error_occurred")) continue;
+    if (in.string("run_type", "iteration") == "aggregate") continue;
+    in.require("name");
+    in.require("real_time");
     BenchEntry e;
-    e.name = b.value("name", "");
-    e.seconds = to_seconds(field(b, "real_time"), b.value("time_unit", "ns"));
+    e.name = in.string("name", "");
+    const std::string unit = in.string("time_unit", "ns");
+    if (unit != "ns" && unit != "us" && unit != "ms" && unit != "s")
+      in.wrong("time_unit", b["time_unit"], "one of ns, us, ms, s");
+    e.seconds = to_seconds(in.number("real_time"), unit);
     if (e.name.empty() || e.seconds <= 0) continue;
-    e.flops = field(b, "flops");
-    if (e.flops == 0) e.flops = field(b, "FLOP/s") * e.seconds;
-    e.bytes = field(b, "bytes");
-    if (e.bytes == 0) e.bytes = field(b, "bytes/s") * e.seconds;
-    e.global_bytes = field(b, "global_bytes_read") + field(b, "global_bytes_written");
-    e.mma = field(b, "mma");
-    e.tokens = field(b, "tokens");
-    if (e.tokens == 0) e.tokens = field(b, "tok/s") * e.seconds;
+    e.flops = in.number("flops");
+    if (e.flops == 0) e.flops = in.number("FLOP/s") * e.seconds;
+    e.bytes = in.number("bytes");
+    if (e.bytes == 0) e.bytes = in.number("bytes/s") * e.seconds;
+    e.global_bytes = in.number("global_bytes_read") + in.number("global_bytes_written");
+    e.mma = in.number("mma");
+    e.tokens = in.number("tokens");
+    if (e.tokens == 0) e.tokens = in.number("tok/s") * e.seconds;
     parse_name(e);
     // xk bench puts the variant that ran in the label: "variant=<name> act=<act> timer=...".
-    const std::string label = b.value("label", "");
+    const std::string label = in.string("label", "");
     if (const size_t v = label.find("variant="); e.variant.empty() && v != std::string::npos)
       e.variant = label.substr(
           v + 8, label.find(' ', v) == std::string::npos ? std::string::npos : label.find(' ', v) - v - 8);
@@ -176,7 +224,11 @@ BenchFile read_bench_json(const std::string& path) {
   try {
     in >> j;
   } catch (const std::exception& e) {
-    throw Error("gap", "bench", path + ": not valid JSON: " + e.what());
+    // Without nlohmann's "[json.exception.parse_error.101] " tag: the text after it says where.
+    std::string what = e.what();
+    if (const size_t tag = what.find("] "); what.rfind('[', 0) == 0 && tag != std::string::npos)
+      what = what.substr(tag + 2);
+    throw Error("gap", "bench", path + ": not valid JSON: " + what);
   }
   return parse_bench_json(j, path);
 }

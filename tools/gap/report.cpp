@@ -5,6 +5,8 @@
 // its arithmetic intensity and attained rate) and one stacked bar per device of where the
 // prompt-processing time goes.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -144,6 +146,24 @@ void write_markdown(std::ostream& md, const Database& db, const ReportArgs& args
         "(filled = measured, hollow = predicted).\n";
 }
 
+// --out: std::filesystem's own exception names neither the option nor, on every library, the path.
+void make_out_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("report", "out", "cannot create output folder '" + dir + "': " + ec.message());
+  if (!fs::is_directory(dir, ec)) throw Error("report", "out", "'" + dir + "' exists and is not a folder");
+}
+
+// Writes one output file; a file that cannot be opened or written is an error naming it.
+template <class Write>
+void write_file(const fs::path& path, Write&& write) {
+  std::ofstream f(path);
+  if (!f) throw Error("report", "out", "cannot write '" + path.string() + "': " + std::strerror(errno));
+  write(f);
+  f.close();
+  if (!f) throw Error("report", "out", "writing '" + path.string() + "' failed (disk full?)");
+}
+
 }  // namespace
 
 std::string python_for_plots() {
@@ -187,9 +207,9 @@ int run_report(const ReportArgs& args, std::ostream& out) {
     data["devices"].push_back(roofline_data(dev, est.back(), measured ? &bench : nullptr, bench_dev));
   }
 
-  fs::create_directories(args.out_dir);
+  make_out_dir(args.out_dir);
   const fs::path data_path = fs::path(args.out_dir) / "report_data.json";
-  std::ofstream(data_path) << data.dump(1) << "\n";
+  write_file(data_path, [&](std::ostream& f) { f << data.dump(1) << "\n"; });
   std::vector<std::string> images;
   for (const auto& k : keys) images.push_back("roofline_" + k + ".png");
   images.push_back("pp_time.png");
@@ -207,8 +227,8 @@ int run_report(const ReportArgs& args, std::ostream& out) {
       throw Error("report", "plot", "'" + cmd + "' failed (needs python3-matplotlib)");
   }
   const fs::path md_path = fs::path(args.out_dir) / "report.md";
-  std::ofstream md(md_path);
-  write_markdown(md, db, args, est, images, &bench, bench_dev);
+  write_file(md_path,
+             [&](std::ostream& md) { write_markdown(md, db, args, est, images, &bench, bench_dev); });
   out << "wrote " << md_path.string() << ", " << data_path.string();
   for (const auto& i : images) out << ", " << (fs::path(args.out_dir) / i).string();
   out << "\n";
