@@ -14,9 +14,9 @@ class Input {
   bool flag() { return u8() & 1; }
   template <class T>
   T raw() {
+    unsigned char b[sizeof(T)] = {};
+    for (size_t k = 0; k < sizeof(T); ++k) b[k] = u8();
     T v{};
-    unsigned char b[sizeof(T)];
-    for (auto& c : b) c = u8();
     std::memcpy(&v, b, sizeof(T));
     return v;
   }

@@ -12,13 +12,15 @@
 
 namespace xk {
 
+// A row sets the entries of its op by designated initializers; the `{}` defaults leave the
+// others empty without a -Wmissing-field-initializers warning per row.
 struct VariantOps {
   // "" when the variant can run the call on this device; otherwise why not.
-  std::function<std::string(const MatmulArgs&, const DeviceInfo&)> supports_matmul;
-  std::function<std::string(const AttentionArgs&, const DeviceInfo&)> supports_attention;
+  std::function<std::string(const MatmulArgs&, const DeviceInfo&)> supports_matmul{};
+  std::function<std::string(const AttentionArgs&, const DeviceInfo&)> supports_attention{};
   // Runs the call; fills rec.device_seconds when dev.timing() and counters when it can.
-  std::function<void(Device&, const MatmulArgs&, LaunchRecord&)> run_matmul;
-  std::function<void(Device&, const AttentionArgs&, LaunchRecord&)> run_attention;
+  std::function<void(Device&, const MatmulArgs&, LaunchRecord&)> run_matmul{};
+  std::function<void(Device&, const AttentionArgs&, LaunchRecord&)> run_attention{};
 };
 
 // The stable name of a row: <family>_<weights>_<acts>_<m>x<n>_<technique>_<arch>, where

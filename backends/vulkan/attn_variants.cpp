@@ -26,6 +26,18 @@ struct AttnPush {  // flash_attn.comp push constants
   uint32_t splits;
   uint32_t keys_per_split;
 };
+AttnPush attn_push(const AttentionArgs& a, uint32_t splits, uint32_t keys_per_split) {
+  return {static_cast<uint32_t>(a.Hq()),
+          static_cast<uint32_t>(a.Hkv()),
+          static_cast<uint32_t>(a.S()),
+          static_cast<uint32_t>(a.T()),
+          static_cast<uint32_t>(a.q_offset),
+          a.causal ? 1u : 0u,
+          a.scale,
+          static_cast<uint32_t>(a.Q.dtype),
+          splits,
+          keys_per_split};
+}
 struct CombinePush {  // flash_attn_combine.comp
   uint32_t rows, D, splits;
 };
@@ -103,12 +115,7 @@ constexpr uint64_t kCoopAttnShared = 2ull * kCoopMaxRows * kCoopMaxD + 2ull * 2 
        .priority = 15,
        .kernels = {shader}},
       {.supports_attention = [pd, shapes, shape](const AttentionArgs& a, const DeviceInfo&) -> std::string {
-         // "device lacks": the harness reports such a refusal as a skip for want of hardware.
-         if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
-         if (pd.api_version < VK_API_VERSION_1_3)
-           return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
-         if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
-         if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
+         if (std::string why = coopmat_device_lacks(pd, shapes); !why.empty()) return why;
          if (!shape.m)
            return "device lacks a cooperative-matrix shape with M <= 16 and N, K dividing 16 (the shader's "
                   "tiles)";
@@ -126,16 +133,7 @@ constexpr uint64_t kCoopAttnShared = 2ull * kCoopMaxRows * kCoopMaxD + 2ull * 2 
              Context& ctx = dev.ctx();
              const auto D = static_cast<uint32_t>(a.D());
              const uint32_t G = static_cast<uint32_t>(a.Hq() / a.Hkv());
-             const AttnPush push{static_cast<uint32_t>(a.Hq()),
-                                 static_cast<uint32_t>(a.Hkv()),
-                                 static_cast<uint32_t>(a.S()),
-                                 static_cast<uint32_t>(a.T()),
-                                 static_cast<uint32_t>(a.q_offset),
-                                 a.causal ? 1u : 0u,
-                                 a.scale,
-                                 static_cast<uint32_t>(a.Q.dtype),
-                                 1u,
-                                 static_cast<uint32_t>(a.T())};
+             const AttnPush push = attn_push(a, 1u, static_cast<uint32_t>(a.T()));
              VkBuf& part = ctx.scratch("attn_partials", 16);
              Batch b = ctx.batch(rec.variant, dev.timing());
              b.dispatch(shader.c_str(), {pd.subgroup_size, shape.m, shape.n, shape.k, D},
@@ -164,16 +162,7 @@ void run(Device& base, const AttentionArgs& a, LaunchRecord& rec, const std::str
   uint32_t rows_per_wg = kRows;
   if (split)
     while (rows_per_wg / 2 >= G && rows_per_wg > 1) rows_per_wg /= 2;
-  const AttnPush push{static_cast<uint32_t>(a.Hq()),
-                      static_cast<uint32_t>(a.Hkv()),
-                      static_cast<uint32_t>(a.S()),
-                      T,
-                      static_cast<uint32_t>(a.q_offset),
-                      a.causal ? 1u : 0u,
-                      a.scale,
-                      static_cast<uint32_t>(a.Q.dtype),
-                      splits,
-                      per_split};
+  const AttnPush push = attn_push(a, splits, per_split);
   const uint64_t rows = static_cast<uint64_t>(a.B()) * a.Hq() * a.S();
   VkBuf& part = ctx.scratch("attn_partials", splits > 1 ? rows * splits * (D + 2) * sizeof(float) : 16);
   const std::array<uint32_t, 3> grid{ceil_div(static_cast<uint64_t>(a.S()) * G, rows_per_wg),

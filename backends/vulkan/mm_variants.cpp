@@ -294,12 +294,7 @@ CoopmatShape pick_coopmat_shape(const std::vector<CoopmatShape>& shapes) {
        .priority = 14,
        .kernels = {shader}},
       {.supports_matmul = [pd, shapes, shape, bm, bn](const MatmulArgs& a, const DeviceInfo&) -> std::string {
-         // "device lacks": the harness reports such a refusal as a skip for want of hardware.
-         if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
-         if (pd.api_version < VK_API_VERSION_1_3)
-           return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
-         if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
-         if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
+         if (std::string why = coopmat_device_lacks(pd, shapes); !why.empty()) return why;
          if (!shape.m)
            return "device lacks a cooperative-matrix shape with M, N <= 16 and K dividing 32 (the shader's "
                   "tiles)";

@@ -104,6 +104,15 @@ std::vector<CoopmatShape> coopmat_f16_shapes(VkInstance instance, const Physical
   return out;
 }
 
+std::string coopmat_device_lacks(const PhysicalDevice& pd, const std::vector<CoopmatShape>& shapes) {
+  if (!pd.coopmat) return "device lacks VK_KHR_cooperative_matrix";
+  if (pd.api_version < VK_API_VERSION_1_3)
+    return "device lacks Vulkan 1.3 (the modules are SPIR-V 1.6 on the Vulkan memory model)";
+  if (!pd.fp16) return "device lacks shaderFloat16 (the FP16 tiles in shared memory)";
+  if (shapes.empty()) return "device lacks an FP16 x FP16 -> FP32 subgroup cooperative-matrix shape";
+  return "";
+}
+
 VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDevice& pd, int index) {
   const bool validation = instance->validation();
   ctx_ = std::make_unique<Context>(std::move(instance), pd);

@@ -36,6 +36,10 @@ struct CoopmatShape {
 };
 // Those shapes ({} without VK_KHR_cooperative_matrix or its query entry point).
 std::vector<CoopmatShape> coopmat_f16_shapes(VkInstance instance, const PhysicalDevice& pd);
+// Why no cooperative-matrix row can run on `pd` ("device lacks ...", which the harness reports
+// as a skip for want of hardware), or "": the extension, Vulkan 1.3, shaderFloat16 and at
+// least one of `shapes`. Each row adds the checks of its own tiles.
+std::string coopmat_device_lacks(const PhysicalDevice& pd, const std::vector<CoopmatShape>& shapes);
 
 // Variant tables (mm_variants.cpp, attn_variants.cpp).
 void add_matmul_variants(const PhysicalDevice& pd, const std::vector<CoopmatShape>& coopmat,

@@ -130,12 +130,18 @@ std::shared_ptr<Instance> Instance::get(std::string* why) {
   static bool tried = false;
   if (!tried) {
     tried = true;
-    std::shared_ptr<Instance> made(new Instance());
-    failure = made->init();
-    if (failure.empty()) instance = std::move(made);
+    instance = create_new(&failure);
   }
   if (!instance && why) *why = failure;
   return instance;
+}
+
+std::shared_ptr<Instance> Instance::create_new(std::string* why) {
+  std::shared_ptr<Instance> made(new Instance());
+  std::string failure = made->init();
+  if (failure.empty()) return made;
+  if (why) *why = std::move(failure);
+  return nullptr;
 }
 
 bool Instance::validation_requested() {
@@ -241,7 +247,11 @@ std::string Instance::init() {
   if (r != VK_SUCCESS && r != VK_INCOMPLETE)
     return std::string("vkEnumeratePhysicalDevices failed: ") + result_name(r);
   std::vector<VkPhysicalDevice> pds(np);
-  a.vkEnumeratePhysicalDevices(inst, &np, pds.data());
+  // The second call can fail too; its handles are then not to be used.
+  r = a.vkEnumeratePhysicalDevices(inst, &np, pds.data());
+  if (r != VK_SUCCESS && r != VK_INCOMPLETE)
+    return std::string("vkEnumeratePhysicalDevices failed: ") + result_name(r);
+  pds.resize(np);
   for (VkPhysicalDevice pd : pds) devices_.push_back(describe(pd));
   return "";
 }

@@ -50,6 +50,9 @@ class Instance {
  public:
   // The instance, or nullptr with *why set (no loader, no driver, layer missing).
   static std::shared_ptr<Instance> get(std::string* why);
+  // A new instance besides the process-wide one, made as get() makes that one (nullptr with
+  // *why set): for tests that make and drop instances (tests/vulkan/vk_raii_test.cpp).
+  static std::shared_ptr<Instance> create_new(std::string* why);
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 

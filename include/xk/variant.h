@@ -52,23 +52,25 @@ struct Tile {
 
 struct VariantOps;  // a variant's supports() and run(): backends/core/variant_row.h
 
+// Every member has a default, so a table row written with designated initializers names only
+// the fields it sets (make_row derives `name` and attaches `ops`).
 struct Variant {
-  std::string name;  // stable, derived from the fields below
+  std::string name{};  // stable, derived from the fields below
   Op op = Op::Matmul;
-  std::string family;              // the name's first word: mm, mmq, mmvq, mv, attn
-  std::vector<DType> formats;      // matmul: weight formats; attention: K/V formats
-  std::vector<ActPrecision> acts;  // matmul: activation precisions (first = preferred);
-                                   // attention: the precision of the QK^T and PV products
-  Tile tile;
-  std::string technique;  // how it computes: "mma", "dp4a", "wmmai8", "splitk_mma", ...
-  std::string min_arch;   // "sm_80", "sm_120a", "gfx11", "vk1.2", "any"
-  int priority = 0;       // higher wins among variants that support the call
+  std::string family{};              // the name's first word: mm, mmq, mmvq, mv, attn
+  std::vector<DType> formats{};      // matmul: weight formats; attention: K/V formats
+  std::vector<ActPrecision> acts{};  // matmul: activation precisions (first = preferred);
+                                     // attention: the precision of the QK^T and PV products
+  Tile tile{};
+  std::string technique{};  // how it computes: "mma", "dp4a", "wmmai8", "splitk_mma", ...
+  std::string min_arch{};   // "sm_80", "sm_120a", "gfx11", "vk1.2", "any"
+  int priority = 0;         // higher wins among variants that support the call
   // Device functions it launches, as a profiler names them (ncu's function base name, the
   // HIP symbol, the Vulkan pipeline label), the one doing the variant's work first; then
   // `helpers`, the small kernels it launches around it (activation quantizer, split combine).
-  std::vector<std::string> kernels;
-  std::vector<std::string> helpers;
-  std::shared_ptr<const VariantOps> ops;
+  std::vector<std::string> kernels{};
+  std::vector<std::string> helpers{};
+  std::shared_ptr<const VariantOps> ops{};  // set by make_row
 
   bool handles(DType f) const;
   bool handles(ActPrecision a) const;

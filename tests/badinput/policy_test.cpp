@@ -217,7 +217,9 @@ TEST_F(Policy, MatmulNonFiniteActivationMakesExactlyItsRowNonFiniteOnEveryVarian
         if (poisoned[static_cast<size_t>(m)]) {
           EXPECT_FALSE(std::isfinite(got[i]))
               << "Y[" << m << "," << n << "] = " << got[i] << " reads a non-finite X";
-          if (quantized) EXPECT_TRUE(std::isnan(got[i])) << "Y[" << m << "," << n << "] = " << got[i];
+          if (quantized) {
+            EXPECT_TRUE(std::isnan(got[i])) << "Y[" << m << "," << n << "] = " << got[i];
+          }
         } else {
           EXPECT_TRUE(std::isfinite(got[i]) &&
                       std::fabs(got[i] - want[i]) <= 1e-3f * (1.0f + std::fabs(want[i])))

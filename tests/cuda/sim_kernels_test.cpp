@@ -72,9 +72,12 @@ TEST_P(CudaSimMatmul, MatchesOracleAndTiling) {
   expect_close(what, download_f32(Y), ref, 1e-8);
   const LaunchRecord& rec = dev().last_launch();
   ASSERT_TRUE(rec.has_counters) << what;
-  if (c.expected_mmas)
+  if (c.expected_mmas) {
     EXPECT_EQ(mma_count(rec), c.expected_mmas) << what << ": MMA instructions vs the tiling";
-  if (c.K > 0) EXPECT_GT(rec.global_bytes_read, 0u) << what;
+  }
+  if (c.K > 0) {
+    EXPECT_GT(rec.global_bytes_read, 0u) << what;
+  }
   EXPECT_GE(rec.global_bytes_written, static_cast<uint64_t>(c.M * c.N) * sizeof(float))
       << what << ": Y written";
 }

@@ -43,42 +43,9 @@ std::vector<float> nan_filled(int64_t n) {  // output sentinel: an unwritten ele
 
 // ---- comparison -------------------------------------------------------------------------
 
-struct Comparison {
-  double nmse = 0;
-  size_t worst = 0;  // flat index of the largest |y - ref|
-  double worst_err = -1;
-  size_t non_finite = 0;
-};
-
-Comparison compare(const std::vector<float>& y, const std::vector<float>& ref) {
-  Comparison c;
-  double err2 = 0, ref2 = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double d = static_cast<double>(y[i]) - ref[i];
-    if (!std::isfinite(y[i])) ++c.non_finite;
-    err2 += d * d;
-    ref2 += static_cast<double>(ref[i]) * ref[i];
-    if (!(std::fabs(d) <= c.worst_err)) {  // NaN counts as worst
-      c.worst_err = std::isfinite(d) ? std::fabs(d) : std::numeric_limits<double>::infinity();
-      c.worst = i;
-    }
-  }
-  // All-zero reference (e.g. all-zero inputs): fall back to the absolute squared error.
-  c.nmse = ref2 > 0 ? err2 / ref2 : err2;
-  if (c.non_finite) c.nmse = std::numeric_limits<double>::infinity();
-  return c;
-}
-
-std::string index_str(size_t flat, const std::vector<int64_t>& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    idx[d] = static_cast<int64_t>(flat % static_cast<size_t>(shape[d]));
-    flat /= static_cast<size_t>(shape[d]);
-  }
-  std::string s = "[";
-  for (size_t d = 0; d < idx.size(); ++d) s += (d ? ", " : "") + std::to_string(idx[d]);
-  return s + "]";
-}
+using test::compare;
+using test::Comparison;
+using test::index_str;
 
 void expect_close(const char* out_name, const std::vector<int64_t>& shape, const std::vector<float>& y,
                   const std::vector<float>& ref, double max_nmse, const std::string& variant,

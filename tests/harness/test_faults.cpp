@@ -123,12 +123,7 @@ TEST(HarnessFaults, EveryInjectedFaultFailsThePerElementBoundOnEveryPrecision) {
       EXPECT_GT(c.violations, 0u) << label(p) << ": '" << fault_name << "' passes the bound (worst "
                                   << c.worst_ratio << "x the bound)";
       // For the record: what the NMSE limit alone would have said about this fault.
-      double err2 = 0, ref2 = 0;
-      for (size_t i = 0; i < y.size(); ++i) {
-        err2 += (static_cast<double>(y[i]) - d.ref[i]) * (static_cast<double>(y[i]) - d.ref[i]);
-        ref2 += static_cast<double>(d.ref[i]) * d.ref[i];
-      }
-      const double nmse = err2 / ref2;
+      const double nmse = test::nmse(y, d.ref);
       std::printf("%-28s %-48s NMSE %.2e (limit %.0e: %s), worst element %.0fx its bound\n", label(p).c_str(),
                   fault_name.c_str(), nmse, max_nmse_matmul(p.act),
                   nmse > max_nmse_matmul(p.act) ? "fails" : "PASSES", c.worst_ratio);

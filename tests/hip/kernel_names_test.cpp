@@ -53,8 +53,9 @@ TEST(HipKernelNames, EveryVariantsRocprofFilterMatchesExactlyItsKernels) {
     // One code-object kernel per listed name: the filter neither misses nor over-matches.
     EXPECT_EQ(matches(xk::tool::rocprof_kernel_regex(v.kernels), kernels), v.kernels.size())
         << v.name << ": " << xk::tool::rocprof_kernel_regex(v.kernels);
-    if (!v.helpers.empty())
+    if (!v.helpers.empty()) {
       EXPECT_EQ(matches(xk::tool::rocprof_kernel_regex(v.helpers), kernels), v.helpers.size()) << v.name;
+    }
   }
 }
 

@@ -1,18 +1,18 @@
 # Assembles ptx_compile_check.cu for sm_121a and checks that every wrapper of
 # kernels/cuda/ptx.cuh became its PTX instruction (not a fallback such as a trap).
 # Arguments: NVCC, SRC, INC, OUT.
-execute_process(
-  COMMAND ${NVCC} -std=c++17 -I${INC} -gencode arch=compute_121a,code=sm_121a -c ${SRC} -o ${OUT}.o
-  RESULT_VARIABLE rc ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "nvcc/ptxas failed for sm_121a: ${err}")
-endif()
-execute_process(
-  COMMAND ${NVCC} -std=c++17 -I${INC} -gencode arch=compute_121a,code=sm_121a -ptx ${SRC} -o ${OUT}.ptx
-  RESULT_VARIABLE rc ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "nvcc -ptx failed: ${err}")
-endif()
+# One nvcc run for sm_121a; `mode` is -c (ptxas must accept every instruction) or -ptx (the
+# text searched below).
+function(nvcc_sm121a mode out)
+  execute_process(
+    COMMAND ${NVCC} -std=c++17 -I${INC} -gencode arch=compute_121a,code=sm_121a ${mode} ${SRC} -o ${out}
+    RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "nvcc ${mode} failed for sm_121a: ${err}")
+  endif()
+endfunction()
+nvcc_sm121a(-c ${OUT}.o)
+nvcc_sm121a(-ptx ${OUT}.ptx)
 file(READ ${OUT}.ptx ptx)
 foreach(insn
     "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"

@@ -12,8 +12,10 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "backends/sim/engine.h"
+#include "tests/common/test_util.h"
 
 namespace xk::simtest {
 
@@ -53,6 +55,16 @@ inline constexpr CuteLayout kCuteB_k32{{4, 8}, {32, 1}, {4, 2, 1}, {8, 128, 0}, 
 inline constexpr CuteLayout kCuteA_k64{{4, 8}, {128, 1}, {8, 2, 2}, {16, 8, 512}, 16};
 inline constexpr CuteLayout kCuteB_k64{{4, 8}, {64, 1}, {8, 2, 1}, {8, 256, 0}, 8};
 
+// The accumulator fragment lane `lane` holds under kCuteC: rc[i] = c(m, n) of its element i.
+template <class T, class F>
+void c_fragment(int lane, T (&rc)[4], F&& c) {
+  for (int i = 0; i < 4; ++i) {
+    int m, n;
+    kCuteC.coord(lane, i, m, n);
+    rc[i] = static_cast<T>(c(m, n));
+  }
+}
+
 // Scale-factor lanes, PTX ISA "Block Scaling for mma.sync" (transcribed independently of
 // mma_layouts.h): scale_A row m comes from lane 4*(m%8) + 2*thread_id_a + m/8, scale_B column
 // n from lane 4*n + thread_id_b; K-block v uses byte byte_id + v. CuTe's SFALayout
@@ -69,5 +81,27 @@ inline double e2m1_value(int code) {
 // A quantizer's block scale matches the oracle's: the same value, or both NaN (a block that
 // holds a non-finite value, or whose FP16 scale overflows, has a NaN scale by the NaN policy).
 inline bool same_scale(float got, float want) { return got == want || (std::isnan(got) && std::isnan(want)); }
+
+// Five rows of K activations for the quantizer tests: ordinary N(0,1); log-uniform over all of
+// FP32 (1.4e-45 .. 3e38, random signs); subnormals only; huge only (1e30 .. 3e38); zeros. Row 1
+// also holds the extremes themselves (3e38 and the smallest subnormal, 2^-149).
+inline std::vector<float> rows_of_every_magnitude(int64_t K, uint64_t seed) {
+  test::Rng rng(seed);
+  auto log_uniform = [&](double lo, double hi) {
+    const double v = std::exp(std::log(lo) + rng.uniform() * (std::log(hi) - std::log(lo)));
+    return static_cast<float>(rng.next() & 1 ? v : -v);
+  };
+  std::vector<float> x(static_cast<size_t>(5 * K));
+  for (int64_t k = 0; k < K; ++k) {
+    x[k] = rng.normal();
+    x[K + k] = log_uniform(1.4e-45, 3e38);
+    x[2 * K + k] = log_uniform(1.4e-45, 1.1e-38);
+    x[3 * K + k] = log_uniform(1e30, 3e38);
+    x[4 * K + k] = 0.0f;
+  }
+  x[K + 5] = 3e38f;
+  x[K + 6] = std::ldexp(1.0f, -149);
+  return x;
+}
 
 }  // namespace xk::simtest

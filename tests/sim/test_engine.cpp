@@ -16,22 +16,8 @@ namespace {
 
 namespace st = xk::simtest;
 
-// Runs `body` expecting an xk::Error whose message contains every string of `needles`.
-template <class F>
-void expect_error(F&& body, const std::vector<std::string>& needles) {
-  try {
-    body();
-    ADD_FAILURE() << "expected an xk::Error containing '" << needles.front() << "', nothing was thrown";
-  } catch (const xk::Error& e) {
-    for (const auto& n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "message: " << e.what();
-  }
-}
-
-struct SeedGuard {  // sets XK_SIM_SEED for one scope
-  explicit SeedGuard(int seed) { setenv("XK_SIM_SEED", std::to_string(seed).c_str(), 1); }
-  ~SeedGuard() { unsetenv("XK_SIM_SEED"); }
-};
+using xk::test::expect_error_containing;
+using xk::test::ScopedEnv;
 
 TEST(SimWarp, ShufflesFollowTheCudaSourceLaneRules) {
   int idx[64], xr[64], dn[64], up[64], w16[64];
@@ -99,7 +85,7 @@ __global__ void neighbour_read(float* out, float base, bool with_barrier) {
 }
 
 int wrong_elements(int seed, bool with_barrier, float base) {
-  SeedGuard g(seed);
+  ScopedEnv g("XK_SIM_SEED", std::to_string(seed));
   std::vector<float> out(256, 0.0f);
   st::run(1, 256, [&] { neighbour_read(out.data(), base, with_barrier); });
   int wrong = 0;
@@ -127,13 +113,13 @@ __global__ void early_exit_then_barrier(int* out) {
 
 TEST(SimDeadlock, BarrierNotReachedByEveryThreadNamesKernelBlockAndThread) {
   std::vector<int> out(64);
-  expect_error(
+  expect_error_containing(
       [&] { st::run(3, 64, [&] { early_exit_then_barrier(out.data()); }, "early_exit_then_barrier"); },
       {"kernel 'early_exit_then_barrier'", "block (", "thread (5,0,0)", "__syncthreads"});
 }
 
 TEST(SimDeadlock, ThreadsWaitingAtDifferentBarriersAreReported) {
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(
             1, 64,
@@ -147,7 +133,7 @@ TEST(SimDeadlock, ThreadsWaitingAtDifferentBarriersAreReported) {
 }
 
 TEST(SimDeadlock, LaneExitingWhileItsWarpWaitsAtAShuffleIsReported) {
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(
             1, 32,
@@ -161,7 +147,7 @@ TEST(SimDeadlock, LaneExitingWhileItsWarpWaitsAtAShuffleIsReported) {
 }
 
 TEST(SimDeadlock, LanesAtDifferentCollectivesAreReported) {
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(
             1, 32,
@@ -177,14 +163,15 @@ TEST(SimDeadlock, LanesAtDifferentCollectivesAreReported) {
 }
 
 TEST(SimDeadlock, MaskMismatchAndAbsentLanesAreReported) {
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(
             1, 32, [&] { (void)__shfl_sync(threadIdx.x < 8 ? 0xffu : 0xffffffffu, 1, 0); }, "mask_mismatch");
       },
       {"kernel 'mask_mismatch'", "warp collective"});
-  expect_error([&] { st::run(1, 40, [&] { (void)__ballot_sync(0xffffffffu, 1); }, "partial_warp"); },
-               {"kernel 'partial_warp'", "do not exist"});
+  expect_error_containing(
+      [&] { st::run(1, 40, [&] { (void)__ballot_sync(0xffffffffu, 1); }, "partial_warp"); },
+      {"kernel 'partial_warp'", "do not exist"});
 }
 
 TEST(SimSharedMemory, DynamicSharedMemoryIsNaNBeforeFirstWrite) {
@@ -222,7 +209,7 @@ TEST(SimDevice, GuardRegionReportsOutOfBoundsWriteWithKernelAndArgument) {
   xk::sim::Launcher launcher(sd);
   xk::Buffer buf = dev->alloc(100 * sizeof(float));
   xk::LaunchRecord rec;
-  expect_error(
+  expect_error_containing(
       [&] {
         launcher.launch("write_one_past", write_one_past, dim3(4), dim3(32), 0, rec,
                         static_cast<float*>(launcher.ptr(buf)), 100);
@@ -238,7 +225,7 @@ TEST(SimDevice, DynamicSharedMemoryBeyondTheDeviceLimitIsRefused) {
   xk::sim::Launcher launcher(dynamic_cast<xk::sim::SimDevice&>(*dev));
   xk::Buffer buf = dev->alloc(512);
   xk::LaunchRecord rec;
-  expect_error(
+  expect_error_containing(
       [&] {
         launcher.launch("too_much_smem", write_one_past, dim3(1), dim3(32), 100 * 1024, rec,
                         static_cast<float*>(launcher.ptr(buf)), 10);

@@ -86,11 +86,7 @@ void run_16bit(const F16Case& t, bool bf16, const char* what, double tol) {
   pack(xk::simtest::kCuteA_k16, 16, a, fa);
   pack(xk::simtest::kCuteB_k16, 16, bt, fb);
   for (int lane = 0; lane < 32; ++lane)
-    for (int i = 0; i < 4; ++i) {
-      int m, n;
-      xk::simtest::kCuteC.coord(lane, i, m, n);
-      fc[lane][i] = float(t.C[m][n]);
-    }
+    xk::simtest::c_fragment(lane, fc[lane], [&](int m, int n) { return t.C[m][n]; });
   const auto counters = xk::simtest::run(1, 32, [&] {
     const int l = threadIdx.x;
     uint32_t ra[4], rb[2];
@@ -196,11 +192,7 @@ void run_8bit(const std::vector<std::vector<int>>& A, const std::vector<std::vec
     int32_t rc[4], rd[4];
     std::memcpy(ra, fa[l], sizeof ra);
     std::memcpy(rb, fb[l], sizeof rb);
-    for (int i = 0; i < 4; ++i) {
-      int m, n;
-      xk::simtest::kCuteC.coord(l, i, m, n);
-      rc[i] = 5 * m - n;
-    }
+    xk::simtest::c_fragment(l, rc, [](int m, int n) { return 5 * m - n; });
     if (is_signed)
       xk::ptx::mma_m16n8k32_s8_s32(rd, ra, rb, rc);
     else

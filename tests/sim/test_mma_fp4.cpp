@@ -67,11 +67,7 @@ void run_fp4(const Fp4Case& t, const std::string& what) {
     float rc[4], rd[4];
     std::memcpy(ra, fa[l], sizeof ra);
     std::memcpy(rb, fb[l], sizeof rb);
-    for (int i = 0; i < 4; ++i) {
-      int m, n;
-      st::kCuteC.coord(l, i, m, n);
-      rc[i] = t.C[m][n];
-    }
+    st::c_fragment(l, rc, [&](int m, int n) { return t.C[m][n]; });
     if constexpr (KIND == NVF4_4X)
       xk::ptx::mma_m16n8k64_nvf4_ue4m3_4x<BA, TA, BB, TB>(rd, ra, rb, rc, t.sa[l], t.sb[l]);
     if constexpr (KIND == MXF4NVF4_2X)

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -21,32 +20,9 @@ namespace {
 namespace ck = xk::cuda_kernels;
 namespace st = xk::simtest;
 
-// Rows: ordinary N(0,1); log-uniform over all of FP32 (1.4e-45 .. 3e38, random signs);
-// subnormals only; huge only (1e30 .. 3e38); zeros. Deterministic.
-std::vector<float> rows_of_every_magnitude(int K) {
-  std::mt19937 rng(1234);
-  std::normal_distribution<float> normal;
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  auto log_uniform = [&](double lo, double hi) {
-    const double v = std::exp(std::log(lo) + u(rng) * (std::log(hi) - std::log(lo)));
-    return static_cast<float>(rng() & 1 ? v : -v);
-  };
-  std::vector<float> x(static_cast<size_t>(5 * K));
-  for (int k = 0; k < K; ++k) {
-    x[k] = normal(rng);
-    x[K + k] = log_uniform(1.4e-45, 3e38);
-    x[2 * K + k] = log_uniform(1.4e-45, 1.1e-38);
-    x[3 * K + k] = log_uniform(1e30, 3e38);
-    x[4 * K + k] = 0.0f;
-  }
-  x[K + 5] = 3e38f;  // the extremes themselves
-  x[K + 6] = std::ldexp(1.0f, -149);
-  return x;
-}
-
 TEST(SimQuantizers, CudaQ8MatchesOracleBytesAtEveryMagnitudeWithKNotATileMultiple) {
   const int M = 5, K = 160, tile_rows = 64, m_padded = 64, k_blocks = K / 32;  // K: 5 blocks, not 64 or 128
-  const std::vector<float> x = rows_of_every_magnitude(K);
+  const std::vector<float> x = st::rows_of_every_magnitude(K, 1234);
   std::vector<int8_t> codes(static_cast<size_t>(m_padded) * K, 0x55);
   std::vector<float> scales(static_cast<size_t>(m_padded) * k_blocks, -1.0f);
   const unsigned blocks = (m_padded * k_blocks + 127) / 128;
@@ -71,7 +47,7 @@ TEST(SimQuantizers, CudaQ8MatchesOracleBytesAtEveryMagnitudeWithKNotATileMultipl
 void check_fp4(xk::DType w, int K) {
   const int M = 5, m_padded = 128, k_tiles = (K + 127) / 128;
   const bool nvfp4 = w == xk::DType::NVFP4;
-  const std::vector<float> x = rows_of_every_magnitude(K);
+  const std::vector<float> x = st::rows_of_every_magnitude(K, 1234);
   std::vector<uint8_t> codes(static_cast<size_t>(m_padded) * k_tiles * 64, 0x55);
   std::vector<uint32_t> scales(static_cast<size_t>(m_padded) * k_tiles * 2, 0x55555555u);
   std::vector<float> row_scale(m_padded, -1.0f);

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "kernels/hip/mmq_wmma_i8.h"
@@ -18,22 +17,7 @@ namespace {
 
 TEST(SimQuantizers, HipQ8MatchesOracleBytesAtEveryMagnitudeWithKNotATileMultiple) {
   const int64_t M = 5, K = 288;  // 9 blocks: one full 8-wave group and one partial
-  std::mt19937 rng(99);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  auto log_uniform = [&](double lo, double hi) {
-    const double v = std::exp(std::log(lo) + u(rng) * (std::log(hi) - std::log(lo)));
-    return static_cast<float>(rng() & 1 ? v : -v);
-  };
-  std::vector<float> x(static_cast<size_t>(M * K));
-  std::normal_distribution<float> normal;
-  for (int64_t k = 0; k < K; ++k) {
-    x[k] = normal(rng);
-    x[K + k] = log_uniform(1.4e-45, 3e38);
-    x[2 * K + k] = log_uniform(1.4e-45, 1.1e-38);
-    x[3 * K + k] = log_uniform(1e30, 3e38);
-    x[4 * K + k] = 0.0f;
-  }
-  x[K + 1] = 3e38f;
+  const std::vector<float> x = xk::simtest::rows_of_every_magnitude(K, 99);
   std::vector<int8_t> xq(static_cast<size_t>(M * K), 0x55);
   std::vector<float> xd(static_cast<size_t>(M * K / 32), -1.0f);
   const auto plan = xk::hipk::quantize_q8_plan(M, K);

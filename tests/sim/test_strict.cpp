@@ -21,22 +21,8 @@ namespace {
 
 namespace st = xk::simtest;
 
-template <class F>
-void expect_error(F&& body, const std::vector<std::string>& needles) {
-  try {
-    body();
-    ADD_FAILURE() << "expected an xk::Error containing '" << needles.front() << "', nothing was thrown";
-  } catch (const xk::Error& e) {
-    for (const auto& n : needles)
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << "message: " << e.what();
-  }
-}
-
-struct EnvGuard {  // sets one environment variable for a scope
-  EnvGuard(const char* name, const std::string& value) : name_(name) { setenv(name, value.c_str(), 1); }
-  ~EnvGuard() { unsetenv(name_); }
-  const char* name_;
-};
+using xk::test::expect_error_containing;
+using xk::test::ScopedEnv;
 
 // 64 threads = 2 warps. Warp 0 stages a 16x8 f16 matrix into shared memory with cp.async
 // (one 16-byte row per lane 0..15), warp 1 reads it back with ldmatrix_x2 (rows 0..15).
@@ -77,7 +63,7 @@ std::vector<uint16_t> ramp(size_t n) {
 TEST(SimStrictCpAsync, DataArrivesAtTheWaitThatRetiresIt) {
   auto in = ramp(128);
   for (int seed : {0, 1, 2, 3}) {
-    EnvGuard g("XK_SIM_SEED", std::to_string(seed));
+    ScopedEnv g("XK_SIM_SEED", std::to_string(seed));
     uint32_t got[32][2] = {};
     stage_and_read(Plant::None, in, got);
     // ldmatrix: lane l gets row l/4, columns 2(l%4), 2(l%4)+1 of matrix 0 (rows 0..7) and 1.
@@ -93,10 +79,10 @@ TEST(SimStrictCpAsync, DataArrivesAtTheWaitThatRetiresIt) {
 TEST(SimStrictCpAsync, ReadingBeforeTheWaitIsReportedWithThreadAndAddress) {
   auto in = ramp(128);
   uint32_t got[32][2];
-  expect_error([&] { stage_and_read(Plant::NoWait, in, got); },
-               {"kernel 'stage_kernel'", "block (0,0,0)", "thread (32,0,0)", "shared address 0x",
-                "before the cp.async of thread (0,0,0)", "cp.async.wait_group"});
-  expect_error([&] { stage_and_read(Plant::WaitTooWeak, in, got); }, {"before the cp.async"});
+  expect_error_containing([&] { stage_and_read(Plant::NoWait, in, got); },
+                          {"kernel 'stage_kernel'", "block (0,0,0)", "thread (32,0,0)", "shared address 0x",
+                           "before the cp.async of thread (0,0,0)", "cp.async.wait_group"});
+  expect_error_containing([&] { stage_and_read(Plant::WaitTooWeak, in, got); }, {"before the cp.async"});
 }
 
 TEST(SimStrictCpAsync, PlainReadBeforeTheWaitSeesPoison) {
@@ -142,7 +128,8 @@ TEST(SimStrictSharedPoison, StaticSharedIsPoisonedBeforeEveryBlock) {
 TEST(SimStrictRace, CrossWarpReadWithoutBarrierIsReported) {
   auto in = ramp(128);
   uint32_t got[32][2];
-  expect_error([&] { stage_and_read(Plant::NoBarrier, in, got); }, {"thread (32,0,0)", "written by warp 0"});
+  expect_error_containing([&] { stage_and_read(Plant::NoBarrier, in, got); },
+                          {"thread (32,0,0)", "written by warp 0"});
 }
 
 TEST(SimStrictRace, RefillingAStageAnotherWarpReadIsReported) {
@@ -171,13 +158,13 @@ TEST(SimStrictRace, RefillingAStageAnotherWarpReadIsReported) {
         "refill_kernel");
   };
   EXPECT_NO_THROW(run(true));
-  expect_error([&] { run(false); }, {"refill_kernel", "read/write race"});
+  expect_error_containing([&] { run(false); }, {"refill_kernel", "read/write race"});
 }
 
 TEST(SimStrictAlignment, MisalignedLdmatrixCpAsyncAndVectorLoadsFault) {
   alignas(16) uint16_t host[64] = {};
   // A padded row of 8 bytes instead of 16: row 1 starts at byte 24, not a multiple of 16.
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(
             1, 32,
@@ -194,7 +181,7 @@ TEST(SimStrictAlignment, MisalignedLdmatrixCpAsyncAndVectorLoadsFault) {
     uint32_t r[1];
     xk::ptx::ldmatrix_x1(r, &tile[16 * (threadIdx.x % 8)]);
   }));
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(1, 1, [&] {
           __shared__ __align__(16) uint16_t tile[16];
@@ -202,7 +189,7 @@ TEST(SimStrictAlignment, MisalignedLdmatrixCpAsyncAndVectorLoadsFault) {
         });
       },
       {"misaligned cp.async shared destination"});
-  expect_error(
+  expect_error_containing(
       [&] { st::run(1, 1, [&] { (void)xk::ptx::ld_global(reinterpret_cast<const uint4*>(host + 4)); }); },
       {"misaligned global load"});
 }
@@ -211,13 +198,14 @@ TEST(SimStrictBounds, GlobalReadsAndWritesOutsideAnAllocationAreReported) {
   xk::sim::SimBuffer buf(100);
   auto* f = reinterpret_cast<float*>(buf.data());
   EXPECT_NO_THROW(st::run(1, 25, [&] { (void)xk::ptx::ld_global(f + threadIdx.x); }));
-  expect_error([&] { st::run(1, 26, [&] { (void)xk::ptx::ld_global(f + threadIdx.x); }, "oob_kernel"); },
-               {"oob_kernel", "thread (25,0,0)", "out-of-bounds global load (read) of 4 bytes at offset 100",
-                "buffer of 100 bytes"});
-  expect_error([&] { st::run(1, 1, [&] { xk::ptx::st_global(f - 1, 0.0f); }); }, {"offset -4"});
-  expect_error([&] { st::run(1, 1, [&] { (void)__ldg(f + 25); }); }, {"out-of-bounds"});
+  expect_error_containing(
+      [&] { st::run(1, 26, [&] { (void)xk::ptx::ld_global(f + threadIdx.x); }, "oob_kernel"); },
+      {"oob_kernel", "thread (25,0,0)", "out-of-bounds global load (read) of 4 bytes at offset 100",
+       "buffer of 100 bytes"});
+  expect_error_containing([&] { st::run(1, 1, [&] { xk::ptx::st_global(f - 1, 0.0f); }); }, {"offset -4"});
+  expect_error_containing([&] { st::run(1, 1, [&] { (void)__ldg(f + 25); }); }, {"out-of-bounds"});
   // A cp.async whose src-size covers bytes past the end reads them too.
-  expect_error(
+  expect_error_containing(
       [&] {
         st::run(1, 1, [&] {
           __shared__ __align__(16) float tile[4];
@@ -244,7 +232,7 @@ TEST(SimStrictShuffle, InactiveSourceLaneIsPoisonOnlyInStrictMode) {
   };
   run();
   EXPECT_EQ(got[3], 103) << "lenient mode keeps the caller's own value";
-  EnvGuard strict("XK_SIM_STRICT", "1");
+  ScopedEnv strict("XK_SIM_STRICT", "1");
   run();
   for (int l = 0; l < 16; ++l) EXPECT_EQ(got[l], -1) << "lane " << l;
   int ok[32];
@@ -293,7 +281,7 @@ TEST(SimStrictAccumulation, MmaFollowsTheSelectedMode) {
     return d0;
   };
   EXPECT_EQ(run(), 4096.0f + 16 * std::ldexp(1.0f, -14));  // 4096 + 2^-10: exact in FP32
-  EnvGuard hw("XK_SIM_ACCUM", "truncate");
+  ScopedEnv hw("XK_SIM_ACCUM", "truncate");
   EXPECT_EQ(run(), 4096.0f) << "2^-14 is below 4096's 24-bit window (lsb 2^-11) and truncates away";
 }
 

@@ -130,10 +130,11 @@ TEST(XkProfile, CudaPrintsNcuAndNsysForTheKernelEvenWithoutTheDevice) {
   const Output o = run(profile_cmd("cuda:0", k, "512,4096,4096"));
   ASSERT_EQ(o.status, 0) << o.text;
   // The filter names the __global__ function the variant launches (a template), not the variant.
-  if (k.name == "mmq_nvfp4_fp4_128x128_mma_sm120a")
+  if (k.name == "mmq_nvfp4_fp4_128x128_mma_sm120a") {
     EXPECT_TRUE(contains(
         o.text, "ncu --kernel-name-base function --kernel-name regex:'(^|::)(mmq_fp4_128x128_mma_sm120a)$'"))
         << o.text;
+  }
   EXPECT_FALSE(contains(o.text, "regex:'(^|::)(" + k.name + ")$'")) << o.text;
   EXPECT_TRUE(contains(o.text, "--launch-count 1"));
   for (const char* s :
@@ -153,12 +154,13 @@ TEST(XkProfile, HipPrintsRocprofv3WithWmmaCounter) {
   const Kernel k = kernel_for("hip:0", {"mmq_q4_0_q8_64x128_wmmai8_gfx11", "q4_0", "q8"});
   const Output o = run(profile_cmd("hip:0", k, "512,8192,8192"));
   ASSERT_EQ(o.status, 0) << o.text;
-  if (k.name == "mmq_q4_0_q8_64x128_wmmai8_gfx11")
+  if (k.name == "mmq_q4_0_q8_64x128_wmmai8_gfx11") {
     EXPECT_TRUE(contains(
         o.text,
         "rocprofv3 --kernel-include-regex '^(mmq_q4_0_q8_64x128x32_wmmai8_gfx11|mmq_actq8_xf32_gfx11|"
         "mmq_actq8_xf16_gfx11|mmq_actq8_xbf16_gfx11)(\\(|$)' --kernel-trace"))
         << o.text;
+  }
   EXPECT_TRUE(contains(o.text, "--pmc SQ_WAVES SQ_INSTS_WMMA")) << o.text;
   EXPECT_TRUE(contains(o.text, "xk_bench_matmul --device hip:0"));
 }

@@ -9,12 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "backends/vulkan/vk_device.h"
 #include "kernels/ref/ref.h"
+#include "tests/common/test_util.h"
 #include "xk/xk.h"
 
 namespace {
@@ -31,44 +31,8 @@ std::unique_ptr<xk::Device> open_vulkan() {
   }
 }
 
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-std::vector<uint16_t> to_f16(const std::vector<float>& v) {
-  std::vector<uint16_t> h(v.size());
-  for (size_t i = 0; i < v.size(); ++i) h[i] = xk::f32_to_f16(v[i]);
-  return h;
-}
-
-struct Compare {
-  double nmse = 0;
-  size_t worst = 0;
-  float expected = 0, actual = 0;
-};
-Compare compare(const std::vector<float>& ref, const std::vector<float>& got) {
-  Compare c;
-  double err2 = 0, ref2 = 0, worst = -1;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double d = static_cast<double>(got[i]) - ref[i];
-    err2 += d * d;
-    ref2 += static_cast<double>(ref[i]) * ref[i];
-    if (!(std::fabs(d) <= worst)) {  // NaN counts as worst
-      worst = std::isnan(d) ? INFINITY : std::fabs(d);
-      c.worst = i;
-    }
-  }
-  c.nmse = ref2 > 0 ? err2 / ref2 : err2;
-  if (!ref.empty()) {
-    c.expected = ref[c.worst];
-    c.actual = got[c.worst];
-  }
-  return c;
-}
+using xk::test::randn;
+using xk::test::store;
 
 // ------------------------------------------------------------------ device and buffers
 
@@ -157,43 +121,30 @@ struct MmShape {
 void check_matmul_variant(xk::Device& dev, const xk::Variant& v, DType w, DType xdt, MmShape s,
                           uint32_t seed) {
   const ActPrecision act = v.acts.front();
-  const std::vector<float> wf = random_floats(static_cast<size_t>(s.N * s.K), seed);
-  float ts = 1.0f;
-  const std::vector<uint8_t> wq = xk::quantize(w, wf.data(), s.N, s.K, w == DType::NVFP4 ? &ts : nullptr);
-  const std::vector<float> xf = random_floats(static_cast<size_t>(s.M * s.K), seed + 1);
-  const std::vector<uint16_t> xh = to_f16(xf);
-  const void* xdata =
-      xdt == DType::F16 ? static_cast<const void*>(xh.data()) : static_cast<const void*>(xf.data());
-
-  std::vector<float> ref(static_cast<size_t>(s.M * s.N));
-  xk::ref::matmul({w, wq.data(), ts, xdt, xdata, ref.data(), s.M, s.N, s.K, act});
-
-  xk::Tensor W = xk::upload_weights(dev, w, s.N, s.K, wq.data(), ts);
-  xk::Tensor X = xk::upload(dev, xdt, {s.M, s.K}, xdata);
-  xk::MatmulOptions opt;
-  opt.variant = v.name;
-  xk::Tensor Y = xk::matmul(dev, W, X, opt);
+  const auto run =
+      xk::test::run_matmul(dev, v.name, w, ActPrecision::Auto, randn(static_cast<size_t>(s.N * s.K), seed),
+                           randn(static_cast<size_t>(s.M * s.K), seed + 1), s.M, s.N, s.K, xdt);
   EXPECT_EQ(dev.last_launch().variant, v.name);
-  const std::vector<float> got = xk::download_f32(Y);
-  const Compare c = compare(ref, got);
+  std::vector<float> ref(static_cast<size_t>(s.M * s.N));
+  xk::ref::matmul({w, run.w_bytes.data(), run.tensor_scale, xdt, run.x_stored.bytes.data(), ref.data(), s.M,
+                   s.N, s.K, act});
   // F32/F16: exact products, FP32 accumulation vs the oracle's FP64: relative error ~1e-7
   // per output (NMSE ~1e-13); 1e-9 catches any wrong element or scale.
   // Q8: integer dot products are exact, but the on-device x * (1/d) may resolve a rounding
   // tie differently from the host (Vulkan's division is 2.5 ulp, SPIR-V precision rules):
   // one flip at K = 64..320 costs NMSE ~ (1/127)^2 / K ~ 1e-7, so allow a few.
   const double max_nmse = act == ActPrecision::Q8 ? 1e-6 : 1e-9;
-  EXPECT_LE(c.nmse, max_nmse) << "device " << dev.info().name << " variant " << v.name << " x "
-                              << xk::name(xdt) << " shape M=" << s.M << " N=" << s.N << " K=" << s.K
-                              << ": worst element y[" << c.worst / std::max<int64_t>(s.N, 1) << ", "
-                              << c.worst % std::max<int64_t>(s.N, 1) << "] expected " << c.expected
-                              << " actual " << c.actual;
+  xk::test::expect_close(dev.info().name,
+                         "variant " + v.name + " x " + xk::name(xdt) + " shape M=" + std::to_string(s.M) +
+                             " N=" + std::to_string(s.N) + " K=" + std::to_string(s.K),
+                         run.y, ref, max_nmse, {s.M, s.N});
 }
 
 // A variant the device cannot run (lavapipe has no cooperative matrix) is refused by
 // selection with an xk::Error naming the reason, printed as a skip.
 void expect_refused_with_reason(xk::Device& dev, const xk::Variant& v, const std::string& reason) {
   const DType w = v.formats.front();
-  const std::vector<float> wf = random_floats(64 * 64, 5);
+  const std::vector<float> wf = randn(64 * 64, 5);
   const std::vector<uint8_t> wq = xk::quantize(w, wf.data(), 64, 64, nullptr);
   xk::Tensor W = xk::upload_weights(dev, w, 64, 64, wq.data());
   xk::Tensor X = xk::make_tensor(dev, DType::F32, {33, 64});
@@ -254,12 +205,11 @@ TEST(VulkanMatmul, ZeroSizeAndKZero) {
 TEST(VulkanMatmul, AutoSelectionPrefersGemvForSmallM) {
   auto dev = open_vulkan();
   if (!dev) return;
-  const std::vector<float> wf = random_floats(64 * 128, 3);
+  const std::vector<float> wf = randn(64 * 128, 3);
   const auto wq = xk::quantize(DType::Q4_0, wf.data(), 64, 128);
   xk::Tensor W = xk::upload_weights(*dev, DType::Q4_0, 64, 128, wq.data());
   for (int64_t M : {1, 8, 9}) {
-    xk::Tensor X =
-        xk::upload(*dev, DType::F32, {M, 128}, random_floats(static_cast<size_t>(M * 128), 4).data());
+    xk::Tensor X = xk::upload(*dev, DType::F32, {M, 128}, randn(static_cast<size_t>(M * 128), 4).data());
     xk::matmul(*dev, W, X);
     const std::string v = dev->last_launch().variant;
     EXPECT_EQ(v.rfind(M <= 8 ? "mv_" : "mm_", 0), 0u) << "M=" << M << " chose " << v;
@@ -269,9 +219,9 @@ TEST(VulkanMatmul, AutoSelectionPrefersGemvForSmallM) {
 TEST(VulkanMatmul, DeviceTimerReportsPositiveSeconds) {
   auto dev = open_vulkan();
   if (!dev) return;
-  const auto wq = xk::quantize(DType::Q8_0, random_floats(128 * 256, 5).data(), 128, 256);
+  const auto wq = xk::quantize(DType::Q8_0, randn(128 * 256, 5).data(), 128, 256);
   xk::Tensor W = xk::upload_weights(*dev, DType::Q8_0, 128, 256, wq.data());
-  xk::Tensor X = xk::upload(*dev, DType::F32, {64, 256}, random_floats(64 * 256, 6).data());
+  xk::Tensor X = xk::upload(*dev, DType::F32, {64, 256}, randn(64 * 256, 6).data());
   dev->set_timing(true);
   xk::matmul(*dev, W, X);
   EXPECT_GT(dev->last_launch().device_seconds, 0.0);
@@ -294,34 +244,30 @@ void check_attention_variant(xk::Device& dev, const xk::Variant& v, DType qdt, c
   const DType kv = v.formats.front();
   const size_t nq = static_cast<size_t>(s.B * s.Hq * s.S * s.D),
                nk = static_cast<size_t>(s.B * s.Hkv * s.T * s.D);
-  std::vector<float> q = random_floats(nq, seed), k = random_floats(nk, seed + 1),
-                     vv = random_floats(nk, seed + 2);
-  // Round every input to its storage type so the oracle and the device see the same values.
-  std::vector<uint16_t> qh = to_f16(q), kh = to_f16(k), vh = to_f16(vv);
-  auto ptr = [](DType t, const std::vector<float>& f, const std::vector<uint16_t>& h) {
-    return t == DType::F16 ? static_cast<const void*>(h.data()) : static_cast<const void*>(f.data());
-  };
+  // Every input stored in its dtype, so the oracle and the device see the same values.
+  const auto q = store(qdt, randn(nq, seed)), k = store(kv, randn(nk, seed + 1)),
+             vv = store(kv, randn(nk, seed + 2));
   const float scale = 1.0f / std::sqrt(static_cast<float>(s.D));
   std::vector<float> ref(nq);
-  xk::ref::attention({qdt, ptr(qdt, q, qh), kv, ptr(kv, k, kh), ptr(kv, vv, vh), ref.data(), s.B, s.Hq, s.Hkv,
+  xk::ref::attention({qdt, q.bytes.data(), kv, k.bytes.data(), vv.bytes.data(), ref.data(), s.B, s.Hq, s.Hkv,
                       s.S, s.T, s.D, scale, s.causal, s.q_offset});
-  xk::Tensor Q = xk::upload(dev, qdt, {s.B, s.Hq, s.S, s.D}, ptr(qdt, q, qh));
-  xk::Tensor K = xk::upload(dev, kv, {s.B, s.Hkv, s.T, s.D}, ptr(kv, k, kh));
-  xk::Tensor V = xk::upload(dev, kv, {s.B, s.Hkv, s.T, s.D}, ptr(kv, vv, vh));
+  xk::Tensor Q = xk::upload(dev, qdt, {s.B, s.Hq, s.S, s.D}, q.bytes.data());
+  xk::Tensor K = xk::upload(dev, kv, {s.B, s.Hkv, s.T, s.D}, k.bytes.data());
+  xk::Tensor V = xk::upload(dev, kv, {s.B, s.Hkv, s.T, s.D}, vv.bytes.data());
   xk::AttentionOptions opt;
   opt.causal = s.causal;
   opt.q_offset = s.q_offset;
   opt.variant = v.name;
   xk::Tensor O = xk::attention(dev, Q, K, V, opt);
-  const Compare c = compare(ref, xk::download_f32(O));
   // FP32 softmax and accumulation vs FP64: ~1e-7 relative per element. F16 (cooperative
   // matrix) rounds Q and P to FP16: NMSE ~1e-7, bounded as the harness does (kMaxNmseAttention).
   const double max_nmse = v.acts.front() == ActPrecision::F16 ? 2e-5 : 1e-9;
-  EXPECT_LE(c.nmse, max_nmse) << "device " << dev.info().name << " variant " << v.name << " q "
-                              << xk::name(qdt) << " B=" << s.B << " Hq=" << s.Hq << " Hkv=" << s.Hkv
-                              << " S=" << s.S << " T=" << s.T << " D=" << s.D << (s.causal ? " causal" : "")
-                              << " q_offset=" << s.q_offset << ": worst element " << c.worst << " expected "
-                              << c.expected << " actual " << c.actual;
+  xk::test::expect_close(dev.info().name,
+                         "variant " + v.name + " q " + xk::name(qdt) + " B=" + std::to_string(s.B) +
+                             " Hq=" + std::to_string(s.Hq) + " Hkv=" + std::to_string(s.Hkv) + " S=" +
+                             std::to_string(s.S) + " T=" + std::to_string(s.T) + " D=" + std::to_string(s.D) +
+                             (s.causal ? " causal" : "") + " q_offset=" + std::to_string(s.q_offset),
+                         xk::download_f32(O), ref, max_nmse, {s.B, s.Hq, s.S, s.D});
 }
 
 TEST(VulkanAttention, EveryVariantMatchesOracle) {
@@ -371,10 +317,11 @@ TEST(VulkanAttention, EveryVariantMatchesOracle) {
 TEST(VulkanAttention, SplitKIsChosenForDecode) {
   auto dev = open_vulkan();
   if (!dev) return;
-  const auto q = random_floats(4 * 64, 9), kv = random_floats(2 * 300 * 64, 10);
+  const auto q = randn(4 * 64, 9), kv = randn(2 * 300 * 64, 10);
   xk::Tensor Q = xk::upload(*dev, DType::F32, {1, 4, 1, 64}, q.data());
-  xk::Tensor K = xk::upload(*dev, DType::F16, {1, 2, 300, 64}, to_f16(kv).data());
-  xk::Tensor V = xk::upload(*dev, DType::F16, {1, 2, 300, 64}, to_f16(kv).data());
+  const auto kv16 = store(DType::F16, kv);
+  xk::Tensor K = xk::upload(*dev, DType::F16, {1, 2, 300, 64}, kv16.bytes.data());
+  xk::Tensor V = xk::upload(*dev, DType::F16, {1, 2, 300, 64}, kv16.bytes.data());
   xk::attention(*dev, Q, K, V);
   EXPECT_EQ(dev->last_launch().variant, "attn_f16_f32_16x32_splitk_vk");
 }
@@ -413,9 +360,9 @@ TEST(VulkanMissingFeature, GemvRefusedGemmStillRuns) {
   auto dev = open_vulkan();
   if (!dev) return;
   EXPECT_FALSE(dev->info().has("subgroup_arith"));
-  const auto wq = xk::quantize(DType::Q4_0, random_floats(32 * 64, 11).data(), 32, 64);
+  const auto wq = xk::quantize(DType::Q4_0, randn(32 * 64, 11).data(), 32, 64);
   xk::Tensor W = xk::upload_weights(*dev, DType::Q4_0, 32, 64, wq.data());
-  xk::Tensor X = xk::upload(*dev, DType::F32, {1, 64}, random_floats(64, 12).data());
+  xk::Tensor X = xk::upload(*dev, DType::F32, {1, 64}, randn(64, 12).data());
   xk::MatmulOptions opt;
   opt.variant = "mv_q4_0_f32_8x8_subgroup_vk";
   try {
@@ -489,9 +436,9 @@ TEST(VulkanValidation, ValidationMessageBecomesAnError) {
     EXPECT_NE(std::string(e.what()).find("groupCountX"), std::string::npos) << e.what();
   }
   // A correct launch right after is clean.
-  const auto wq = xk::quantize(DType::Q4_0, random_floats(32 * 64, 13).data(), 32, 64);
+  const auto wq = xk::quantize(DType::Q4_0, randn(32 * 64, 13).data(), 32, 64);
   xk::Tensor W = xk::upload_weights(*dev, DType::Q4_0, 32, 64, wq.data());
-  xk::Tensor X = xk::upload(*dev, DType::F32, {3, 64}, random_floats(3 * 64, 14).data());
+  xk::Tensor X = xk::upload(*dev, DType::F32, {3, 64}, randn(3 * 64, 14).data());
   EXPECT_NO_THROW(xk::matmul(*dev, W, X));
 }
 

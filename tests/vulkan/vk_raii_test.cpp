@@ -1,11 +1,15 @@
-// Vulkan host objects own themselves: a failure at any step of making a Context, a buffer or a
-// pipeline leaves no Vulkan object and no host memory behind.
+// Vulkan host objects own themselves: a failure at any step of making an Instance, a Context, a
+// buffer or a pipeline leaves no Vulkan object and no host memory behind.
 //
-// How: the test wraps every entry of the loaded function table (vk_api.h) in a shim that
+// How: the test wraps every entry of the loaded function table (vk_api.h: global, instance and
+// debug-utils commands) in a shim that
 //  * counts calls and, at a chosen call, injects a fault: throws (the "throw from every step"
 //    case) or returns VK_ERROR_OUT_OF_HOST_MEMORY without calling the driver;
 //  * records each object a vkCreate*/vkAllocateMemory call returns and forgets it when its
 //    vkDestroy*/vkFreeMemory arrives, so an object nobody destroyed stays in `live`.
+// vkGetInstanceProcAddr is wrapped too and hands out the shims, so the table an Instance loads
+// for itself while it is being made goes through them as well; a lookup is not a fault point
+// (it cannot fail other than by returning null, which Instance::create_new reports).
 // Each case runs the operation once to count its calls, then fails call 0, 1, ... in turn and
 // checks that `live` is back to what it was before. The binary is built with AddressSanitizer
 // and runs with its leak checker (tests/vulkan/CMakeLists.txt), which catches host memory
@@ -48,6 +52,10 @@ struct Role {
 };
 const std::map<std::string, Role>& roles() {
   static const std::map<std::string, Role> r = {
+      {"vkCreateInstance", {"instance", true}},
+      {"vkDestroyInstance", {"instance", false, 0}},
+      {"vkCreateDebugUtilsMessengerEXT", {"messenger", true}},
+      {"vkDestroyDebugUtilsMessengerEXT", {"messenger", false, 1}},
       {"vkCreateDevice", {"device", true}},
       {"vkDestroyDevice", {"device", false, 0}},
       {"vkCreateCommandPool", {"command_pool", true}},
@@ -125,23 +133,40 @@ bool is_teardown(const std::string& fn) {
          fn == "vkDeviceWaitIdle";
 }
 
-// Installs the shims over every instance-level entry for the life of the object.
+// A shim as vkGetInstanceProcAddr hands it out, and how to give it the real entry it wraps.
+struct ShimEntry {
+  PFN_vkVoidFunction call;
+  void (*set_orig)(PFN_vkVoidFunction real);
+};
+std::map<std::string, ShimEntry>& shim_entries() {
+  static std::map<std::string, ShimEntry> m;
+  return m;
+}
+
+// Installs the shims over every entry of the table for the life of the object.
 class TableShims {
  public:
   TableShims() : saved_(api()) {
     Api& a = api();
-#define XK_VK_SHIM(fn)                                     \
-  {                                                        \
-    using S = Shim<&Api::fn, PFN_##fn>;                    \
-    S::orig = a.fn;                                        \
-    S::name = #fn;                                         \
-    auto it = roles().find(#fn);                           \
-    S::role = it == roles().end() ? nullptr : &it->second; \
-    S::fault_point = !is_teardown(#fn);                    \
-    a.fn = &S::call;                                       \
+#define XK_VK_SHIM(fn)                                                                                   \
+  {                                                                                                      \
+    using S = Shim<&Api::fn, PFN_##fn>;                                                                  \
+    S::orig = a.fn;                                                                                      \
+    S::name = #fn;                                                                                       \
+    auto it = roles().find(#fn);                                                                         \
+    S::role = it == roles().end() ? nullptr : &it->second;                                               \
+    S::fault_point = !is_teardown(#fn);                                                                  \
+    shim_entries()[#fn] = {reinterpret_cast<PFN_vkVoidFunction>(&S::call), [](PFN_vkVoidFunction real) { \
+                             if (!S::orig) S::orig = reinterpret_cast<PFN_##fn>(real);                   \
+                           }};                                                                           \
+    if (a.fn) a.fn = &S::call;                                                                           \
   }
+    XK_VK_GLOBAL_FUNCTIONS(XK_VK_SHIM)
     XK_VK_INSTANCE_FUNCTIONS(XK_VK_SHIM)
+    XK_VK_DEBUG_FUNCTIONS(XK_VK_SHIM)
 #undef XK_VK_SHIM
+    real_gipa_ = a.vkGetInstanceProcAddr;
+    a.vkGetInstanceProcAddr = &get_instance_proc_addr;
     reset();
   }
   ~TableShims() { api() = saved_; }
@@ -154,6 +179,16 @@ class TableShims {
   }
 
  private:
+  // The loader's lookup, answering with the shim for every entry the table holds.
+  static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL get_instance_proc_addr(VkInstance instance,
+                                                                         const char* name) {
+    const PFN_vkVoidFunction real = real_gipa_(instance, name);
+    auto it = shim_entries().find(name);
+    if (!real || it == shim_entries().end()) return real;
+    it->second.set_orig(real);
+    return it->second.call;
+  }
+  static inline PFN_vkGetInstanceProcAddr real_gipa_ = nullptr;
   Api saved_;
 };
 
@@ -244,6 +279,35 @@ TEST_F(VulkanRaii, TrackerSeesAnUndestroyedObject) {
   EXPECT_NE(describe(Tracker::live), describe(before));
   api().vkDestroyFence(ctx.device(), f, nullptr);
   EXPECT_EQ(describe(Tracker::live), describe(before));
+}
+
+// A fresh Instance (not the process-wide one the fixture holds) made under the shims: every
+// table call it makes (layer and extension queries, vkCreateInstance, the messenger, device
+// enumeration and description) fails in turn.
+void make_instance() {
+  std::string why;
+  const std::shared_ptr<Instance> inst = Instance::create_new(&why);
+  if (!inst) throw std::runtime_error("Instance::create_new: " + why);
+}
+
+TEST_F(VulkanRaii, ThrowFromEveryStepOfInstanceCreationLeaksNothing) {
+  TableShims shims;
+  const int steps = fail_every_call(Fault::Throw, "Instance", make_instance);
+  // Layer and extension queries (2 + 2), vkCreateInstance, the messenger, device enumeration.
+  EXPECT_GE(steps, 7);
+  EXPECT_EQ(describe(Tracker::live), " none");
+}
+
+TEST_F(VulkanRaii, FailedCallsInInstanceCreationLeakNothingAndSayWhy) {
+  TableShims shims;
+  fail_every_call(Fault::Result, "Instance", [] {
+    std::string why;
+    const std::shared_ptr<Instance> inst = Instance::create_new(&why);
+    if (!inst) {
+      EXPECT_NE(why.find(Tracker::failed), std::string::npos) << "the reason names the failed call: " << why;
+      throw std::runtime_error(why);
+    }
+  });
 }
 
 TEST_F(VulkanRaii, ThrowFromEveryStepOfContextCreationLeaksNothing) {

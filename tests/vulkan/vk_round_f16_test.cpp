@@ -19,11 +19,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "backends/vulkan/vk_context.h"
+#include "tests/common/test_util.h"
 #include "xk/error.h"
 #include "xk/formats.h"
 
@@ -36,16 +36,8 @@ const uint32_t kProbeSpirv[] = {
 #include "round_f16_probe.spv.inc"
 };
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
+using xk::test::bits;
+using xk::test::from_bits;
 bool is_nan_bits(uint32_t u) { return (u & 0x7FFFFFFFu) > 0x7F800000u; }
 
 // The reference: FP32 -> FP16 (RNE, overflow to inf) -> FP32, both steps exact on the host.

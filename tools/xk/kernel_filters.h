@@ -19,21 +19,34 @@ inline std::string regex_escape(const std::string& s) {
 
 inline std::string alternatives(const std::vector<std::string>& names) {
   std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : "|") + regex_escape(n);
-  return "(" + s + ")";
+  for (const auto& n : names) {
+    if (!s.empty()) s += '|';
+    s += regex_escape(n);
+  }
+  // Appended piece by piece: g++ 12's -Wrestrict misfires on "literal" + std::string&&.
+  std::string group = "(";
+  group += s;
+  group += ')';
+  return group;
 }
 
 // For `ncu --kernel-name-base function --kernel-name regex:<this>`. The function base name is
 // the name without return type, parameters or template arguments (Nsight Compute CLI docs,
 // "--kernel-name-base"); a qualifying namespace, should a version keep it, is allowed.
 inline std::string ncu_kernel_regex(const std::vector<std::string>& kernels) {
-  return "(^|::)" + alternatives(kernels) + "$";
+  std::string re = "(^|::)";
+  re += alternatives(kernels);
+  re += '$';
+  return re;
 }
 
 // For `rocprofv3 --kernel-include-regex <this>`: rocprofv3 matches the demangled kernel name,
 // which goes on with the parameter list unless --truncate-kernels is given.
 inline std::string rocprof_kernel_regex(const std::vector<std::string>& kernels) {
-  return "^" + alternatives(kernels) + "(\\(|$)";
+  std::string re = "^";
+  re += alternatives(kernels);
+  re += "(\\(|$)";
+  return re;
 }
 
 // The VK_EXT_debug_utils labels of a Vulkan variant's dispatches: "<variant>:<pipeline>"
