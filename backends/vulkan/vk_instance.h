@@ -79,11 +79,13 @@ class Instance {
                                                    VkDebugUtilsMessageTypeFlagsEXT type,
                                                    const VkDebugUtilsMessengerCallbackDataEXT* data,
                                                    void* self);
-  UniqueInstance instance_;  // declared first: the messenger made from it goes before it
+  // Before the handles: members are destroyed in reverse order, so the list outlives
+  // vkDestroyInstance, whose validation messages can still arrive through on_message.
+  std::vector<std::string> messages_;
+  UniqueInstance instance_;  // before the messenger: the messenger made from it goes first
   UniqueMessenger messenger_;
   bool debug_utils_ = false, validation_ = false;
   std::vector<PhysicalDevice> devices_;
-  std::vector<std::string> messages_;
   std::string layer_problem_;  // check_requested_layers(): every validation check throws it
 };
 
