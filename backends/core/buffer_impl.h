@@ -1,13 +1,14 @@
 // The backend side of xk::Buffer (internal: backends and ops.cpp only; users see Buffer).
 //
-// Lifetime rule: a Buffer may outlive the Device that allocated it. Two things make that
-// safe, both set by Device::alloc:
-//   - `owner`, a token the Device shares with every buffer it allocates and clears in its
-//     destructor, so any later use of the buffer is an xk::Error naming the dead device
-//     instead of a call through a dangling pointer;
-//   - `keep_alive`, whatever the backend's buffer destructor still needs (the Vulkan
-//     context, the CUDA stream): the buffer shares ownership of it, so the last buffer to go
-//     frees it, after its own memory, and nothing is freed twice or leaked.
+// Lifetime rule: a Buffer may outlive the Device that allocated it. Two things make that safe:
+//   - `owner` (set by Device::alloc), a token the Device shares with every buffer it
+//     allocates and clears in its destructor, so any later use of the buffer is an xk::Error
+//     naming the dead device instead of a call through a dangling pointer;
+//   - `keep_alive` (set by the backend's allocate()), whatever the backend's buffer
+//     destructor still needs (the Vulkan context, the CUDA stream): the buffer shares
+//     ownership of it, so the last buffer to go frees it, after its own memory, and nothing
+//     is freed twice or leaked. Host and HIP memory need none; the simulator's buffers share
+//     their device's live-buffer set the same way (backends/sim/sim_device.h).
 #pragma once
 #include <memory>
 #include <string>
