@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "backends/core/buffer_impl.h"
 #include "backends/core/variant_row.h"
 #include "backends/core/checked.h"
 #include "xk/error.h"
@@ -45,6 +46,8 @@ void check_tensor(const char* op, const char* arg, const Device& dev, const Tens
 bool is_float_act(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
 void validate_matmul(const Device& dev, const Tensor& W, const Tensor& X, const Tensor& Y, ActPrecision act) {
+  for (const auto& [arg, t] : {std::pair{"W", &W}, {"X", &X}, {"Y", &Y}})
+    check_device_alive("matmul", arg, *t);
   check_tensor("matmul", "W", dev, W, 2);
   check_tensor("matmul", "X", dev, X, 2);
   check_tensor("matmul", "Y", dev, Y, 2);
@@ -147,7 +150,7 @@ Selection select_matmul(const Device& dev, const Tensor& W, const Tensor& X, Ten
   checked::rethrow_as_error("select_matmul");
 }
 
-void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) try {
+LaunchRecord matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt) try {
   Selection sel = select_matmul(dev, W, X, Y, opt);
   if (!sel.variant) throw Error("matmul", opt.variant.empty() ? "W" : "variant", sel.reason);
   LaunchRecord rec;
@@ -155,7 +158,8 @@ void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const Matm
   rec.act = sel.act;
   MatmulArgs a{W, X, Y, sel.act};
   if (Y.numel() > 0) sel.variant->ops->run_matmul(dev, a, rec);
-  DeviceAccess::set_last_launch(dev, std::move(rec));
+  DeviceAccess::set_last_launch(dev, rec);
+  return rec;
 } catch (...) {
   checked::rethrow_as_error("matmul");
 }
@@ -173,6 +177,8 @@ Tensor matmul(Device& dev, const Tensor& W, const Tensor& X, const MatmulOptions
 namespace {
 
 void validate_attention(const Device& dev, const AttentionArgs& a) {
+  for (const auto& [arg, t] : {std::pair{"Q", &a.Q}, {"K", &a.K}, {"V", &a.V}, {"O", &a.O}})
+    check_device_alive("attention", arg, *t);
   check_tensor("attention", "Q", dev, a.Q, 4);
   check_tensor("attention", "K", dev, a.K, 4);
   check_tensor("attention", "V", dev, a.V, 4);
@@ -224,8 +230,8 @@ Selection select_attention(const Device& dev, const AttentionArgs& args, const s
   checked::rethrow_as_error("select_attention");
 }
 
-void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, Tensor& O,
-               const AttentionOptions& opt) try {
+LaunchRecord attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, Tensor& O,
+                       const AttentionOptions& opt) try {
   const float scale = opt.scale == 0.0f && Q.shape.size() == 4 && Q.shape[3] > 0
                           ? 1.0f / std::sqrt(static_cast<float>(Q.shape[3]))
                           : opt.scale;
@@ -235,7 +241,8 @@ void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, T
   LaunchRecord rec;
   rec.variant = sel.variant->name;
   if (O.numel() > 0) sel.variant->ops->run_attention(dev, a, rec);
-  DeviceAccess::set_last_launch(dev, std::move(rec));
+  DeviceAccess::set_last_launch(dev, rec);
+  return rec;
 } catch (...) {
   checked::rethrow_as_error("attention");
 }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "backends/core/buffer_impl.h"
 #include "backends/core/variant_row.h"
 #include "backends/core/checked.h"
 #include "xk/device.h"
@@ -28,6 +29,74 @@ const Buffer& packed(
   Buffer b = dev.alloc(bytes.size());
   dev.write(b, 0, bytes.data(), bytes.size());
   return w.packed->by_key.emplace(key, std::move(b)).first->second;
+}
+
+// ---- buffers and their device ------------------------------------------------------------
+
+Buffer::Buffer() noexcept = default;
+Buffer::~Buffer() = default;
+Buffer::Buffer(Buffer&&) noexcept = default;
+Buffer& Buffer::operator=(Buffer&&) noexcept = default;
+size_t Buffer::size() const { return impl_ ? impl_->bytes : 0; }
+
+namespace {
+std::string destroyed(const BufferImpl& b, const char* what) {
+  return "device '" + b.owner_name + "' was destroyed before this " + what;
+}
+}  // namespace
+
+Device* Buffer::device() const {
+  if (!impl_) return nullptr;
+  if (!*impl_->owner) throw Error("buffer", "device", destroyed(*impl_, "buffer"));
+  return *impl_->owner;
+}
+
+Device* Tensor::device() const {
+  check_device_alive("tensor", "device", buf, "tensor");
+  return buf.device();
+}
+
+void check_device_alive(const char* op, const char* arg, const Buffer& b, const char* what) {
+  const BufferImpl* impl = BufferAccess::impl(b);
+  if (impl && !*impl->owner) throw Error(op, arg, destroyed(*impl, what));
+}
+
+Buffer Device::alloc(size_t bytes) {
+  std::unique_ptr<BufferImpl> impl = allocate(bytes);
+  impl->owner = token_;
+  impl->owner_name = info().name;
+  return BufferAccess::wrap(std::move(impl));
+}
+
+void Device::check_own(const char* op, const char* arg, const Buffer& b, size_t offset, size_t bytes) const {
+  if (!b.valid()) throw Error(op, arg, "has no buffer");
+  check_device_alive(op, arg, b);
+  const Device* owner = b.device();
+  if (owner != this)
+    throw Error(op, arg,
+                "buffer belongs to another device (" + owner->info().name + "), not this " + info().name);
+  if (offset > b.size() || bytes > b.size() - offset)
+    throw Error(op, arg,
+                "range [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
+                    std::to_string(bytes) + ") is outside the buffer of " + std::to_string(b.size()) +
+                    " bytes");
+}
+
+void Device::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+  check_own("write", "dst", dst, offset, bytes);
+  if (bytes && !src) throw Error("write", "src", "null pointer for a non-empty copy");
+  write_bytes(dst, offset, src, bytes);
+}
+
+void Device::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+  check_own("read", "src", src, offset, bytes);
+  if (bytes && !dst) throw Error("read", "dst", "null pointer for a non-empty copy");
+  read_bytes(src, offset, dst, bytes);
+}
+
+LaunchRecord Device::last_launch() const {
+  std::lock_guard<std::mutex> lock(last_mutex_);
+  return last_;
 }
 
 bool DeviceInfo::has(const std::string& f) const {
@@ -127,6 +196,7 @@ Tensor upload_weights(Device& dev, DType dtype, int64_t n, int64_t k, const void
 
 void download(const Tensor& t, void* dst, size_t dst_bytes) try {
   if (!t.buf.valid()) throw Error("download", "tensor", "has no buffer");
+  check_device_alive("download", "tensor", t);
   const size_t bytes = checked_tensor_bytes("download", t);
   if (dst_bytes < bytes)
     throw Error("download", "dst_bytes",
@@ -141,6 +211,7 @@ std::vector<float> download_f32(const Tensor& t) try {
   if (t.dtype != DType::F32)
     throw Error("download_f32", "tensor", std::string("dtype is ") + name(t.dtype) + ", expected f32");
   if (!t.buf.valid()) throw Error("download_f32", "tensor", "has no buffer");
+  check_device_alive("download_f32", "tensor", t);
   checked_tensor_bytes("download_f32", t);  // before sizing the host vector from the shape
   std::vector<float> out(static_cast<size_t>(t.numel()));
   download(t, out.data(), out.size() * sizeof(float));

@@ -5,6 +5,7 @@
 // row lives in its family's `supports` policy, and the choice itself in ops.cpp.
 #pragma once
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "xk/device.h"
@@ -36,7 +37,10 @@ Variant make_row(Variant fields, VariantOps ops);
 // The Device internals that backends and ops.cpp reach and users do not.
 struct DeviceAccess {
   static std::vector<Variant>& variants(Device& d) { return d.variants_; }
-  static void set_last_launch(Device& d, LaunchRecord r) { d.last_ = std::move(r); }
+  static void set_last_launch(Device& d, LaunchRecord r) {
+    std::lock_guard<std::mutex> lock(d.last_mutex_);  // last_launch() may be read meanwhile
+    d.last_ = std::move(r);
+  }
   static void prepare_weights(Device& d, Tensor& w) { d.prepare_weights(w); }
 };
 

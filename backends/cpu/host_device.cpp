@@ -22,21 +22,20 @@ HostBuffer::HostBuffer(size_t n) {
 
 HostBuffer::~HostBuffer() { std::free(data_); }
 
-Buffer HostDevice::alloc(size_t bytes) {
+// Host memory needs nothing of the device to be freed: no keep_alive.
+std::unique_ptr<BufferImpl> HostDevice::allocate(size_t bytes) {
   if (bytes > info_.memory_bytes)
     throw Error("alloc", "bytes",
                 "out of device memory: " + std::to_string(bytes) + " bytes requested, " + info_.name +
                     " has " + std::to_string(info_.memory_bytes));
-  auto b = std::make_unique<HostBuffer>(bytes);
-  b->device = this;
-  return Buffer(std::move(b));
+  return std::make_unique<HostBuffer>(bytes);
 }
 
-void HostDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+void HostDevice::write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) {
   if (bytes) std::memcpy(data(dst) + offset, src, bytes);
 }
 
-void HostDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+void HostDevice::read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) {
   if (bytes) std::memcpy(dst, data(src) + offset, bytes);
 }
 

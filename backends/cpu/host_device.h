@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "backends/core/buffer_impl.h"
 #include "xk/device.h"
 
 namespace xk::host {
@@ -19,7 +20,7 @@ class HostBuffer : public BufferImpl {
 };
 
 // Raw host pointer of a tensor living on a host-memory device.
-inline uint8_t* data(const Buffer& b) { return b.impl<HostBuffer>()->data(); }
+inline uint8_t* data(const Buffer& b) { return impl_as<HostBuffer>(b)->data(); }
 template <class T>
 T* data_as(const Tensor& t) {
   return reinterpret_cast<T*>(data(t.buf));
@@ -29,12 +30,12 @@ class HostDevice : public Device {
  public:
   explicit HostDevice(DeviceInfo info) : info_(std::move(info)) {}
   const DeviceInfo& info() const override { return info_; }
-  Buffer alloc(size_t bytes) override;
-  void write(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
-  void read(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
   void synchronize() override {}
 
  protected:
+  std::unique_ptr<BufferImpl> allocate(size_t bytes) override;
+  void write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
+  void read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
   DeviceInfo info_;
 };
 

@@ -74,6 +74,10 @@ CudaDevice::CudaDevice(int ordinal) : ordinal_(ordinal) {
   cudaDeviceProp p{};
   check(cudaGetDeviceProperties(&p, ordinal), "open_device", "cudaGetDeviceProperties");
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "open_device", "cudaStreamCreate");
+  stream_owner_ = std::shared_ptr<CUstream_st>(stream_, [](cudaStream_t s) {
+    cudaStreamSynchronize(s);  // errors here cannot be reported from a destructor
+    cudaStreamDestroy(s);
+  });
   info_.name = "cuda:" + std::to_string(ordinal);
   info_.api = "cuda";
   info_.arch = arch_string(p.major, p.minor);
@@ -96,28 +100,25 @@ CudaDevice::CudaDevice(int ordinal) : ordinal_(ordinal) {
 CudaDevice::~CudaDevice() {
   DeviceAccess::variants(*this).clear();  // the rows refer to the launcher
   launcher_.reset();
-  if (stream_) {
-    cudaStreamSynchronize(stream_);
-    cudaStreamDestroy(stream_);
-  }
+  // Without buffers still alive, releasing stream_owner_ (a member) destroys the stream.
 }
 
-Buffer CudaDevice::alloc(size_t bytes) {
+std::unique_ptr<BufferImpl> CudaDevice::allocate(size_t bytes) {
   auto b = std::make_unique<CudaBuffer>(bytes, stream_);
-  b->device = this;
-  return Buffer(std::move(b));
+  b->keep_alive = stream_owner_;
+  return b;
 }
 
-void CudaDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+void CudaDevice::write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) {
   if (!bytes) return;
-  auto* p = static_cast<char*>(dst.impl<CudaBuffer>()->data()) + offset;
+  auto* p = static_cast<char*>(impl_as<CudaBuffer>(dst)->data()) + offset;
   check(cudaMemcpyAsync(p, src, bytes, cudaMemcpyHostToDevice, stream_), "write", "cudaMemcpyAsync");
   check(cudaStreamSynchronize(stream_), "write", "cudaStreamSynchronize");  // src may die after return
 }
 
-void CudaDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+void CudaDevice::read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) {
   if (!bytes) return;
-  const auto* p = static_cast<const char*>(src.impl<CudaBuffer>()->data()) + offset;
+  const auto* p = static_cast<const char*>(impl_as<CudaBuffer>(src)->data()) + offset;
   check(cudaMemcpyAsync(dst, p, bytes, cudaMemcpyDeviceToHost, stream_), "read", "cudaMemcpyAsync");
   check(cudaStreamSynchronize(stream_), "read", "cudaStreamSynchronize");
 }

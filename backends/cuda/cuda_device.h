@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/core/buffer_impl.h"
 #include "xk/device.h"
 #include "xk/registry.h"
 
@@ -49,12 +50,7 @@ class CudaDevice : public Device {
   explicit CudaDevice(int ordinal);
   ~CudaDevice() override;
   const DeviceInfo& info() const override { return info_; }
-  Buffer alloc(size_t bytes) override;
-  void write(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
-  void read(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
   void synchronize() override;
-  // Repacks NVFP4/MXFP4/Q4_0/Q8_0 weights into the MMA-friendly layouts at upload.
-  void prepare_weights(Tensor& w) override;
 
   cudaStream_t stream() const { return stream_; }
   int ordinal() const { return ordinal_; }
@@ -62,9 +58,20 @@ class CudaDevice : public Device {
   // target was compiled), and whether the FP4 block-scaled MMA kernels are usable.
   static std::string arch_string(int major, int minor);
 
+ protected:
+  std::unique_ptr<BufferImpl> allocate(size_t bytes) override;
+  void write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
+  void read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
+  // Repacks NVFP4/MXFP4/Q4_0/Q8_0 weights into the MMA-friendly layouts at upload.
+  void prepare_weights(Tensor& w) override;
+
  private:
   int ordinal_;
   cudaStream_t stream_ = nullptr;
+  // Owns stream_ and is shared with every buffer (their keep_alive): a buffer that outlives
+  // this device frees itself (cudaFreeAsync) on a stream that still exists; the last one
+  // synchronizes and destroys it.
+  std::shared_ptr<CUstream_st> stream_owner_;
   DeviceInfo info_;
   std::unique_ptr<Launcher> launcher_;  // what the variant table launches through
 };

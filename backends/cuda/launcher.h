@@ -23,7 +23,7 @@ class Launcher {
   explicit Launcher(CudaDevice& dev) : dev_(dev) {}
   const DeviceInfo& info() const { return dev_.info(); }
   Device& device() { return dev_; }
-  void* ptr(const Buffer& b) const { return b.valid() ? b.impl<CudaBuffer>()->data() : nullptr; }
+  void* ptr(const Buffer& b) const { return b.valid() ? impl_as<CudaBuffer>(b)->data() : nullptr; }
   // Freed (stream-ordered) when the returned Buffer dies, after the launches queued before.
   Buffer scratch(size_t bytes) { return dev_.alloc(bytes); }
 

@@ -88,24 +88,22 @@ HipDevice::~HipDevice() {
 
 void HipDevice::make_current() const { check(hipSetDevice(index_), "hipSetDevice"); }
 
-Buffer HipDevice::alloc(size_t bytes) {
-  auto b = std::make_unique<HipBuffer>(index_, bytes);
-  b->device = this;
-  return Buffer(std::move(b));
+std::unique_ptr<BufferImpl> HipDevice::allocate(size_t bytes) {
+  return std::make_unique<HipBuffer>(index_, bytes);
 }
 
-void HipDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+void HipDevice::write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) {
   if (!bytes) return;
   make_current();
-  auto* p = static_cast<char*>(dst.impl<HipBuffer>()->ptr) + offset;
+  auto* p = static_cast<char*>(impl_as<HipBuffer>(dst)->ptr) + offset;
   check(hipMemcpyAsync(p, src, bytes, hipMemcpyHostToDevice, stream_), "hipMemcpyAsync(HtoD)");
   check(hipStreamSynchronize(stream_), "hipStreamSynchronize");
 }
 
-void HipDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+void HipDevice::read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) {
   if (!bytes) return;
   make_current();
-  const auto* p = static_cast<const char*>(src.impl<HipBuffer>()->ptr) + offset;
+  const auto* p = static_cast<const char*>(impl_as<HipBuffer>(src)->ptr) + offset;
   check(hipMemcpyAsync(dst, p, bytes, hipMemcpyDeviceToHost, stream_), "hipMemcpyAsync(DtoH)");
   check(hipStreamSynchronize(stream_), "hipStreamSynchronize");
 }

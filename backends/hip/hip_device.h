@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/core/buffer_impl.h"
 #include "xk/device.h"
 #include "xk/registry.h"
 
@@ -36,14 +37,18 @@ class HipDevice : public Device {
   explicit HipDevice(int index);
   ~HipDevice() override;
   const DeviceInfo& info() const override { return info_; }
-  Buffer alloc(size_t bytes) override;
-  void write(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
-  void read(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
   void synchronize() override;
 
   int index() const { return index_; }
   hipStream_t stream() const { return stream_; }
   void make_current() const;  // hipSetDevice(index)
+
+ protected:
+  // hipFree needs only the device index, so a HipBuffer that outlives this device frees
+  // itself without a keep_alive.
+  std::unique_ptr<BufferImpl> allocate(size_t bytes) override;
+  void write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
+  void read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
 
  private:
   int index_;

@@ -19,7 +19,7 @@ class Launcher {
   using dim_type = dim3;
   explicit Launcher(HipDevice& dev) : dev_(dev) {}
   const DeviceInfo& info() const { return dev_.info(); }
-  void* ptr(const Buffer& b) const { return b.valid() ? b.impl<HipBuffer>()->ptr : nullptr; }
+  void* ptr(const Buffer& b) const { return b.valid() ? impl_as<HipBuffer>(b)->ptr : nullptr; }
   Buffer scratch(size_t bytes) { return dev_.alloc(bytes); }
 
 #ifdef __HIP__

@@ -8,7 +8,7 @@
 
 namespace xk::sim {
 
-SimBuffer::SimBuffer(size_t n) {
+SimBuffer::SimBuffer(size_t n, std::shared_ptr<LiveBuffers> live) : live_(std::move(live)) {
   bytes = n;
   const size_t data_bytes = (n + kGuard - 1) / kGuard * kGuard;
   base_ = static_cast<uint8_t*>(std::aligned_alloc(kGuard, data_bytes + 2 * kGuard));
@@ -17,11 +17,17 @@ SimBuffer::SimBuffer(size_t n) {
   std::memset(base_ + kGuard, 0xFF, n);
   std::memset(base_ + kGuard + n, kGuardByte, data_bytes - n + kGuard);
   register_allocation(data(), n);  // kernel reads outside it are reported (engine.h)
+  if (!live_) return;
+  std::lock_guard<std::mutex> g(live_->m);
+  live_->buffers.insert(this);
 }
 
 SimBuffer::~SimBuffer() {
   unregister_allocation(data());
-  if (device) static_cast<SimDevice*>(device)->forget(this);
+  if (live_) {
+    std::lock_guard<std::mutex> g(live_->m);
+    live_->buffers.erase(this);
+  }
   std::free(base_);
 }
 
@@ -59,41 +65,25 @@ SimDevice::SimDevice(DeviceInfo info) : info_(std::move(info)) {
     info_.compute_units = std::atoi(v);
 }
 
-SimDevice::~SimDevice() {
-  std::lock_guard<std::mutex> g(m_);
-  for (SimBuffer* b : live_) b->device = nullptr;  // buffers outliving the device stay valid memory
-}
-
-Buffer SimDevice::alloc(size_t bytes) {
+std::unique_ptr<BufferImpl> SimDevice::allocate(size_t bytes) {
   if (bytes > info_.memory_bytes)
     throw Error("alloc", "bytes",
                 "out of device memory: " + std::to_string(bytes) + " bytes requested, " + info_.name +
                     " has " + std::to_string(info_.memory_bytes));
-  auto b = std::make_unique<SimBuffer>(bytes);
-  b->device = this;
-  {
-    std::lock_guard<std::mutex> g(m_);
-    live_.insert(b.get());
-  }
-  return Buffer(std::move(b));
+  return std::make_unique<SimBuffer>(bytes, live_);
 }
 
-void SimDevice::forget(SimBuffer* b) {
-  std::lock_guard<std::mutex> g(m_);
-  live_.erase(b);
-}
-
-void SimDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+void SimDevice::write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) {
   if (bytes) std::memcpy(data(dst) + offset, src, bytes);
 }
 
-void SimDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+void SimDevice::read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) {
   if (bytes) std::memcpy(dst, data(src) + offset, bytes);
 }
 
 void SimDevice::check_guards(const std::string& kernel, const std::vector<const void*>& args) {
-  std::lock_guard<std::mutex> g(m_);
-  for (SimBuffer* b : live_) {
+  std::lock_guard<std::mutex> g(live_->m);
+  for (SimBuffer* b : live_->buffers) {
     const std::string what = b->check_and_restore();
     if (what.empty()) continue;
     std::string arg = "no pointer argument points into it";

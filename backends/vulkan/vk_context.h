@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/core/buffer_impl.h"
 #include "spirv.h"
 #include "vk_instance.h"
 #include "xk/device.h"
@@ -40,7 +41,7 @@ class VkBuf : public BufferImpl {
   UniqueBuffer buffer_;
 };
 
-inline VkBuf& vkbuf(const Buffer& b) { return *b.impl<VkBuf>(); }
+inline VkBuf& vkbuf(const Buffer& b) { return *impl_as<VkBuf>(b); }
 
 struct Pipeline {
   std::string name;  // the shader's name, in debug labels

@@ -115,7 +115,7 @@ std::string coopmat_device_lacks(const PhysicalDevice& pd, const std::vector<Coo
 
 VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDevice& pd, int index) {
   const bool validation = instance->validation();
-  ctx_ = std::make_unique<Context>(std::move(instance), pd);
+  ctx_ = std::make_shared<Context>(std::move(instance), pd);
   info_ = describe_device(pd, index, ctx_->unified(), validation);
   info_.description += ctx_->unified() ? ", unified memory" : ", staging copies";
   auto& rows = DeviceAccess::variants(*this);
@@ -134,17 +134,17 @@ VulkanDevice::VulkanDevice(std::shared_ptr<Instance> instance, const PhysicalDev
 
 VulkanDevice::~VulkanDevice() = default;
 
-Buffer VulkanDevice::alloc(size_t bytes) {
-  auto b = ctx_->alloc(bytes);
-  b->device = this;
-  return Buffer(std::move(b));
+std::unique_ptr<BufferImpl> VulkanDevice::allocate(size_t bytes) {
+  std::unique_ptr<VkBuf> b = ctx_->alloc(bytes);
+  b->keep_alive = ctx_;
+  return b;
 }
 
-void VulkanDevice::write(Buffer& dst, size_t offset, const void* src, size_t bytes) {
+void VulkanDevice::write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) {
   ctx_->write(vkbuf(dst), offset, src, bytes);
 }
 
-void VulkanDevice::read(const Buffer& src, size_t offset, void* dst, size_t bytes) {
+void VulkanDevice::read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) {
   ctx_->read(vkbuf(src), offset, dst, bytes);
 }
 

@@ -13,19 +13,23 @@ class VulkanDevice : public Device {
   ~VulkanDevice() override;
 
   const DeviceInfo& info() const override { return info_; }
-  Buffer alloc(size_t bytes) override;
-  void write(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
-  void read(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
   void synchronize() override;
-  void prepare_weights(Tensor& w) override;
 
   Context& ctx() { return *ctx_; }
   // W in the shaders' layout (weights_pack.h); repacked on first use when the tensor did not
   // come through upload_weights. Weights are treated as immutable once packed.
   const VkBuf& packed_weights(const Tensor& w);
 
+ protected:
+  std::unique_ptr<BufferImpl> allocate(size_t bytes) override;
+  void write_bytes(Buffer& dst, size_t offset, const void* src, size_t bytes) override;
+  void read_bytes(const Buffer& src, size_t offset, void* dst, size_t bytes) override;
+  void prepare_weights(Tensor& w) override;
+
  private:
-  std::unique_ptr<Context> ctx_;
+  // Shared with every buffer allocated here (their keep_alive): a buffer that outlives this
+  // device destroys its VkBuffer and memory through a live VkDevice, then lets the context go.
+  std::shared_ptr<Context> ctx_;
   DeviceInfo info_;
 };
 

@@ -14,8 +14,9 @@ struct MatmulOptions {
   std::string variant;  // force a variant by its stable name ("" = automatic selection)
 };
 
-// Y[M,N] = X[M,K] * W[N,K]^T, FP32 output.
-void matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt = {});
+// Y[M,N] = X[M,K] * W[N,K]^T, FP32 output. Returns what this call ran (variant, activation
+// precision, device time when dev.timing(), counters): the per-call launch record.
+LaunchRecord matmul(Device& dev, const Tensor& W, const Tensor& X, Tensor& Y, const MatmulOptions& opt = {});
 Tensor matmul(Device& dev, const Tensor& W, const Tensor& X, const MatmulOptions& opt = {});
 
 struct AttentionOptions {
@@ -26,9 +27,9 @@ struct AttentionOptions {
 };
 
 // O = softmax(scale * Q K^T [+ causal mask]) V per (batch, head); head h of Q uses KV head
-// h / (Hq / Hkv) (grouped-query attention).
-void attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, Tensor& O,
-               const AttentionOptions& opt = {});
+// h / (Hq / Hkv) (grouped-query attention). Returns this call's launch record.
+LaunchRecord attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V, Tensor& O,
+                       const AttentionOptions& opt = {});
 Tensor attention(Device& dev, const Tensor& Q, const Tensor& K, const Tensor& V,
                  const AttentionOptions& opt = {});
 

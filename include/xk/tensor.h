@@ -39,30 +39,25 @@ struct LaunchRecord {
   uint64_t shared_bytes = 0, barriers = 0;
 };
 
-// Backend-side storage. Subclassed by each backend.
-class BufferImpl {
- public:
-  virtual ~BufferImpl() = default;
-  size_t bytes = 0;
-  Device* device = nullptr;
-};
+class BufferImpl;  // the backend's storage: backends/core/buffer_impl.h
 
-// Move-only owner of device memory (RAII: freed in the backend's BufferImpl destructor).
+// Move-only owner of device memory (RAII: freed when the Buffer goes). Made by Device::alloc.
+// A Buffer may outlive its Device: it then still frees its memory safely, and every use of it
+// (device(), read/write, passing its tensor to an op) throws xk::Error instead of crashing.
 class Buffer {
  public:
-  Buffer() = default;
-  explicit Buffer(std::unique_ptr<BufferImpl> impl) : impl_(std::move(impl)) {}
-  Buffer(Buffer&&) noexcept = default;
-  Buffer& operator=(Buffer&&) noexcept = default;
-  size_t size() const { return impl_ ? impl_->bytes : 0; }
-  Device* device() const { return impl_ ? impl_->device : nullptr; }
+  Buffer() noexcept;
+  ~Buffer();
+  Buffer(Buffer&&) noexcept;
+  Buffer& operator=(Buffer&&) noexcept;
+  size_t size() const;
   bool valid() const { return impl_ != nullptr; }
-  template <class T>
-  T* impl() const {
-    return static_cast<T*>(impl_.get());
-  }
+  // The device that allocated this buffer; nullptr for an empty Buffer. Throws
+  // xk::Error("buffer", "device", ...) when that device has been destroyed.
+  Device* device() const;
 
  private:
+  friend struct BufferAccess;  // backends/core/buffer_impl.h
   std::unique_ptr<BufferImpl> impl_;
 };
 
@@ -79,7 +74,9 @@ struct Tensor {
 
   int64_t numel() const;
   size_t bytes() const;  // bytes the shape needs in this dtype
-  Device* device() const { return buf.device(); }
+  // Buffer::device(), but a destroyed device is reported as
+  // xk::Error("tensor", "device", "device 'NAME' was destroyed before this tensor").
+  Device* device() const;
   std::string shape_str() const;  // "[512, 4096]"
 };
 
