@@ -435,6 +435,7 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
       // Dynamic shared memory is poisoned per block: a read before any write sees NaN / 0xFF.
       smem.assign(cfg.dyn_smem_bytes + 16, 0xFF);
       b.granules.clear();
+      b.static_arrays.clear();
       b.dyn_smem = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(smem.data()) + 15) & ~uintptr_t(15));
       b.shuffled = seed != 0;
       if (b.shuffled) b.rng.seed(seed * 0x9E3779B97F4A7C15ull ^ (launch_no << 32) ^ i);

@@ -27,7 +27,8 @@
 // poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__ arrays
 // of non-template functions are 0xFF-filled before every block (an uninitialised read shows
 // as NaN / -1 in the result); g++ ignores the section attribute on static locals of function
-// templates, so templated kernels' static arrays keep the previous block's data.
+// templates: templated kernels name their arrays at entry (static_shared below) and the first
+// thread of each block to arrive poisons them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -144,5 +145,11 @@ void async_wait(int keep_groups);  // cp.async.wait_group keep_groups
 // warp: reading bytes a cp.async has not yet made visible, or bytes another warp wrote
 // since the last __syncthreads, is reported.
 void shared_read(const void* p, size_t bytes, unsigned lane);
+
+// A static __shared__ array of a function template (g++ ignores the section attribute there,
+// so the block-start poisoning of XK_SIM_SHARED_SECTION misses it): the kernel names it at
+// entry (xk::ptx::sim_poison_shared / xk::wmma::sim_poison_shared) and the first call of each
+// block fills it with 0xFF; later calls in the same block leave it alone.
+void static_shared(void* p, size_t bytes);
 
 }  // namespace xk::sim

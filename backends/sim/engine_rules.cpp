@@ -134,6 +134,14 @@ void async_wait(int keep_groups) {
   t.pending.resize(kept);
 }
 
+void static_shared(void* p, size_t bytes) {
+  BlockState& b = *t_thread->block;
+  for (const void* q : b.static_arrays)
+    if (q == p) return;
+  b.static_arrays.push_back(p);
+  std::memset(p, 0xFF, bytes);
+}
+
 void shared_read(const void* p, size_t bytes, unsigned lane) {
   ThreadState& caller = *t_thread;
   BlockState& b = *caller.block;

@@ -71,6 +71,7 @@ struct BlockState {
   const void* scheduler_stack_bottom = nullptr;  // learned at the first switch into a fiber (ASan)
   size_t scheduler_stack_size = 0;
   std::unordered_map<uintptr_t, Granule> granules;  // key: address / 16
+  std::vector<const void*> static_arrays;            // static_shared arrays poisoned in this block
 };
 
 // The rules of the current launch (read from the environment by run_grid).
