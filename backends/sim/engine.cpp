@@ -278,8 +278,10 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
     t_thread = t;
     void* fake_stack = nullptr;
     asan::start_switch(&fake_stack, t->stack_bottom, t->stack_size);
+    if (g_rules.racecheck) racecheck_before_run(b, *t);
     t->fiber = std::move(t->fiber).resume();
     asan::finish_switch(fake_stack, nullptr, nullptr);
+    if (g_rules.racecheck) racecheck_after_run(b, *t);
     t_thread = nullptr;
     if (t->wait == Wait::Exited) {
       --b.live;
@@ -387,12 +389,15 @@ uintptr_t find_probe_image() {
   return found;
 }
 
-void poison_static_shared() {
+// Fills the calling worker's copy of the section with 0xFF; returns where it is.
+std::pair<unsigned char*, size_t> poison_static_shared() {
   static const uintptr_t image = find_probe_image();
   if (!image) throw Error("sim", "cannot locate the static __shared__ section in the TLS image");
   const intptr_t delta = reinterpret_cast<intptr_t>(&t_shared_probe[0]) - static_cast<intptr_t>(image);
-  std::memset(__start_xk_sim_shared_tls + delta, 0xFF,
-              size_t(__stop_xk_sim_shared_tls - __start_xk_sim_shared_tls));
+  auto* copy = reinterpret_cast<unsigned char*>(__start_xk_sim_shared_tls + delta);
+  const size_t bytes = size_t(__stop_xk_sim_shared_tls - __start_xk_sim_shared_tls);
+  std::memset(copy, 0xFF, bytes);
+  return {copy, bytes};
 }
 
 std::mutex g_launch_mutex;  // one launch at a time: the pool serves one grid
@@ -415,6 +420,7 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
   const uint64_t seed = env_size("XK_SIM_SEED", 0);
   g_rules.seed = seed;
   g_rules.strict = env_size("XK_SIM_STRICT", 0) != 0;
+  g_rules.racecheck = env_size("XK_SIM_RACECHECK", 0) != 0;
   const char* accum = std::getenv("XK_SIM_ACCUM");
   g_rules.accum = accum && std::string(accum) == "truncate" ? Accumulation::Truncated : Accumulation::Exact;
   const uint64_t launch_no = g_launch_counter++;
@@ -435,13 +441,16 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
       // Dynamic shared memory is poisoned per block: a read before any write sees NaN / 0xFF.
       smem.assign(cfg.dyn_smem_bytes + 16, 0xFF);
       b.granules.clear();
+      b.static_arrays.clear();
       b.dyn_smem = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(smem.data()) + 15) & ~uintptr_t(15));
       b.shuffled = seed != 0;
       if (b.shuffled) b.rng.seed(seed * 0x9E3779B97F4A7C15ull ^ (launch_no << 32) ^ i);
       b.counters = Counters{};
       b.error = nullptr;
       try {
-        poison_static_shared();  // static __shared__ too: NaN floats, -1 integers
+        b.shared_regions.assign(1, poison_static_shared());  // static __shared__ too: NaN, -1
+        b.shared_regions.emplace_back(static_cast<unsigned char*>(b.dyn_smem), cfg.dyn_smem_bytes);
+        b.byte_writes.clear();
         run_block(b, stacks, body);
       } catch (...) {
         std::lock_guard<std::mutex> l(merge);
@@ -510,6 +519,7 @@ void warp_collective(uint32_t kind, uint32_t mask, void* op, CollectiveFn fn) {
     for (int l = 0; l < 32; ++l) ops[l] = (mask >> l) & 1 ? w.ops[l] : nullptr;
     fn(ops, mask);
     w.arrived = 0;
+    ++w.completed;
     for (int l = 0; l < 32; ++l)
       if (((mask >> l) & 1) && l != int(t->lane)) wake(b, &b.threads[t->warp * 32 + l]);
     return;

@@ -22,12 +22,13 @@
 //    that another warp wrote (cp.async retired) with no __syncthreads in between; a cp.async
 //    refilling bytes another warp read since the last barrier; misaligned cp.async, ldmatrix
 //    and counted vector global accesses; counted global accesses outside an allocation.
-// Not detected: plain (uncounted) loads and stores, so races through them show only as
-// wrong answers under some schedule, and early reads of a cp.async destination only as
-// poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__ arrays
-// of non-template functions are 0xFF-filled before every block (an uninitialised read shows
-// as NaN / -1 in the result); g++ ignores the section attribute on static locals of function
-// templates, so templated kernels' static arrays keep the previous block's data.
+// Not detected: plain (uncounted) loads, so read/write races through them show only as wrong
+// answers under some schedule (plain write/write races: XK_SIM_RACECHECK=1), and early reads of a cp.async
+// destination only as poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__
+// arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows as NaN /
+// -1 in the result); g++ ignores the section attribute on static locals of function templates: templated
+// kernels name their arrays at entry (static_shared below) and the first thread of each block to arrive
+// poisons them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -105,6 +106,10 @@ inline void count_global_write(size_t n) { block_counters().global_bytes_written
 //  XK_SIM_STRICT=1        shuffles from a lane outside the mask return poison (all ones);
 //  XK_SIM_ACCUM=truncate  MMA/WMMA sums align and truncate like tensor cores (mma_emu.cpp);
 //  XK_SIM_SEED=<n>        also lands cp.async groups at random meeting points before their wait.
+//  XK_SIM_RACECHECK=1     shared-memory bytes changed by a thread between two meeting points are
+//                         its writes; another thread's write to one of them in the same barrier
+//                         interval, not ordered by __syncthreads (or, in the same warp, by a
+//                         completed warp collective), is a write/write race. Reads are not seen.
 bool strict_shuffles();
 enum class Accumulation : uint8_t { Exact, Truncated };
 Accumulation accumulation();
@@ -144,5 +149,11 @@ void async_wait(int keep_groups);  // cp.async.wait_group keep_groups
 // warp: reading bytes a cp.async has not yet made visible, or bytes another warp wrote
 // since the last __syncthreads, is reported.
 void shared_read(const void* p, size_t bytes, unsigned lane);
+
+// A static __shared__ array of a function template (g++ ignores the section attribute there,
+// so the block-start poisoning of XK_SIM_SHARED_SECTION misses it): the kernel names it at
+// entry (xk::ptx::sim_poison_shared / xk::wmma::sim_poison_shared) and the first call of each
+// block fills it with 0xFF; later calls in the same block leave it alone.
+void static_shared(void* p, size_t bytes);
 
 }  // namespace xk::sim

@@ -134,6 +134,59 @@ void async_wait(int keep_groups) {
   t.pending.resize(kept);
 }
 
+void static_shared(void* p, size_t bytes) {
+  BlockState& b = *t_thread->block;
+  for (const void* q : b.static_arrays)
+    if (q == p) return;
+  b.static_arrays.push_back(p);
+  b.shared_regions.emplace_back(static_cast<unsigned char*>(p), bytes);
+  std::memset(p, 0xFF, bytes);
+}
+
+void racecheck_before_run(BlockState& b, const ThreadState& t) {
+  // A collective this run completes orders only what follows it: its writes count as before.
+  b.run_warp_gen = b.warps[t.warp].completed;
+  size_t total = 0;
+  for (const auto& r : b.shared_regions) total += r.second;
+  b.snapshot.resize(total);
+  size_t at = 0;
+  for (const auto& r : b.shared_regions) {
+    std::memcpy(b.snapshot.data() + at, r.first, r.second);
+    at += r.second;
+  }
+}
+
+void racecheck_after_run(BlockState& b, const ThreadState& t) {
+  if (b.error) return;
+  const uint64_t epoch = b.barrier_epoch + 1, gen = b.run_warp_gen;
+  size_t at = 0;
+  // Regions registered during this run (a template's arrays, poisoned at registration) were
+  // not in the snapshot: they are compared from the next run on.
+  for (const auto& r : b.shared_regions) {
+    if (at + r.second > b.snapshot.size()) break;
+    const unsigned char* before = b.snapshot.data() + at;
+    at += r.second;
+    if (std::memcmp(before, r.first, r.second) == 0) continue;
+    for (size_t i = 0; i < r.second; ++i) {
+      if (before[i] == r.first[i]) continue;
+      ByteWrite& w = b.byte_writes[reinterpret_cast<uintptr_t>(r.first + i)];
+      if (w.epoch == epoch && w.thread != t.linear + 1) {
+        const ThreadState& other = b.threads[w.thread - 1];
+        const bool ordered = other.warp == t.warp && b.warps[t.warp].completed != w.warp_gen;
+        if (!ordered) {
+          b.error = std::make_exception_ptr(
+              Error("sim", where(t) + ": writes " + smem_where(b, r.first + i) + ", which thread " +
+                               dim_str(other.tid) + " wrote in the same barrier interval with no " +
+                               (other.warp == t.warp ? "__syncwarp or shuffle" : "__syncthreads") +
+                               " between them (write/write race)"));
+          return;
+        }
+      }
+      w = {t.linear + 1, epoch, gen};
+    }
+  }
+}
+
 void shared_read(const void* p, size_t bytes, unsigned lane) {
   ThreadState& caller = *t_thread;
   BlockState& b = *caller.block;

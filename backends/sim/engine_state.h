@@ -52,7 +52,15 @@ struct ThreadState {
 
 struct WarpMeeting {
   uint32_t kind = 0, mask = 0, arrived = 0, present = 0;
+  uint64_t completed = 0;  // collectives this warp completed: each orders its lanes' accesses
   void* ops[32] = {};
+};
+
+// XK_SIM_RACECHECK: the last plain write to one shared-memory byte (engine_rules.cpp).
+struct ByteWrite {
+  unsigned thread = 0;    // 1 + linear thread index
+  uint64_t epoch = 0;     // barrier epoch of the write
+  uint64_t warp_gen = 0;  // the writer's warp's completed collectives at the write
 };
 
 struct BlockState {
@@ -71,6 +79,13 @@ struct BlockState {
   const void* scheduler_stack_bottom = nullptr;  // learned at the first switch into a fiber (ASan)
   size_t scheduler_stack_size = 0;
   std::unordered_map<uintptr_t, Granule> granules;  // key: address / 16
+  std::vector<const void*> static_arrays;           // static_shared arrays poisoned in this block
+  std::vector<std::pair<unsigned char*, size_t>> shared_regions;  // all of this block's shared memory
+  // XK_SIM_RACECHECK: shared memory as the running thread found it, and the last writer of
+  // each byte written in the block (key: address).
+  std::vector<unsigned char> snapshot;
+  uint64_t run_warp_gen = 0;  // the running thread's warp's completed collectives at its start
+  std::unordered_map<uintptr_t, ByteWrite> byte_writes;
 };
 
 // The rules of the current launch (read from the environment by run_grid).
@@ -78,11 +93,17 @@ struct Rules {
   bool strict = false;
   Accumulation accum = Accumulation::Exact;
   uint64_t seed = 0;
+  bool racecheck = false;
 };
 extern Rules g_rules;
 
 std::string dim_str(const Dim3& d);       // "(x,y,z)"
 std::string where(const ThreadState& t);  // "kernel 'k' block (..) thread (..) (warp w, lane l)"
 void land(PendingCopy& p);                // makes a cp.async's data visible (once)
+// XK_SIM_RACECHECK: around each run of a thread (between two meeting points), the bytes of
+// shared memory it changed are its writes; one that another thread wrote in the same barrier
+// interval, unordered by a warp collective, is a write/write race.
+void racecheck_before_run(BlockState& b, const ThreadState& t);
+void racecheck_after_run(BlockState& b, const ThreadState& t);
 
 }  // namespace xk::sim

@@ -72,6 +72,7 @@ __global__ void __launch_bounds__(kFaThreads) flash_attn_64xD_mma_sm80(FaParams 
   constexpr int kRow = D + 8;  // smem row stride in halves: +16 B keeps rows g and g+4 apart
   __shared__ __align__(16) uint16_t ks[kFaKeys * kRow];  // (64 keys, D) f16
   __shared__ __align__(16) uint16_t vs[kFaKeys * kRow];  // (64 keys, D) f16
+  ptx::sim_poison_shared(ks, vs);
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = p.Hq / p.Hkv, rows = group * p.S;

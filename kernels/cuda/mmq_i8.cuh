@@ -106,6 +106,7 @@ __global__ void __launch_bounds__(kI8Threads)
   __shared__ __align__(16) uint8_t sw[kI8Stages][kI8TileN * kWRow];  // (64 cols, 32 k) codes
   __shared__ __align__(16) float sxs[kI8Stages][kI8TileM];           // (64 rows) x scale
   __shared__ __align__(16) float sws[kI8Stages][kI8TileN * kG];      // (64 cols, G) w scale
+  ptx::sim_poison_shared(sx, sw, sxs, sws);
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wm = warp >> 1, wn = warp & 1;    // warp tile origin: rows 32*wm, cols 32*wn

@@ -67,6 +67,7 @@ __global__ void __launch_bounds__(kMmvqThreads)
   __shared__ __align__(16) int8_t sx[kMmvqChunk * kMmvqMaxM * 32];  // (chunk block, m, 32) int8
   __shared__ __align__(16) float sxs[kMmvqChunk * kMmvqMaxM];       // (chunk block, m) scale
   __shared__ float partial[kMmvqKLanes][kMmvqMaxM][kI8TileN];       // (K-lane, m, row)
+  ptx::sim_poison_shared(sx, sxs, partial);
 
   const int r = threadIdx.x % kI8TileN, kq = threadIdx.x / kI8TileN;
   const int n_tile = blockIdx.x;

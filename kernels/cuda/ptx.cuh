@@ -11,7 +11,9 @@
 // Rules for kernel authors (both branches behave the same only if these hold):
 //  - dynamic shared memory: `T* smem = xk::ptx::dynamic_smem<T>();` (16-byte aligned), not
 //    a raw `extern __shared__` array (the simulator cannot bind an arbitrary extern name).
-//  - static `__shared__` arrays at function scope are fine (per block in both branches).
+//  - static `__shared__` arrays at function scope are fine (per block in both branches); a
+//    kernel template names them in `xk::ptx::sim_poison_shared(a, b)` before first use, so
+//    the simulator poisons them per block (it does so for non-template functions by itself).
 //  - global loads you want counted by cuda-sim: xk::ptx::ld_global / cp_async_16.
 //  - every warp collective (mma, ldmatrix, shuffles, votes, __syncwarp) must be reached
 //    by all lanes named in its mask; the simulator reports a deadlock otherwise.
@@ -121,6 +123,13 @@ inline unsigned warp_id() { return sim::warp_id(); }
 template <class T>
 inline T* dynamic_smem() {
   return static_cast<T*>(sim::dynamic_smem());
+}
+// Static __shared__ arrays of a kernel template: cuda-sim fills them with 0xFF (NaN) at the
+// first call of each block, so an uninitialised read shows; g++ cannot put a template's
+// static locals in the section the simulator poisons at block start. Call it first thing.
+template <class... A>
+inline void sim_poison_shared(A&... arrays) {
+  (sim::static_shared(&arrays, sizeof(arrays)), ...);
 }
 inline uint32_t pack_f16x2(float lo, float hi) {
   return sim::f32_to_f16(lo) | (uint32_t(sim::f32_to_f16(hi)) << 16);
@@ -279,6 +288,8 @@ __device__ __forceinline__ T* dynamic_smem() {
   extern __shared__ __align__(16) unsigned char xk_dynamic_smem[];
   return reinterpret_cast<T*>(xk_dynamic_smem);
 }
+template <class... A>
+__device__ __forceinline__ void sim_poison_shared(A&...) {}  // the GPU leaves them as they are
 __device__ __forceinline__ uint32_t pack_f16x2(float lo, float hi) {
   __half2 h = __floats2half2_rn(lo, hi);
   return *reinterpret_cast<uint32_t*>(&h);

@@ -87,6 +87,7 @@ __device__ __forceinline__ void fa2_prefill_body(const AttnParams& p) {
   __shared__ __attribute__((aligned(16))) uint16_t sVt[D * (F::kBKV + F::kPad)];  // (D, BKV)
   __shared__
       __attribute__((aligned(16))) uint16_t sP[F::kWaves * 16 * (F::kBKV + F::kPad)];  // per wave (16, BKV)
+  wmma::sim_poison_shared(sK, sVt, sP);
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const auto f16 = [](uint16_t h) { return half_from_bits(h); };
@@ -223,6 +224,7 @@ __device__ __forceinline__ void decode_chunk_body(const AttnParams& p, float* pa
   __shared__ float sq[D];            // (D) query row, FP32
   __shared__ float ss[F::kChunk];    // (kChunk) scores, then probabilities
   __shared__ float sred[F::kWaves];  // per-wave partial max / sum
+  wmma::sim_poison_shared(sq, ss, sred);
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int64_t chunk = blockIdx.x, h = blockIdx.y, b = blockIdx.z, hkv = h / (p.Hq / p.Hkv);

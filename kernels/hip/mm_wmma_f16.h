@@ -48,6 +48,7 @@ __device__ __forceinline__ void mm_wmma_f16_body(const uint8_t* W, int64_t w_row
 
   __shared__ __attribute__((aligned(16))) uint16_t sA[T::kBM * T::kRowHalves];  // (BM, BK) f16 bits of X
   __shared__ __attribute__((aligned(16))) uint16_t sB[T::kBN * T::kRowHalves];  // (BN, BK) f16 bits of W
+  wmma::sim_poison_shared(sA, sB);
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int wm = wave / T::kWavesN, wn = wave % T::kWavesN;

@@ -102,6 +102,7 @@ __device__ __forceinline__ void mmq_wmma_i8_body(const uint8_t* W, int64_t w_row
   __shared__ __attribute__((aligned(16))) int8_t sB[T::kBN * T::kRowBytes];  // (BN, BK) int8 W
   __shared__ float sAd[T::kBM];                                              // (BM)    X scale of this K step
   __shared__ float sBd[T::kBN * 2];                                          // (BN, 2) W scale of each 16-run
+  wmma::sim_poison_shared(sA, sB, sAd, sBd);
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int wm = wave / T::kWavesN, wn = wave % T::kWavesN;  // this wave's 32 x 32 sub-tile

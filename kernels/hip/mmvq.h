@@ -43,6 +43,7 @@ __device__ __forceinline__ void mmvq_body(const uint8_t* W, int64_t w_row_bytes,
   using T = MmvqTile;
   static_assert(T::kChunk == 16 * 32, "one 16-element run per lane per chunk");
   __shared__ float sx[T::kMaxM * T::kChunk];  // (kMaxM, kChunk) X chunk, FP32
+  wmma::sim_poison_shared(sx);
 
   const int tid = threadIdx.x, lane = tid % 32, wave = tid / 32;
   const int64_t n_first = static_cast<int64_t>(blockIdx.x) * T::kRows + wave * T::kRowsPerWave;

@@ -17,7 +17,9 @@
 //
 // Rules for kernel authors: dynamic shared memory via `xk::wmma::dynamic_smem<T>()`;
 // all 32 lanes of a wave reach every WMMA with lanes 16-31 holding copies of A/B of lanes
-// 0-15 (the simulator reports a mismatch as an error).
+// 0-15 (the simulator reports a mismatch as an error); the static `__shared__` arrays of a
+// kernel template named in `xk::wmma::sim_poison_shared(a, b)` before first use, so the
+// simulator poisons them per block.
 #pragma once
 #include <cstdint>
 
@@ -58,6 +60,13 @@ inline unsigned lane_id() { return sim::lane_id(); }
 template <class T>
 inline T* dynamic_smem() {
   return static_cast<T*>(sim::dynamic_smem());
+}
+// Static __shared__ arrays of a kernel template: hip-sim fills them with 0xFF (NaN) at the
+// first call of each block, so an uninitialised read shows; g++ cannot put a template's
+// static locals in the section the simulator poisons at block start. Call it first thing.
+template <class... A>
+inline void sim_poison_shared(A&... arrays) {
+  (sim::static_shared(&arrays, sizeof(arrays)), ...);
 }
 template <class T>
 inline T ld_global(const T* p) {
@@ -115,6 +124,8 @@ __device__ __forceinline__ T* dynamic_smem() {
   extern __shared__ __attribute__((aligned(16))) unsigned char xk_dynamic_smem[];
   return reinterpret_cast<T*>(xk_dynamic_smem);
 }
+template <class... A>
+__device__ __forceinline__ void sim_poison_shared(A&...) {}  // the GPU leaves them as they are
 template <class T>
 __device__ __forceinline__ T ld_global(const T* p) {
   return *p;

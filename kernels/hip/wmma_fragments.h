@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 #include "kernels/hip/wmma_layouts.h"
+#if defined(XK_SIM)
+#include "backends/sim/engine.h"
+#endif
 
 namespace xk::wmma {
 
@@ -41,17 +44,26 @@ XK_WMMA_LAYOUT_HD inline void load_b_16x16x16(Frag& b, const T* tile_t, int ld, 
 // iu8 fragments: 16 bytes in 4 ints, byte e = element e (byte 0 the low byte of int 0). A
 // lane's 16 elements are 16 consecutive k (a_16x16x16 / b_16x16x16), so the fragment is
 // the 4 aligned words that start at its element 0.
+// The run is read as dwords (ds_load_b32, or b128 where the compiler can prove 16 bytes),
+// which must start on a dword boundary: hip-sim reports a run that does not (a padded row
+// of a byte count not a multiple of 4), where the GPU would read the wrong bytes or fault.
+XK_WMMA_LAYOUT_HD inline const int32_t* iu8_dword_run(const int8_t* run) {
+#if defined(XK_SIM)
+  ::xk::sim::check_aligned(run, sizeof(int32_t), "WMMA iu8 operand load from LDS");
+#endif
+  return reinterpret_cast<const int32_t*>(run);
+}
 template <class Frag>
 XK_WMMA_LAYOUT_HD inline void load_a_16x16x16_iu8(Frag& a, const int8_t* tile, int ld, int lane) {
   const wl::RowCol rc = wl::a_16x16x16(lane, 0);
-  const int32_t* src = reinterpret_cast<const int32_t*>(tile + rc.row * ld + rc.col);
+  const int32_t* src = iu8_dword_run(tile + rc.row * ld + rc.col);
 #pragma GCC unroll 4
   for (int w = 0; w < 4; ++w) a[w] = src[w];
 }
 template <class Frag>
 XK_WMMA_LAYOUT_HD inline void load_b_16x16x16_iu8(Frag& b, const int8_t* tile_t, int ld, int lane) {
   const wl::RowCol rc = wl::b_16x16x16(lane, 0);
-  const int32_t* src = reinterpret_cast<const int32_t*>(tile_t + rc.col * ld + rc.row);
+  const int32_t* src = iu8_dword_run(tile_t + rc.col * ld + rc.row);
 #pragma GCC unroll 4
   for (int w = 0; w < 4; ++w) b[w] = src[w];
 }

@@ -53,6 +53,13 @@ def language_of(cat, mutant):
     raise SystemExit(f"mutant {mutant['id']}: {mutant['file']} is in no language folder of the catalogue")
 
 
+def tests_of(cat, mutant):
+    """The targets and ctest regex of a mutant: its language's, unless it sets its own."""
+    spec = dict(language_of(cat, mutant)[1])
+    spec.update(mutant.get("tests", {}))
+    return spec
+
+
 def locate(mutant):
     """(text, match) or an error string naming the mutant and what went wrong."""
     path = os.path.join(ROOT, mutant["file"])
@@ -117,9 +124,7 @@ def run(cat, mutants, build_dir, jobs):
     configure(build_dir)
     results, t_start = [], time.time()
     for m in mutants:
-        lang_name, lang = language_of(cat, m)
-        spec = dict(lang)
-        spec.update(m.get("tests", {}))
+        spec = tests_of(cat, m)
         found, err = locate(m)
         if err:
             results.append((m, "ERROR", err, 0.0))
@@ -144,7 +149,8 @@ def run(cat, mutants, build_dir, jobs):
         dt = time.time() - t0
         results.append((m, verdict, by or "", dt))
         print(f"{verdict:8s} {m['id']:40s} {dt:6.0f} s  {by or ''}", flush=True)
-    build(build_dir, sorted({t for m in mutants for t in language_of(cat, m)[1]["targets"]}), jobs)
+    # Rebuild everything a mutant touched from the restored sources, per-mutant targets too.
+    build(build_dir, sorted({t for m in mutants for t in tests_of(cat, m)["targets"]}), jobs)
     killed = sum(1 for r in results if r[1] == "killed")
     print(f"mutate: {killed}/{len(results)} killed in {time.time() - t_start:.0f} s")
     for m, verdict, by, _ in results:
