@@ -164,9 +164,10 @@ TEST(QuantizeMagnitudes, EveryFormatReadsBackFiniteAcrossTheWholeRange) {
       for (int j = 0; j < kBlock; ++j) {
         const size_t i = b * kBlock + static_cast<size_t>(j);
         ASSERT_TRUE(std::isfinite(y[i])) << "block of magnitude " << mags[b] << ", element " << j;
-        if (mags[b] >= 0x1p+12f)
+        if (mags[b] >= 0x1p+12f) {
           EXPECT_LE(std::fabs(y[i] - x[i]), mags[b] / 4) << "block of magnitude " << mags[b] << ", element "
                                                          << j << ": " << x[i] << " read back as " << y[i];
+        }
       }
   }
 }
