@@ -27,13 +27,8 @@ using badinput::g_device;
 using badinput::g_device_name;
 using badinput::g_open_error;
 
-class BadInput : public testing::Test {
+class BadInput : public badinput::DeviceTest {
  protected:
-  void SetUp() override {
-    if (!g_device) GTEST_SKIP() << g_open_error;
-  }
-  Device& dev() { return *g_device; }
-  Tensor t(DType dtype, std::vector<int64_t> shape) { return make_tensor(dev(), dtype, std::move(shape)); }
   // A tensor whose buffer the caller sizes, to get past make_tensor's own checks.
   Tensor raw(DType dtype, std::vector<int64_t> shape, size_t buffer_bytes) {
     Tensor r{dtype, std::move(shape), {}, 1.0f, {}};

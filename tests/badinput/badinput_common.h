@@ -1,4 +1,5 @@
-// Shared by the bad-input test programs (badinput.cpp, overflow_test.cpp, policy_test.cpp):
+// Shared by the bad-input test programs (badinput.cpp, overflow_test.cpp, policy_test.cpp,
+// lifetime_test.cpp, threads_test.cpp):
 // the device under test, chosen by --device / XK_DEVICE, and the check that a call throws an
 // xk::Error naming its op and argument.
 #pragma once
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "xk/xk.h"
 
@@ -15,6 +18,16 @@ namespace xk::badinput {
 
 inline std::unique_ptr<Device> g_device;
 inline std::string g_device_name, g_open_error;
+
+// The fixture of every bad-input program: its tests skip when the device did not open.
+class DeviceTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!g_device) GTEST_SKIP() << g_open_error;
+  }
+  Device& dev() { return *g_device; }
+  Tensor t(DType dtype, std::vector<int64_t> shape) { return make_tensor(dev(), dtype, std::move(shape)); }
+};
 
 // Runs f and checks it throws an xk::Error for `op`, naming `arg`, with `needle` in the text.
 template <class F>

@@ -16,12 +16,9 @@
 namespace xk::badinput {
 namespace {
 
-class Lifetime : public ::testing::Test {
+class Lifetime : public DeviceTest {
  protected:
-  void SetUp() override {
-    if (!g_device) GTEST_SKIP() << g_open_error;
-  }
-  Device& live() { return *g_device; }
+  Device& live() { return dev(); }
 };
 
 std::vector<float> ramp(size_t n) {

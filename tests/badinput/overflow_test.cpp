@@ -31,16 +31,8 @@ constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t k2to32 = int64_t{1} << 32;
 constexpr int64_t k2to62plus1 = (int64_t{1} << 62) + 1;
 
-using badinput::g_device;
-using badinput::g_open_error;
-
-class Overflow : public testing::Test {
+class Overflow : public badinput::DeviceTest {
  protected:
-  void SetUp() override {
-    if (!g_device) GTEST_SKIP() << g_open_error;
-  }
-  Device& dev() { return *g_device; }
-  Tensor t(DType dtype, std::vector<int64_t> shape) { return make_tensor(dev(), dtype, std::move(shape)); }
   // A tensor whose public shape field says more than its buffer holds (the field is writable).
   Tensor lying(DType dtype, std::vector<int64_t> real_shape, std::vector<int64_t> claimed_shape) {
     Tensor r = t(dtype, std::move(real_shape));

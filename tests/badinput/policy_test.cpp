@@ -28,9 +28,7 @@
 namespace xk {
 namespace {
 
-using badinput::g_device;
 using badinput::g_device_name;
-using badinput::g_open_error;
 std::unique_ptr<Device> g_oracle;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -127,13 +125,12 @@ bool same_result(float expected, float actual, float tol) {
   return std::fabs(expected - actual) <= tol;
 }
 
-class Policy : public testing::Test {
+class Policy : public badinput::DeviceTest {
  protected:
   void SetUp() override {
-    if (!g_device) GTEST_SKIP() << g_open_error;
-    if (!g_oracle) GTEST_SKIP() << "cpu-ref is not available as the oracle";
+    DeviceTest::SetUp();
+    if (!IsSkipped() && !g_oracle) GTEST_SKIP() << "cpu-ref is not available as the oracle";
   }
-  Device& dev() { return *g_device; }
 };
 
 // ---- magnitudes --------------------------------------------------------------------------

@@ -50,12 +50,7 @@ Call run_matmul(Device& dev, int seed, ActPrecision act = ActPrecision::Auto) {
   return c;
 }
 
-class Threads : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!g_device) GTEST_SKIP() << g_open_error;
-  }
-};
+class Threads : public DeviceTest {};
 
 TEST_F(Threads, DistinctDevicesInParallelEachGetTheirOwnLaunchRecord) {
   constexpr int kThreads = 3, kCalls = 3;
