@@ -61,6 +61,22 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 
 bool gemv_rows(double tokens) { return tokens <= 8; }
 
+ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows, const InstrPath& path,
+                       double units) {
+  ExpertGemm g;
+  g.x = tokens * used / std::max(1.0, experts);
+  if (gemv_rows(tokens)) return g;
+  if (path.stream_k) units = 1.0;
+  if (path.family == "float") {
+    g.wave = wave_factor(std::max(1.0, g.x), n_rows, path.tile_m, path.tile_n,
+                         units / std::max(1.0, std::min(experts, tokens * used)));
+  } else {
+    g.x = expert_tiles(tokens, used, experts, path.tile_m).tile;
+    g.wave = moe_wave_factor(tokens, used, experts, n_rows, path.tile_m, path.tile_n, units);
+  }
+  return g;
+}
+
 ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m) {
   ExpertTiles t;
   const double tiles_m = std::ceil(tokens / tile_m);
@@ -371,16 +387,9 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
           const double used = static_cast<double>(r.num("n_used", 1)),
                        mats = static_cast<double>(r.num("n_mats", 1));
           flops = 2 * m * n * k * used;
-          x = n * used / mats;
-          if (gemv_rows(n)) {
-            wave = 1.0;
-          } else if (path.family == "float") {  // BLAS: one GEMM per expert over its own rows
-            wave = wave_factor(std::max(1.0, x), m, path.tile_m, path.tile_n,
-                               path.stream_k ? 1.0 : units / std::max(1.0, std::min(mats, n * used)));
-          } else {  // tiled expert GEMM: full tiles of the batch's token tile (expert_tiles)
-            x = expert_tiles(n, used, mats, path.tile_m).tile;
-            wave = moe_wave_factor(n, used, mats, m, path.tile_m, path.tile_n, path.stream_k ? 1.0 : units);
-          }
+          const ExpertGemm g = expert_gemm(n, used, mats, m, path, units);
+          x = g.x;
+          wave = g.wave;
         } else {
           const double hs = static_cast<double>(r.num("hsk", r.num("hs", 128)));
           // GQA ratio: "nr" in older builds, "nr23=[a,b]" (a x b) in newer ones.

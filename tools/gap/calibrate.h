@@ -59,6 +59,16 @@ ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m)
 // token padding per expert included, over `units` SMs/CUs (1 for a stream-K path).
 double moe_wave_factor(double tokens, double used, double experts, double n_rows, int tile_m, int tile_n,
                        double units);
+// A MUL_MAT_ID of `tokens` tokens, each routed to `used` of `experts` experts, over n_rows
+// weight rows on `path` with `units` SMs/CUs: x, the token count its efficiency is read at,
+// and wave, its useful / occupied work. Up to 8 tokens (vector kernels): the expert batch,
+// no tiles. BLAS paths ("float"): one GEMM per expert over its own rows, x the expert batch.
+// Tiled paths: full tiles of the batch's token tile (expert_tiles), x that tile.
+struct ExpertGemm {
+  double x = 0, wave = 1;
+};
+ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows, const InstrPath& path,
+                       double units);
 // ggml runs up to 8 tokens with its vector kernels (mmvq / mmvf), which have no token
 // tiles: no wave factor applies to them.
 bool gemv_rows(double tokens);

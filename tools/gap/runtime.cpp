@@ -147,16 +147,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
           k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
-          double wave = 1.0, x_tile = x;
-          if (gemv_rows(rows)) {
-          } else if (p.family == "float") {  // BLAS: one GEMM per expert over its own rows
-            wave = wave_factor(std::max(1.0, x), N, p.tile_m, p.tile_n,
-                               p.stream_k ? 1.0 : c.units / std::max(1.0, std::min(E, rows * used)));
-          } else {  // tiled expert GEMM: every expert runs full tiles of the batch's token tile
-            x_tile = expert_tiles(rows, used, E, p.tile_m).tile;
-            wave = moe_wave_factor(rows, used, E, N, p.tile_m, p.tile_n, p.stream_k ? 1.0 : c.units);
-          }
-          add(sum, timed(c, k, p, "mm_id", x_tile, wave, layers, t.type));
+          const ExpertGemm g = expert_gemm(rows, used, E, N, p, c.units);
+          add(sum, timed(c, k, p, "mm_id", g.x, g.wave, layers, t.type));
         }
       }
       {  // attention
