@@ -44,14 +44,29 @@ double flops_rate(const KernelRow& r, double flops) {
   return s > 0 ? flops / s : 0;
 }
 
+// ggml's MMQ picks the smallest token tile (a multiple of 8 up to tile_m) that needs the
+// fewest tiles (ggml-cuda/mmq.cuh, the mmq_x loop), so tokens are spread evenly over
+// ceil(M / tile_m) tiles and padded only to the next multiple of 8.
+double token_tile(double tokens, int tile_m) {
+  const double tiles_m = std::ceil(tokens / tile_m);
+  return std::min<double>(tile_m, 8 * std::ceil(tokens / tiles_m / 8));
+}
+
+// moe_wave_factor for tiles already counted.
+double expert_wave(const ExpertTiles& t, double n_rows, int tile_n, double units) {
+  const double tn = std::ceil(n_rows / tile_n);
+  const double tiles = t.col_tiles * tn;
+  const double row_pad = n_rows / (tn * tile_n);
+  if (units <= 1) return t.pad * row_pad;  // stream-K: the last wave's K loop is shared out
+  // `tiles` is an expectation, not a count: a whole wave is not started for its rounding.
+  const double waves = std::max(1.0, std::ceil(tiles / units - 1e-6));
+  return t.pad * row_pad * tiles / (waves * units);
+}
+
 }  // namespace
 
 double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units) {
-  // ggml's MMQ picks the smallest token tile (a multiple of 8 up to tile_m) that needs the
-  // fewest tiles (ggml-cuda/mmq.cuh, the mmq_x loop), so tokens are spread evenly over
-  // ceil(M / tile_m) tiles and padded only to the next multiple of 8.
-  const double tiles_m = std::ceil(m_tokens / tile_m);
-  tile_m = static_cast<int>(std::min<double>(tile_m, 8 * std::ceil(m_tokens / tiles_m / 8)));
+  tile_m = static_cast<int>(token_tile(m_tokens, tile_m));
   const double tm = std::ceil(m_tokens / tile_m), tn = std::ceil(n_rows / tile_n);
   const double tiles = tm * tn;
   const double pad = (m_tokens * n_rows) / (tiles * tile_m * tile_n);
@@ -71,25 +86,25 @@ ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows
     g.wave = wave_factor(std::max(1.0, g.x), n_rows, path.tile_m, path.tile_n,
                          units / std::max(1.0, std::min(experts, tokens * used)));
   } else {
-    g.x = expert_tiles(tokens, used, experts, path.tile_m).tile;
-    g.wave = moe_wave_factor(tokens, used, experts, n_rows, path.tile_m, path.tile_n, units);
+    const ExpertTiles t = expert_tiles(tokens, used, experts, path.tile_m);
+    g.x = t.tile;
+    g.wave = expert_wave(t, n_rows, path.tile_n, units);
   }
   return g;
 }
 
 ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m) {
   ExpertTiles t;
-  const double tiles_m = std::ceil(tokens / tile_m);
-  t.tile = std::min<double>(tile_m, 8 * std::ceil(tokens / tiles_m / 8));  // wave_factor's mmq_x rule
+  t.tile = token_tile(tokens, tile_m);
   const double p = std::clamp(used / std::max(1.0, experts), 0.0, 1.0);
   const int64_t n = static_cast<int64_t>(std::llround(tokens));
   double per_expert = 0;  // E[ceil(c / tile)], c ~ Binomial(n, p)
   if (p >= 1.0) {
     per_expert = std::ceil(tokens / t.tile);
   } else if (p > 0.0) {
-    const double lp = std::log(p), lq = std::log1p(-p);
+    const double lp = std::log(p), lq = std::log1p(-p), lfact_n = std::lgamma(n + 1.0);
     for (int64_t c = 1; c <= n; ++c) {
-      const double lpmf = std::lgamma(n + 1.0) - std::lgamma(c + 1.0) - std::lgamma(n - c + 1.0) +
+      const double lpmf = lfact_n - std::lgamma(c + 1.0) - std::lgamma(n - c + 1.0) +
                           static_cast<double>(c) * lp + static_cast<double>(n - c) * lq;
       per_expert += std::exp(lpmf) * std::ceil(static_cast<double>(c) / t.tile);
     }
@@ -101,14 +116,7 @@ ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m)
 
 double moe_wave_factor(double tokens, double used, double experts, double n_rows, int tile_m, int tile_n,
                        double units) {
-  const ExpertTiles t = expert_tiles(tokens, used, experts, tile_m);
-  const double tn = std::ceil(n_rows / tile_n);
-  const double tiles = t.col_tiles * tn;
-  const double row_pad = n_rows / (tn * tile_n);
-  if (units <= 1) return t.pad * row_pad;  // stream-K: the last wave's K loop is shared out
-  // `tiles` is an expectation, not a count: a whole wave is not started for its rounding.
-  const double waves = std::max(1.0, std::ceil(tiles / std::max(1.0, units) - 1e-6));
-  return t.pad * row_pad * tiles / (waves * std::max(1.0, units));
+  return expert_wave(expert_tiles(tokens, used, experts, tile_m), n_rows, tile_n, units);
 }
 
 bool is_fork_build(const std::string& build) {
