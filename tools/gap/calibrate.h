@@ -48,7 +48,8 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 // full-width tiles (the same holds for HIP, which compiles the same sources, and for Vulkan's
 // mul_mm shader with MUL_MAT_ID, whose tile size is chosen from the batch's token count).
 // Tokens are assumed routed uniformly and independently (c ~ Binomial(tokens, used/experts),
-// as test-backend-ops' random ids are); a real router's imbalance adds padding not modelled.
+// as test-backend-ops' random ids are); a real router's imbalance changes the padding, which
+// is not modelled.
 struct ExpertTiles {
   double tile = 0;       // the token tile (mmq_x) chosen for the whole batch
   double col_tiles = 0;  // expected token tiles summed over all experts
