@@ -400,6 +400,50 @@ TEST(GapRuntime, ExpertGemmsPadEveryExpertToTheBatchsTokenTile) {
   EXPECT_NEAR(moe_wave_factor(512, 4, 128, 2880, 128, 128, 1), moe.pad * 2880 / (23 * 128), 1e-9);
 }
 
+TEST(GapRuntime, MulMatIdLoopsOverExpertsWhereTheBatchedMmqIsNotTaken) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  const DeviceSpec& ada = db.device("rtx-4090");
+  auto loops = [](const DeviceSpec& d, const char* backend, const char* date, double batch) {
+    return instruction_path(d, backend, parse_build("", date), "mm_id", "quant", 16, batch).per_expert;
+  };
+  // RDNA3 before WMMA MMQ: 64 tokens or more leave the batched MMQ (should_use_mmq on ne12).
+  EXPECT_TRUE(loops(strix, "hip", "2025-09-17", 512));
+  EXPECT_FALSE(loops(strix, "hip", "2025-09-17", 32));
+  EXPECT_FALSE(loops(strix, "hip", "2026-02-01", 512));
+  // CUDA looped over experts until the batched MoE MMQ (PR 13199, May 2025).
+  EXPECT_TRUE(loops(ada, "cuda", "2025-01-15", 512));
+  EXPECT_FALSE(loops(ada, "cuda", "2025-09-01", 512));
+  // Dense GEMMs and vector-sized batches never loop.
+  EXPECT_FALSE(
+      instruction_path(strix, "hip", parse_build("", "2025-09-17"), "mm", "quant", 16, 512).per_expert);
+  EXPECT_FALSE(loops(strix, "hip", "2025-09-17", 8));
+
+  // One expert that takes all 200 tokens: its own GEMM, tiled for 200 (4 tiles of 56 out of
+  // mmq_x 64), over 256 weight rows (2 row tiles of 128): 8 tiles fill one wave of 40 CUs.
+  InstrPath dp4a{"hip_mmq_dp4a", "int8_dot", 64, 128, ""};
+  dp4a.per_expert = true;
+  const ExpertGemm one = expert_loop_gemm(200, 1, 1, 256, dp4a, 40, 0, 1e9);
+  EXPECT_NEAR(one.x, 56, 1e-9);
+  EXPECT_NEAR(one.wave, 200.0 * 256 / (40.0 * 56 * 128), 1e-9);
+  EXPECT_NEAR(one.launches, 2, 1e-9);
+  EXPECT_NEAR(one.share, 1, 1e-9);
+  // gpt-oss-120b at 512 tokens: each of the 128 experts gets about 16 tokens and a tile
+  // fitted to them, not the batch's tile; the expert GEMMs split at 64 tokens cover every
+  // pair once; expert_gemm adds the loop's 4 fixed launches.
+  const ExpertGemm lo = expert_loop_gemm(512, 4, 128, 2880, dp4a, 40, 0, 64),
+                   hi = expert_loop_gemm(512, 4, 128, 2880, dp4a, 40, 64, 513);
+  EXPECT_GT(lo.x, 16);
+  EXPECT_LT(lo.x, 24);
+  EXPECT_NEAR(lo.share + hi.share, 1.0, 1e-6);
+  EXPECT_NEAR(lo.hit + hi.hit, 128.0, 1e-3);
+  EXPECT_NEAR(expert_gemm(512, 4, 128, 2880, dp4a, 40).launches, 2 * 128 + 4, 1e-3);
+  // The batched path pads each expert to the batch's tile instead: a lower fill.
+  InstrPath batched = dp4a;
+  batched.per_expert = false;
+  EXPECT_LT(expert_gemm(512, 4, 128, 2880, batched, 40).wave, lo.wave);
+}
+
 TEST(GapCalibration, ForkBuildsAreNotUpstreamAndVectorRowsStandOnlyForTheirType) {
   EXPECT_TRUE(is_fork_build("unslothai/llama.cpp base (commit not stated)"));
   EXPECT_TRUE(is_fork_build("AMD-Ecosystem/llama.cpp gfx11 baseline (fork of llama.cpp)"));

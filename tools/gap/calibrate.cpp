@@ -63,6 +63,24 @@ double expert_wave(const ExpertTiles& t, double n_rows, int tile_n, double units
   return t.pad * row_pad * tiles / (waves * units);
 }
 
+// Calls f(c, P(c)) for c = 1..tokens, c ~ Binomial(tokens, p): the tokens one expert gets
+// when each of `tokens` tokens picks it with probability p.
+template <typename F>
+void for_each_expert_load(double tokens, double p, F&& f) {
+  const int64_t n = static_cast<int64_t>(std::llround(tokens));
+  if (p >= 1.0) {
+    f(static_cast<double>(n), 1.0);
+    return;
+  }
+  if (p <= 0.0) return;
+  const double lp = std::log(p), lq = std::log1p(-p), lfact_n = std::lgamma(n + 1.0);
+  for (int64_t c = 1; c <= n; ++c) {
+    const double lpmf = lfact_n - std::lgamma(c + 1.0) - std::lgamma(n - c + 1.0) +
+                        static_cast<double>(c) * lp + static_cast<double>(n - c) * lq;
+    f(static_cast<double>(c), std::exp(lpmf));
+  }
+}
+
 }  // namespace
 
 double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, double units) {
@@ -81,6 +99,11 @@ ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows
   ExpertGemm g;
   g.x = tokens * used / std::max(1.0, experts);
   if (gemv_rows(tokens)) return g;
+  if (path.per_expert) {
+    g = expert_loop_gemm(tokens, used, experts, n_rows, path, units, 0, tokens + 1);
+    g.launches += 4;
+    return g;
+  }
   if (path.stream_k) units = 1.0;
   if (path.family == "float") {
     g.wave = wave_factor(std::max(1.0, g.x), n_rows, path.tile_m, path.tile_n,
@@ -96,22 +119,35 @@ ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows
 ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m) {
   ExpertTiles t;
   t.tile = token_tile(tokens, tile_m);
-  const double p = std::clamp(used / std::max(1.0, experts), 0.0, 1.0);
-  const int64_t n = static_cast<int64_t>(std::llround(tokens));
   double per_expert = 0;  // E[ceil(c / tile)], c ~ Binomial(n, p)
-  if (p >= 1.0) {
-    per_expert = std::ceil(tokens / t.tile);
-  } else if (p > 0.0) {
-    const double lp = std::log(p), lq = std::log1p(-p), lfact_n = std::lgamma(n + 1.0);
-    for (int64_t c = 1; c <= n; ++c) {
-      const double lpmf = lfact_n - std::lgamma(c + 1.0) - std::lgamma(n - c + 1.0) +
-                          static_cast<double>(c) * lp + static_cast<double>(n - c) * lq;
-      per_expert += std::exp(lpmf) * std::ceil(static_cast<double>(c) / t.tile);
-    }
-  }
+  for_each_expert_load(tokens, std::clamp(used / std::max(1.0, experts), 0.0, 1.0),
+                       [&](double c, double pc) { per_expert += pc * std::ceil(c / t.tile); });
   t.col_tiles = per_expert * experts;
   t.pad = t.col_tiles > 0 ? tokens * used / (t.col_tiles * t.tile) : 1.0;
   return t;
+}
+
+ExpertGemm expert_loop_gemm(double tokens, double used, double experts, double n_rows, const InstrPath& path,
+                            double units, double c_min, double c_max) {
+  ExpertGemm g;
+  const double tn = std::ceil(n_rows / path.tile_n);
+  double useful = 0, occupied = 0, hit = 0, tile_sum = 0, pairs = 0;
+  for_each_expert_load(tokens, std::clamp(used / std::max(1.0, experts), 0.0, 1.0), [&](double c, double pc) {
+    if (c < c_min || c >= c_max) return;
+    const double t = token_tile(c, path.tile_m), tiles = tn * std::ceil(c / t);
+    const double waves = std::ceil(tiles / std::max(1.0, units));
+    useful += pc * c * n_rows;
+    occupied += pc * waves * std::max(1.0, units) * t * path.tile_n;
+    hit += pc;
+    tile_sum += pc * t;
+    pairs += pc * c;
+  });
+  g.x = hit > 0 ? tile_sum / hit : 1.0;
+  g.wave = occupied > 0 ? useful / occupied : 1.0;
+  g.hit = hit * experts;
+  g.share = tokens * used > 0 ? pairs * experts / (tokens * used) : 0.0;
+  g.launches = 2 * g.hit;
+  return g;
 }
 
 double moe_wave_factor(double tokens, double used, double experts, double n_rows, int tile_m, int tile_n,
@@ -370,7 +406,8 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
             kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
                                   static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
                             : static_cast<double>(r.num("n", 512));
-        const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens);
+        const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens,
+                                                kind == "mm_id" ? static_cast<double>(r.num("n")) : 0.0);
         // A run with cooperative matrices switched off measures the scalar shader, not the
         // path this device's builds take.
         if (path.name.find("coopmat") != std::string::npos &&

@@ -64,12 +64,23 @@ double moe_wave_factor(double tokens, double used, double experts, double n_rows
 // weight rows on `path` with `units` SMs/CUs: x, the token count its efficiency is read at,
 // and wave, its useful / occupied work. Up to 8 tokens (vector kernels): the expert batch,
 // no tiles. BLAS paths ("float"): one GEMM per expert over its own rows, x the expert batch.
-// Tiled paths: full tiles of the batch's token tile (expert_tiles), x that tile.
+// Tiled paths: full tiles of the batch's token tile (expert_tiles), x that tile. The
+// per-expert loop (InstrPath::per_expert): each expert's GEMM tiled for its own tokens and
+// launched alone, x the mean token tile; it adds 2 launches per expert hit (activation
+// conversion and GEMM) and 4 per MUL_MAT_ID (the two synchronous id copies, gather, scatter).
 struct ExpertGemm {
   double x = 0, wave = 1;
+  double launches = 1;  // kernel launches of one MUL_MAT_ID
+  double hit = 0;       // per-expert loop: experts with tokens in the range
+  double share = 1;     // per-expert loop: their part of the token-expert pairs
 };
 ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows, const InstrPath& path,
                        double units);
+// The per-expert loop over the experts that get c_min <= c < c_max tokens: ggml picks each
+// expert's path from its own c (MMQ below 64 tokens, BLAS above on the pre-matrix-MMQ paths),
+// so a caller prices the two ranges on their two paths. Launches: 2 per expert in the range.
+ExpertGemm expert_loop_gemm(double tokens, double used, double experts, double n_rows, const InstrPath& path,
+                            double units, double c_min, double c_max);
 // ggml runs up to 8 tokens with its vector kernels (mmvq / mmvf), which have no token
 // tiles: no wave factor applies to them.
 bool gemv_rows(double tokens);

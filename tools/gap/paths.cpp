@@ -47,21 +47,8 @@ InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const 
           "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
 }
 
-}  // namespace
-
-BuildRef parse_build(const std::string& build, const std::string& date) {
-  BuildRef b;
-  b.text = build;
-  b.date = date;
-  // "b6918" or "(6918)" as llama-bench prints it; a bare number may be a PR number.
-  static const std::regex num(R"((?:\bb|\()(\d{3,5})\b)");
-  std::smatch m;
-  if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
-  return b;
-}
-
-InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
-                           const std::string& kind, const std::string& family, double tokens) {
+InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
+                               const std::string& kind, const std::string& family, double tokens) {
   if (backend == "cuda" && dev.api != "cuda")
     throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
   if (backend == "hip" && dev.api != "hip")
@@ -104,6 +91,37 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
     return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128,
             "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};
   return {"vulkan_mul_mmq_int_dot", "int8_dot", 64, 64, "no cooperative matrix: integer-dot mul_mmq shader"};
+}
+
+// ggml_cuda_mul_mat_id's per-expert loop (paths.h, InstrPath::per_expert): the batched MMQ
+// is not taken for this MUL_MAT_ID of `batch_tokens` tokens.
+bool expert_loop(const DeviceSpec& dev, const std::string& backend, const BuildRef& b, double batch_tokens) {
+  if (batch_tokens <= 8) return false;  // vector kernels (mmvq) take small batches whole
+  if (backend == "cuda") return !since(b, "2025-05-01", 5250);
+  if (backend == "hip")
+    return rdna3(dev) && !since(b, "2025-12-01", 7230) && blas_instead_of_dp4a(batch_tokens);
+  return false;
+}
+
+}  // namespace
+
+BuildRef parse_build(const std::string& build, const std::string& date) {
+  BuildRef b;
+  b.text = build;
+  b.date = date;
+  // "b6918" or "(6918)" as llama-bench prints it; a bare number may be a PR number.
+  static const std::regex num(R"((?:\bb|\()(\d{3,5})\b)");
+  std::smatch m;
+  if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
+  return b;
+}
+
+InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
+                           const std::string& kind, const std::string& family, double tokens,
+                           double batch_tokens) {
+  InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens);
+  p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
+  return p;
 }
 
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {

@@ -44,6 +44,13 @@ struct InstrPath {
   // is lost, not wave quantization. ggml-cuda's MMQ uses it on NVIDIA GPUs since Volta
   // (ggml-cuda/mmq.cuh, use_stream_k); RDNA and Vulkan keep whole tiles per workgroup.
   bool stream_k = false;
+  // MUL_MAT_ID as one GEMM per expert (ggml-cuda.cu, ggml_cuda_mul_mat_id's fallback: ids
+  // copied to the host with a stream synchronize, src1 rows gathered per expert, then
+  // ggml_cuda_mul_mat on each expert's c tokens, which picks MMQ or BLAS and the token tile
+  // for c alone). Taken where the batched MMQ is not: ggml_cuda_should_use_mmq(type, cc,
+  // ne12) false for the whole batch (RDNA3 before PR 17576 with 64 or more tokens), and on
+  // CUDA before PR 13199 ("batched+noncont MMQ, refactor bs>1 MoE code", 2025-05-01).
+  bool per_expert = false;
 };
 
 // kind: "mm" (prompt GEMM), "mm_id" (MoE expert GEMM), "fa" (flash attention).
@@ -51,9 +58,12 @@ struct InstrPath {
 // when the backend cannot run on the device (e.g. hip on an NVIDIA GPU).
 // tokens: the GEMM's token count (the expert batch for "mm_id"): before the int8 matrix
 // paths (CUDA PR 7676, HIP RDNA3 PR 17576) ggml sends 64 tokens or more to the BLAS library
-// as f16 instead of the dp4a MMQ.
+// as f16 instead of the dp4a MMQ. batch_tokens ("mm_id" only): the tokens of the whole
+// MUL_MAT_ID (ne12), which decide between the batched MMQ and the per-expert loop; 0 when
+// unknown (then the batched path).
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build,
-                           const std::string& kind, const std::string& family, double tokens = 512);
+                           const std::string& kind, const std::string& family, double tokens = 512,
+                           double batch_tokens = 0);
 
 // Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
 // the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "render.h"
 #include "xk/error.h"
@@ -143,10 +144,31 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
           const double hit = E * (1 - std::pow(1 - used / E, rows));
           const double x = rows * used / E;
-          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family, x);
+          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family, x, rows);
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
           k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
+          if (p.per_expert) {
+            // Each expert's GEMM takes the path its own token count picks (paths.h): below
+            // and from 64 tokens, priced apart; the loop's 4 fixed launches go with the first.
+            const InstrPath few =
+                                instruction_path(dev, run.backend, run.build, "mm_id", type.family, 1, rows),
+                            many =
+                                instruction_path(dev, run.backend, run.build, "mm_id", type.family, 64, rows);
+            const double split = few.name == many.name ? rows + 1 : 64;
+            bool first = true;
+            for (const auto& [q, lo, hi] : {std::tuple{few, 0.0, split}, std::tuple{many, split, rows + 1}}) {
+              const ExpertGemm g = expert_loop_gemm(rows, used, E, N, q, c.units, lo, hi);
+              if (g.hit <= 0) continue;
+              KernelTime part = k;
+              part.flops *= g.share;
+              part.bytes = g.hit * wbytes + g.share * rows * used * (K * (4 + 34.0 / 32) + N * 4);
+              part.launches = g.launches + (first ? 4 : 0);
+              first = false;
+              add(sum, timed(c, part, q, "mm_id", g.x, g.wave, layers, t.type));
+            }
+            continue;
+          }
           const ExpertGemm g = expert_gemm(rows, used, E, N, p, c.units);
           add(sum, timed(c, k, p, "mm_id", g.x, g.wave, layers, t.type));
         }
