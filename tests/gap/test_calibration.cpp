@@ -354,6 +354,35 @@ TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
   EXPECT_EQ(parse_build("llama.cpp PR #7676 branch", "").number, -1);  // a PR number is not a build
 }
 
+TEST(GapRuntime, QuantizedWeightsForBlasAreExpandedToF16InAPassOfTheirOwn) {
+  const Database db = load_database(database_path());
+  RunConfig run;
+  run.backend = "cuda";
+  run.build = parse_build("", "2023-12-20");  // cuBLAS for 64+ tokens
+  run.test = "pp512";
+  const Calibration none;
+  auto pass_bytes = [&](const char* quant) {
+    const ModelDesc m = model_from_preset("llama-2-7b", quant);
+    const Prediction p = predict(db.device("rtx-4090"), m, run, none);
+    EXPECT_TRUE(p.ok) << p.refused;
+    double b = -1;
+    for (const auto& k : p.kernels)
+      if (k.name == "to_f16 (BLAS)") b = k.bytes;
+    return std::pair{b, m};
+  };
+  // Q4_0: each weight read as 18-byte blocks of 32 and written as 2 bytes, once per layer
+  // GEMM; f16 weights go to cuBLAS as they are.
+  const auto [q4, m] = pass_bytes("Q4_0");
+  double elems = 0;
+  for (const auto& t : m.tensors)
+    if (t.role != "output") elems += static_cast<double>(t.n * t.k * t.layers);
+  EXPECT_NEAR(q4 / (elems * (18.0 / 32 + 2)), 1.0, 1e-9);
+  EXPECT_EQ(pass_bytes("F16").first, -1);
+  // From tensor-core MMQ on (June 2024) the same GEMMs read the blocks directly.
+  run.build = parse_build("", "2025-10-01");
+  EXPECT_EQ(pass_bytes("Q4_0").first, -1);
+}
+
 TEST(GapRuntime, MoeStreamsHitExpertsOncePerUbatch) {
   const Database db = load_database(database_path());
   const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");

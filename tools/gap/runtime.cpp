@@ -43,6 +43,30 @@ void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
   }
 }
 
+// ggml_cuda_op_mul_mat_cublas (CUDA and HIP): quantized weights bound for the BLAS library
+// are first expanded to f16 in a pool buffer by their to_fp16 kernel, a pass of its own that
+// reads the blocks and writes 2 bytes per weight, after which the GEMM reads the f16 copy.
+bool dequantized_for_blas(const InstrPath& p, const GgmlType& type) {
+  return p.name.size() > 9 && p.name.compare(p.name.size() - 9, 9, "_blas_f16") == 0 &&
+         type.family != "float";
+}
+
+KernelTime dequant_pass(const Ctx& c, double elems, double quant_bytes, double launches, double layers) {
+  KernelTime k;
+  k.group = "gemm";
+  k.name = "to_f16 (BLAS)";
+  k.path = "memory";
+  k.cls = "memory";
+  k.how = c.mem_how + "; quantized weights expanded to f16 before cuBLAS/hipBLAS";
+  k.eff = c.eff_mem;
+  k.bytes = (quant_bytes + 2 * elems) * layers;
+  k.launches = launches * layers;
+  k.t_memory = k.bytes / (c.bw * c.eff_mem);
+  k.t_launch = k.launches * c.overhead;
+  k.time = k.t_memory + k.t_launch;
+  return k;
+}
+
 // One GEMM-like kernel over `layers` layers.
 KernelTime timed(const Ctx& c, KernelTime k, const InstrPath& p, const std::string& kind, double x,
                  double wave, double layers, const std::string& type = "") {
@@ -135,6 +159,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
+          if (dequantized_for_blas(p, type)) {
+            add(sum, dequant_pass(c, N * K, wbytes, 1, layers));
+            k.bytes += 2 * N * K - wbytes;
+          }
           add(sum,
               timed(c, k, p, "mm", rows,
                     gemv_rows(rows) ? 1.0
@@ -165,6 +193,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
               part.bytes = g.hit * wbytes + g.share * rows * used * (K * (4 + 34.0 / 32) + N * 4);
               part.launches = g.launches + (first ? 4 : 0);
               first = false;
+              if (dequantized_for_blas(q, type)) {
+                add(sum, dequant_pass(c, g.hit * N * K, g.hit * wbytes, g.hit, layers));
+                part.bytes += g.hit * (2 * N * K - wbytes);
+              }
               add(sum, timed(c, part, q, "mm_id", g.x, g.wave, layers, t.type));
             }
             continue;
