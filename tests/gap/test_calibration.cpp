@@ -383,6 +383,54 @@ TEST(GapRuntime, QuantizedWeightsForBlasAreExpandedToF16InAPassOfTheirOwn) {
   EXPECT_EQ(pass_bytes("Q4_0").first, -1);
 }
 
+TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {
+  EXPECT_EQ(vulkan_shader_of("ngl=99 fp16"), "scalar");
+  EXPECT_EQ(vulkan_shader_of("ngl=99 int-dot"), "int-dot");
+  EXPECT_EQ(vulkan_shader_of("ngl=99 fa=1 coopmat2"), "coopmat2");
+  EXPECT_EQ(vulkan_shader_of("ngl=99 fa=0 coopmat1"), "coopmat1");
+  EXPECT_EQ(vulkan_shader_of("heading 'RTX 3090 (without coopmat or integer dot)': scalar mul_mm shader"),
+            "scalar");
+  EXPECT_EQ(vulkan_shader_of("coopmat2 shader path, \"before\" block"), "coopmat2");
+  // A device line says what the GPU offers, not what the run was held to.
+  EXPECT_EQ(
+      vulkan_shader_of("ggml_vulkan: NVIDIA GeForce RTX 3090 (NVIDIA) | uma: 0 | fp16: 1 | int dot: 1 | "
+                       "matrix cores: KHR_coopmat"),
+      "");
+  EXPECT_EQ(vulkan_shader_of("fa=1 radv ngl=99 mmap=0"), "");
+
+  const Database db = load_database(database_path());
+  const DeviceSpec& ampere = db.device("rtx-3090");
+  auto path = [&](const char* shader) {
+    BuildRef b = parse_build("", "2025-03-30");
+    b.vk_shader = shader;
+    return instruction_path(ampere, "vulkan", b, "mm", "quant");
+  };
+  EXPECT_EQ(path("").name, "vulkan_mul_mm_coopmat");
+  EXPECT_EQ(path("coopmat1").name, "vulkan_mul_mm_coopmat");
+  EXPECT_EQ(path("coopmat2").name, "vulkan_mul_mm_coopmat2");
+  EXPECT_EQ(path("scalar").cls, "f32_fma");
+  EXPECT_EQ(path("int-dot").cls, "int8_dot");
+  // Different shaders are different kernels: none is another's build era.
+  EXPECT_NE(path("scalar").family, path("").family);
+  EXPECT_NE(path("coopmat2").family, path("").family);
+
+  // A kernel row noted as the scalar shader calibrates the scalar path, not the coopmat one.
+  KernelRow r;
+  r.line = 2;
+  r.device = "rtx-3090";
+  r.backend = "vulkan";
+  r.build = "llama.cpp master";
+  r.date = "2025-10-20";
+  r.op = "MUL_MAT";
+  r.p = {{"type_a", "q4_0"}, {"m", "4096"}, {"n", "512"}, {"k", "14336"}};
+  r.value = 20;
+  r.unit = "TFLOPS";
+  r.notes = "scalar mul_mm shader";
+  const Calibration cal = calibrate(db, {r});
+  ASSERT_EQ(cal.groups.size(), 1u);
+  EXPECT_EQ(cal.groups.begin()->second.path, "vulkan_mul_mm_scalar");
+}
+
 TEST(GapRuntime, MoeStreamsHitExpertsOncePerUbatch) {
   const Database db = load_database(database_path());
   const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");

@@ -382,7 +382,8 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
       continue;
     }
     const DeviceSpec& dev = db.device(r.device);
-    const BuildRef build = parse_build(r.build, r.date);
+    BuildRef build = parse_build(r.build, r.date);
+    if (r.backend == "vulkan") build.vk_shader = vulkan_shader_of(r.notes);
     double x = 0, eff = 0;
     std::string path_name = "memory", cls = "memory", path_family = "mem", weight_type;
     try {
@@ -408,14 +409,6 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
                             : static_cast<double>(r.num("n", 512));
         const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens,
                                                 kind == "mm_id" ? static_cast<double>(r.num("n")) : 0.0);
-        // A run with cooperative matrices switched off measures the scalar shader, not the
-        // path this device's builds take.
-        if (path.name.find("coopmat") != std::string::npos &&
-            (r.notes.find("without coopmat") != std::string::npos ||
-             r.notes.find("scalar mul_mm") != std::string::npos)) {
-          skip(r.op + ": a run without cooperative matrices (scalar shader) does not measure " + path.name);
-          continue;
-        }
         path_name = path.name;
         cls = path.cls;
         path_family = path.family;

@@ -1,6 +1,7 @@
 // Instruction path and fusion rules per backend and build (dates cited in paths.h).
 #include "paths.h"
 
+#include <cctype>
 #include <regex>
 
 #include "xk/error.h"
@@ -58,8 +59,12 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
   InstrPath p;
   if (kind == "fa") {
     p = {backend + "_flash_attn", "f16_mma_f32acc", 64, 64, "flash attention on the f16 matrix path", "fa"};
-    if (backend == "hip" || (backend == "vulkan" && !has_coopmat(dev)))
-      p.cls = "f32_fma", p.why = "flash attention without matrix cores";
+    const bool vk_scalar =
+        backend == "vulkan" && (!has_coopmat(dev) || b.vk_shader == "scalar" || b.vk_shader == "int-dot");
+    if (backend == "hip" || vk_scalar) p.cls = "f32_fma", p.why = "flash attention without matrix cores";
+    if (vk_scalar && has_coopmat(dev)) p.name += "_scalar";
+    if (backend == "vulkan" && b.vk_shader == "coopmat2")
+      p.name += "_coopmat2", p.why = "flash attention with NV_cooperative_matrix2";
     return p;
   }
   if (family == "float") {
@@ -87,10 +92,33 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
     return {"hip_mmq_dp4a", "int8_dot", 64, 128,
             "MMQ on int8 dot products (no WMMA on RDNA3 before PR 17576)"};
   }
-  if (has_coopmat(dev))
+  // Vulkan: the shader a run was held to, else the device's default. Each is its own
+  // kernel, so none stands in for another's calibration (own family).
+  const std::string& vk = b.vk_shader;
+  if (vk == "scalar")
+    return {"vulkan_mul_mm_scalar",
+            "f32_fma",
+            64,
+            64,
+            "mul_mm scalar shader (cooperative matrices switched off)",
+            "vk_scalar"};
+  if (vk == "coopmat2")
+    return {"vulkan_mul_mm_coopmat2",
+            "f16_mma_f32acc",
+            128,
+            128,
+            "mul_mm with NV_cooperative_matrix2 (NVIDIA drivers)",
+            "vk_coopmat2"};
+  if (vk != "int-dot" && has_coopmat(dev))
     return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128,
             "mul_mm with KHR_cooperative_matrix (weights dequantized to f16)"};
-  return {"vulkan_mul_mmq_int_dot", "int8_dot", 64, 64, "no cooperative matrix: integer-dot mul_mmq shader"};
+  return {"vulkan_mul_mmq_int_dot",
+          "int8_dot",
+          64,
+          64,
+          vk == "int-dot" ? "integer-dot mul_mmq shader (cooperative matrices switched off)"
+                          : "no cooperative matrix: integer-dot mul_mmq shader",
+          "vk_int_dot"};
 }
 
 // ggml_cuda_mul_mat_id's per-expert loop (paths.h, InstrPath::per_expert): the batched MMQ
@@ -114,6 +142,22 @@ BuildRef parse_build(const std::string& build, const std::string& date) {
   std::smatch m;
   if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
   return b;
+}
+
+std::string vulkan_shader_of(const std::string& text) {
+  std::string t = " ";
+  for (char ch : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  t += " ";
+  auto has = [&](const char* s) { return t.find(s) != std::string::npos; };
+  // Flag tokens of e2e.csv, and the phrases kernels.csv notes use for a PR table's section
+  // or column. A ggml_vulkan device line's "matrix cores: NV_coopmat2" says the run took
+  // coopmat2 by default; its "KHR_coopmat", "fp16: 1" and "int dot: 1" say nothing.
+  if (has(" coopmat2 ") || has("coopmat2 shader") || has("coopmat2 column") || has("nv_coopmat2"))
+    return "coopmat2";
+  if (has(" fp16 ") || has("fp16 column") || has("scalar") || has("without coopmat")) return "scalar";
+  if (has(" int-dot ") || has("int dot column")) return "int-dot";
+  if (has(" coopmat1 ") || has("coopmat1") || has("(khr_coopmat) section")) return "coopmat1";
+  return "";
 }
 
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,

@@ -27,8 +27,15 @@ struct BuildRef {
   std::string text;  // "llama.cpp b6918"
   int number = -1;   // 6918, -1 when the text holds none
   std::string date;  // YYYY-MM-DD (of the build or, failing that, of the measurement)
+  // The Vulkan matmul shader a run was held to (GGML_VK_DISABLE_COOPMAT, _COOPMAT2,
+  // _INTEGER_DOT_PRODUCT, or a PR table's column): "scalar", "int-dot", "coopmat1",
+  // "coopmat2"; empty: the one the device takes by default.
+  std::string vk_shader;
 };
 BuildRef parse_build(const std::string& build, const std::string& date);
+// The Vulkan shader named in a row's flags or notes ("fp16"/"scalar"/"without coopmat",
+// "int-dot"/"int dot", "coopmat1"/"KHR_coopmat", "coopmat2"/"NV_coopmat2"), empty when none.
+std::string vulkan_shader_of(const std::string& text);
 
 struct InstrPath {
   std::string name;  // "cuda_mmq_int8", "cuda_mmq_mxfp4_mma", "hip_mmq_dp4a", ...
