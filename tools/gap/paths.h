@@ -13,7 +13,11 @@
 //         only (more went to hipBLAS as f16, as on CUDA), WMMA iu8 after.
 //   Vulkan mul_mm with KHR_cooperative_matrix (f16 operands) where the driver offers it
 //         (RADV on RDNA3, NVIDIA), else the scalar shader; q4_0/q8_0-class types may take
-//         the integer-dot mul_mmq shader (assumed here for devices without coopmat).
+//         the integer-dot mul_mmq shader (assumed here for devices without coopmat). A run
+//         held to one shader by its flags (scalar, int-dot, coopmat1, NV coopmat2) takes
+//         that shader (BuildRef::vk_shader).
+//   MUL_MAT_ID (CUDA and HIP): the batched MMQ with ids, or, where ggml does not take it,
+//         one GEMM per expert (InstrPath::per_expert).
 //   F16/BF16/F32 weights: the vendor BLAS (cuBLAS / hipBLAS) or mul_mm, f16 MMA class.
 // Dates are approximate merge dates (a row's date is when it was measured, not built).
 #pragma once
