@@ -431,6 +431,52 @@ TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {
   EXPECT_EQ(cal.groups.begin()->second.path, "vulkan_mul_mm_scalar");
 }
 
+TEST(GapCalibration, AnotherDevicesMulMatIdToMulMatRatioCarriesOverForTheSameKernel) {
+  const Database db = load_database(database_path());
+  auto row = [](const char* device, const char* op, const std::string& params, double tflops, int line) {
+    KernelRow r;
+    r.device = device;
+    r.backend = "cuda";
+    r.build = "llama.cpp b7500";
+    r.date = "2026-01-01";
+    r.op = op;
+    r.params = params;
+    r.p = parse_params(params);
+    r.value = tflops;
+    r.unit = "TFLOPS";
+    r.line = line;
+    return r;
+  };
+  const std::string dense = "type_a=q4_0,type_b=f32,m=4096,k=4096,n=";
+  std::vector<KernelRow> rows = {
+      row("rtx-3090", "MUL_MAT", dense + "128", 60, 2),
+      row("rtx-3090", "MUL_MAT", dense + "512", 80, 3),
+      row("rtx-4090", "MUL_MAT", dense + "128", 150, 4),
+      row("rtx-4090", "MUL_MAT", dense + "512", 200, 5),
+  };
+  const Database& d = db;
+  const InstrPath path = instruction_path(d.device("rtx-4090"), "cuda", parse_build("b7500", "2026-01-01"),
+                                          "mm_id", "quant", 16, 512);
+  const double x = expert_gemm(512, 4, 128, 2880, path, 1).x;  // the batch's token tile, 128
+  ASSERT_EQ(x, 128);
+  const CalLookup before =
+      calibrate(d, rows).lookup(d.device("rtx-4090"), "cuda", path, "mm_id", x, "2026-01-01");
+  EXPECT_EQ(before.how.find("MUL_MAT_ID /"), std::string::npos) << before.how;
+  // The 3090 also measured the expert GEMM of that build: its rate over its dense rate at
+  // the same tile scales the 4090's dense curve.
+  rows.push_back(row("rtx-3090", "MUL_MAT_ID",
+                     "type_a=q4_0,type_b=f32,n_mats=128,n_used=4,b=0,m=2880,n=512,k=2880", 9, 6));
+  const Calibration cal = calibrate(d, rows);
+  const CalLookup after = cal.lookup(d.device("rtx-4090"), "cuda", path, "mm_id", x, "2026-01-01");
+  const CalGroup& ids = cal.groups.at("rtx-3090|cuda|" + path.name + "|mm_id");
+  const CalGroup& mm = cal.groups.at("rtx-3090|cuda|" + path.name + "|mm");
+  std::string ignored;
+  const double ratio = ids.eval(x, "2026-01-01", "", ignored) / mm.eval(x, "2026-01-01", "", ignored);
+  EXPECT_NEAR(after.eff, before.eff * ratio, 1e-9);
+  EXPECT_NE(after.how.find("rtx-3090's MUL_MAT_ID / MUL_MAT"), std::string::npos) << after.how;
+  EXPECT_FALSE(after.calibrated);
+}
+
 TEST(GapRuntime, MoeStreamsHitExpertsOncePerUbatch) {
   const Database db = load_database(database_path());
   const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");

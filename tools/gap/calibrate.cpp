@@ -512,6 +512,26 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     if (dense != groups.end() && dense->second.covers(x, type)) {
       out.eff = dense->second.eval(x, date, type, rows);
       out.how = "fallback: MUL_MAT " + rows + ", same path, at the token tile the expert GEMM runs";
+      // The same kernel's MUL_MAT_ID against its MUL_MAT, both of one build on another
+      // device, carries over as a ratio (what the expert GEMM does besides the padding
+      // expert_gemm already charges): the device with the most MUL_MAT_ID rows.
+      const CalGroup* ids = nullptr;
+      for (const auto& [key, g] : groups)
+        if (g.kind == "mm_id" && g.path == path.name && g.backend == backend && g.device != dev.key &&
+            g.covers(x, type) && groups.count(g.device + "|" + backend + "|" + path.name + "|mm") &&
+            (!ids || g.points.size() > ids->points.size()))
+          ids = &g;
+      if (ids) {
+        const CalGroup& other = groups.at(ids->device + "|" + backend + "|" + path.name + "|mm");
+        const std::string era = ids->nearest_date(date, x);
+        std::string id_rows, mm_rows;
+        const double a = ids->eval(x, era, type, id_rows), b = other.eval(x, era, type, mm_rows);
+        if (a > 0 && b > 0 && other.covers(x, type)) {
+          out.eff *= a / b;
+          out.how += strf(" x %.2f (%s's MUL_MAT_ID / MUL_MAT of the same path, %s / %s)", a / b,
+                          ids->device.c_str(), id_rows.c_str(), mm_rows.c_str());
+        }
+      }
       return out;
     }
   }
