@@ -72,17 +72,26 @@ struct Region {
   int index;  // in BlockState::shared_regions (0 static section, 1 dynamic, then template arrays)
 };
 
-struct Worker {
-  BlockState* block = nullptr;  // the block being logged on this worker, null when off
-  uint32_t interval = 0;
-  std::vector<Region> regions;
+// What every access consults, as plain thread_locals (no TLS initialisation call per access):
+// the block being logged on this worker (null when off), its regions, the current interval.
+struct Hot {
+  BlockState* block;
+  const Region* begin;
+  const Region* end;
+  uint32_t interval;
+};
+thread_local Hot t_hot;
+
+// The logs of one worker, kept across blocks and launches (keyed by region start).
+struct Logs {
+  std::vector<Region> regions;  // of the current block
   struct Free {
     void operator()(ByteLog* p) const { std::free(p); }
   };
-  std::unordered_map<uintptr_t, std::pair<size_t, std::unique_ptr<ByteLog, Free>>> logs;  // by region start
+  std::unordered_map<uintptr_t, std::pair<size_t, std::unique_ptr<ByteLog, Free>>> by_start;
 
   ByteLog* log_for(uintptr_t lo, size_t bytes) {
-    auto& slot = logs[lo];
+    auto& slot = by_start[lo];
     if (slot.first < bytes) {
       slot.second.reset(static_cast<ByteLog*>(std::calloc(bytes, sizeof(ByteLog))));
       if (!slot.second)
@@ -95,9 +104,11 @@ struct Worker {
     if (bytes == 0) return;
     const auto lo = reinterpret_cast<uintptr_t>(p);
     regions.push_back({lo, lo + bytes, log_for(lo, bytes), index});
+    t_hot.begin = regions.data();
+    t_hot.end = regions.data() + regions.size();
   }
 };
-thread_local Worker t_worker;
+thread_local Logs t_logs;
 
 // "static shared byte 40 (address 0x7f..)": the offset in the region of the block's shared
 // memory that holds it (the static section, the dynamic buffer, or a template's array).
@@ -140,7 +151,7 @@ void race_with_warp(BlockState& b, const ThreadState& t, const Region& r, uintpt
 // behalf of a lane) are ordered with their own warp's accesses by the collective itself.
 void log_access(BlockState& b, const ThreadState& t, const Region& r, uintptr_t a, size_t n, bool write,
                 bool collective) {
-  const uint32_t now = t_worker.interval;
+  const uint32_t now = t_hot.interval;
   const uint16_t me = uint16_t(t.linear + 1), gen = gen16(b, t.warp);
   const uint32_t my_warp = 1u << t.warp;
   const uintptr_t lo = a < r.lo ? r.lo : a, hi = a + n > r.hi ? r.hi : a + n;
@@ -179,12 +190,12 @@ void log_access(BlockState& b, const ThreadState& t, const Region& r, uintptr_t 
 }
 
 inline void on_access(uintptr_t a, size_t n, bool write) {
-  BlockState* b = t_worker.block;
+  BlockState* b = t_hot.block;
   if (!b || b->error) return;
   const ThreadState* t = t_thread;
   if (!t) return;
-  for (const Region& r : t_worker.regions)
-    if (a < r.hi && a + n > r.lo) log_access(*b, *t, r, a, n, write, false);
+  for (const Region* r = t_hot.begin; r != t_hot.end; ++r)
+    if (a < r->hi && a + n > r->lo) log_access(*b, *t, *r, a, n, write, false);
 }
 
 }  // namespace
@@ -192,38 +203,38 @@ inline void on_access(uintptr_t a, size_t n, bool write) {
 const bool kRacecheckSeesReads = true;
 
 void racecheck_block_begin(BlockState& b) {
-  Worker& w = t_worker;
-  w.regions.clear();
-  if (!g_rules.racecheck) {
-    w.block = nullptr;
-    return;
-  }
-  ++w.interval;
+  t_hot = {nullptr, nullptr, nullptr, t_hot.interval};  // intervals count on, never reused
+  t_logs.regions.clear();
+  if (!g_rules.racecheck) return;
+  ++t_hot.interval;
   for (size_t i = 0; i < b.shared_regions.size(); ++i)
-    w.add(b.shared_regions[i].first, b.shared_regions[i].second, int(i));
-  w.block = &b;
+    t_logs.add(b.shared_regions[i].first, b.shared_regions[i].second, int(i));
+  t_hot.block = &b;
 }
 
-void racecheck_block_end() { t_worker.block = nullptr; }
+void racecheck_block_end() { t_hot.block = nullptr; }
 
 void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes) {
-  if (t_worker.block == &b) t_worker.add(p, bytes, int(b.shared_regions.size() - 1));
+  if (t_hot.block == &b) t_logs.add(p, bytes, int(b.shared_regions.size() - 1));
 }
 
-void racecheck_barrier() { ++t_worker.interval; }
+void racecheck_barrier() { ++t_hot.interval; }
+
+namespace {
+void log_for_engine(BlockState& b, const ThreadState& t, const void* p, size_t bytes, bool write) {
+  if (t_hot.block != &b || b.error) return;
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  for (const Region* r = t_hot.begin; r != t_hot.end; ++r)
+    if (a < r->hi && a + bytes > r->lo) log_access(b, t, *r, a, bytes, write, !write);
+}
+}  // namespace
 
 void racecheck_async_retired(BlockState& b, const ThreadState& t, const void* dst, size_t bytes) {
-  if (t_worker.block != &b || b.error) return;
-  const auto a = reinterpret_cast<uintptr_t>(dst);
-  for (const Region& r : t_worker.regions)
-    if (a < r.hi && a + bytes > r.lo) log_access(b, t, r, a, bytes, true, false);
+  log_for_engine(b, t, dst, bytes, true);
 }
 
 void racecheck_collective_read(BlockState& b, const ThreadState& reader, const void* p, size_t bytes) {
-  if (t_worker.block != &b || b.error) return;
-  const auto a = reinterpret_cast<uintptr_t>(p);
-  for (const Region& r : t_worker.regions)
-    if (a < r.hi && a + bytes > r.lo) log_access(b, reader, r, a, bytes, false, true);
+  log_for_engine(b, reader, p, bytes, false);
 }
 
 void racecheck_before_run(BlockState&, const ThreadState&) {}
