@@ -39,6 +39,22 @@ std::string missing_order(const ThreadState& a, const ThreadState& b) {
   return a.warp == b.warp ? "__syncwarp or shuffle" : "__syncthreads";
 }
 
+// "static shared byte 40 (address 0x7f..)": the offset in the part of the block's shared memory
+// that holds it (the static section, the dynamic buffer, or a template's array).
+std::string shared_byte(const BlockState& b, uintptr_t a) {
+  char addr[32];
+  std::snprintf(addr, sizeof addr, " (address 0x%zx)", size_t(a));
+  for (size_t i = 0; i < b.shared_regions.size(); ++i) {
+    const auto lo = reinterpret_cast<uintptr_t>(b.shared_regions[i].first);
+    if (a < lo || a >= lo + b.shared_regions[i].second) continue;
+    const std::string offset = std::to_string(a - lo);
+    if (i == 0) return "static shared byte " + offset + addr;
+    if (i == 1) return "dynamic shared byte " + offset + addr;
+    return "shared byte " + offset + " of a template's __shared__ array" + addr;
+  }
+  return std::string("shared memory") + addr;
+}
+
 void report(BlockState& b, const std::string& what) {
   if (!b.error) b.error = std::make_exception_ptr(Error("sim", what));
 }
@@ -69,7 +85,6 @@ static_assert(sizeof(ByteLog) == 24, "one log entry per shared-memory byte: keep
 struct Region {
   uintptr_t lo, hi;
   ByteLog* log;
-  int index;  // in BlockState::shared_regions (0 static section, 1 dynamic, then template arrays)
 };
 
 // What every access consults, as plain thread_locals (no TLS initialisation call per access):
@@ -100,26 +115,15 @@ struct Logs {
     }
     return slot.second.get();
   }
-  void add(unsigned char* p, size_t bytes, int index) {
+  void add(unsigned char* p, size_t bytes) {
     if (bytes == 0) return;
     const auto lo = reinterpret_cast<uintptr_t>(p);
-    regions.push_back({lo, lo + bytes, log_for(lo, bytes), index});
+    regions.push_back({lo, lo + bytes, log_for(lo, bytes)});
     t_hot.begin = regions.data();
     t_hot.end = regions.data() + regions.size();
   }
 };
 thread_local Logs t_logs;
-
-// "static shared byte 40 (address 0x7f..)": the offset in the region of the block's shared
-// memory that holds it (the static section, the dynamic buffer, or a template's array).
-std::string smem_byte(const Region& r, uintptr_t a) {
-  static const char* kinds[] = {"static shared byte ", "dynamic shared byte "};
-  char addr[32];
-  std::snprintf(addr, sizeof addr, " (address 0x%zx)", size_t(a));
-  const std::string offset = std::to_string(a - r.lo);
-  if (r.index < 2) return kinds[r.index] + offset + addr;
-  return "shared byte " + offset + " of a template's __shared__ array" + addr;
-}
 
 inline uint16_t gen16(const BlockState& b, unsigned warp) { return uint16_t(b.warps[warp].completed); }
 
@@ -131,19 +135,18 @@ inline bool unordered(const BlockState& b, const ThreadState& t, uint16_t other,
   return o.warp != t.warp || gen16(b, t.warp) == gen;
 }
 
-void race(BlockState& b, const ThreadState& t, const Region& r, uintptr_t a, bool write, bool other_wrote,
-          uint16_t other) {
+void race(BlockState& b, const ThreadState& t, uintptr_t a, bool write, bool other_wrote, uint16_t other) {
   const ThreadState& o = b.threads[other - 1u];
   const char* kind = write && other_wrote ? "write/write race" : "read/write race";
-  report(b, where(t) + ": " + (write ? "writes " : "reads ") + smem_byte(r, a) + ", which thread " +
+  report(b, where(t) + ": " + (write ? "writes " : "reads ") + shared_byte(b, a) + ", which thread " +
                 thread_str(o) + (other_wrote ? " wrote" : " read") +
                 " in the same barrier interval with no " + missing_order(t, o) + " between them (" + kind +
                 ")");
 }
 
 // A read of another warp's thread that is no longer in the two reader slots.
-void race_with_warp(BlockState& b, const ThreadState& t, const Region& r, uintptr_t a, unsigned warp) {
-  report(b, where(t) + ": writes " + smem_byte(r, a) + ", which a thread of warp " + std::to_string(warp) +
+void race_with_warp(BlockState& b, const ThreadState& t, uintptr_t a, unsigned warp) {
+  report(b, where(t) + ": writes " + shared_byte(b, a) + ", which a thread of warp " + std::to_string(warp) +
                 " read in the same barrier interval with no __syncthreads between them (read/write race)");
 }
 
@@ -159,13 +162,13 @@ void log_access(BlockState& b, const ThreadState& t, const Region& r, uintptr_t 
     ByteLog& e = r.log[p - r.lo];
     if (e.w_interval == now && unordered(b, t, e.w_thread, e.w_gen) &&
         !(collective && b.threads[e.w_thread - 1u].warp == t.warp))
-      return race(b, t, r, p, write, true, e.w_thread);
+      return race(b, t, p, write, true, e.w_thread);
     if (write) {
       if (e.r_interval == now) {
         for (int s = 0; s < 2; ++s)
-          if (unordered(b, t, e.r_thread[s], e.r_gen[s])) return race(b, t, r, p, true, false, e.r_thread[s]);
+          if (unordered(b, t, e.r_thread[s], e.r_gen[s])) return race(b, t, p, true, false, e.r_thread[s]);
         if (const uint32_t others = e.r_warps & ~my_warp)
-          return race_with_warp(b, t, r, p, unsigned(__builtin_ctz(others)));
+          return race_with_warp(b, t, p, unsigned(__builtin_ctz(others)));
       }
       e.w_interval = now;
       e.w_thread = me;
@@ -208,14 +211,14 @@ void racecheck_block_begin(BlockState& b) {
   if (!g_rules.racecheck) return;
   ++t_hot.interval;
   for (size_t i = 0; i < b.shared_regions.size(); ++i)
-    t_logs.add(b.shared_regions[i].first, b.shared_regions[i].second, int(i));
+    t_logs.add(b.shared_regions[i].first, b.shared_regions[i].second);
   t_hot.block = &b;
 }
 
 void racecheck_block_end() { t_hot.block = nullptr; }
 
 void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes) {
-  if (t_hot.block == &b) t_logs.add(p, bytes, int(b.shared_regions.size() - 1));
+  if (t_hot.block == &b) t_logs.add(p, bytes);
 }
 
 void racecheck_barrier() { ++t_hot.interval; }
@@ -355,9 +358,10 @@ void racecheck_after_run(BlockState& b, const ThreadState& t) {
         const ThreadState& other = b.threads[w.thread - 1];
         const bool ordered = other.warp == t.warp && b.warps[t.warp].completed != w.warp_gen;
         if (!ordered)
-          return report(b, where(t) + ": writes " + smem_where(b, r.first + i) + ", which thread " +
-                               thread_str(other) + " wrote in the same barrier interval with no " +
-                               missing_order(t, other) + " between them (write/write race)");
+          return report(b, where(t) + ": writes " + shared_byte(b, uintptr_t(r.first + i)) +
+                               ", which thread " + thread_str(other) +
+                               " wrote in the same barrier interval with no " + missing_order(t, other) +
+                               " between them (write/write race)");
       }
       w = {t.linear + 1, epoch, gen};
     }

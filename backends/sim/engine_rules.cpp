@@ -24,6 +24,13 @@ std::string hex(uintptr_t v) {
   return buf;
 }
 
+// "shared byte 1040" for dynamic shared memory, the raw address otherwise (static arrays).
+std::string smem_where(const BlockState& b, const void* p) {
+  const auto a = reinterpret_cast<uintptr_t>(p), base = reinterpret_cast<uintptr_t>(b.dyn_smem);
+  if (a >= base && a < base + b.cfg->dyn_smem_bytes) return "dynamic shared byte " + std::to_string(a - base);
+  return "shared address " + hex(a);
+}
+
 [[noreturn]] void fail_for(const ThreadState& t, const std::string& what) {
   throw Error("sim", where(t) + ": " + what);
 }
@@ -33,12 +40,6 @@ std::map<uintptr_t, size_t> g_allocs;  // base -> bytes
 constexpr uintptr_t kNear = 256;       // SimBuffer's guard width
 
 }  // namespace
-
-std::string smem_where(const BlockState& b, const void* p) {
-  const auto a = reinterpret_cast<uintptr_t>(p), base = reinterpret_cast<uintptr_t>(b.dyn_smem);
-  if (a >= base && a < base + b.cfg->dyn_smem_bytes) return "dynamic shared byte " + std::to_string(a - base);
-  return "shared address " + hex(a);
-}
 
 void check_aligned(const void* p, size_t align, const char* what) {
   if (align > 1 && reinterpret_cast<uintptr_t>(p) % align != 0)

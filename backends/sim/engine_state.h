@@ -100,9 +100,6 @@ extern Rules g_rules;
 std::string dim_str(const Dim3& d);       // "(x,y,z)"
 std::string where(const ThreadState& t);  // "kernel 'k' block (..) thread (..) (warp w, lane l)"
 void land(PendingCopy& p);                // makes a cp.async's data visible (once)
-// "dynamic shared byte 1040" for dynamic shared memory, the raw address otherwise.
-std::string smem_where(const BlockState& b, const void* p);
-
 // XK_SIM_RACECHECK (engine_racecheck.cpp, engine.h kRacecheckSeesReads).
 void racecheck_block_begin(BlockState& b);  // b.shared_regions is set; g_rules.racecheck says whether to log
 void racecheck_block_end();
