@@ -21,10 +21,10 @@
 //  - the strict rules below: an ldmatrix reading bytes a cp.async has not made visible, or
 //    that another warp wrote (cp.async retired) with no __syncthreads in between; a cp.async
 //    refilling bytes another warp read since the last barrier; misaligned cp.async, ldmatrix
-//    and counted vector global accesses; counted global accesses outside an allocation.
-// Not detected: plain (uncounted) global loads outside an allocation, and early plain reads of a
-// cp.async destination by its own thread only as poison (0xFF, NaN) in the result. Plain
-// shared-memory races: XK_SIM_RACECHECK below. Dynamic shared memory and the static __shared__
+//    and counted vector global accesses; counted global accesses outside an allocation;
+//  - shared-memory races of plain loads and stores (XK_SIM_RACECHECK below).
+// Not detected: plain (uncounted) global loads outside an allocation; an early plain read of a
+// cp.async destination by its own thread shows only as poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__
 // arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows as NaN /
 // -1 in the result); g++ ignores the section attribute on static locals of function templates: templated
 // kernels name their arrays at entry (static_shared below) and the first thread of each block to arrive
