@@ -106,6 +106,16 @@ TEST(SimSchedule, MissingSyncthreadsGivesWrongAnswersUnderShuffledSeeds) {
   EXPECT_EQ(seeds_wrong, 4) << "each shuffled schedule should expose the missing barrier";
 }
 
+TEST(SimSchedule, MissingSyncthreadsIsAReportedRaceUnderEverySeedWithTheRaceCheck) {
+  if (!xk::sim::kRacecheckSeesReads) GTEST_SKIP() << "sanitizer build: the race check sees no reads";
+  for (int seed = 0; seed <= 4; ++seed) {
+    ScopedEnv g("XK_SIM_SEED", std::to_string(seed));
+    std::vector<float> out(256, 0.0f);
+    expect_error_containing([&] { st::run(1, 256, [&] { neighbour_read(out.data(), 0.0f, false); }); },
+                            {"read/write race", "static shared byte"});
+  }
+}
+
 __global__ void early_exit_then_barrier(int* out) {
   if (threadIdx.x == 5) return;  // bug: thread 5 never reaches the barrier
   __syncthreads();
