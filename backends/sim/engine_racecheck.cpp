@@ -94,6 +94,7 @@ struct Hot {
   const Region* begin;
   const Region* end;
   uint32_t interval;
+  uint32_t block_start;  // the block's first interval: older in-flight marks are stale
 };
 thread_local Hot t_hot;
 
@@ -135,43 +136,80 @@ inline bool unordered(const BlockState& b, const ThreadState& t, uint16_t other,
   return o.warp != t.warp || gen16(b, t.warp) == gen;
 }
 
-void race(BlockState& b, const ThreadState& t, uintptr_t a, bool write, bool other_wrote, uint16_t other) {
+// How a byte is accessed. A cp.async writes its destination from issue until the wait that
+// retires it: the byte is "in flight" (kInFlight on its writer) and any other access of it is a
+// race; the retirement is the write the other threads must then be ordered with.
+enum class Access : uint8_t { Read, Write, LaneRead, CopyIssue, CopyRetire };
+constexpr uint16_t kInFlight = 0x8000;  // on ByteLog::w_thread (threads need 11 bits)
+
+const char* verb(Access k) {
+  switch (k) {
+    case Access::Read:
+      return "reads ";
+    case Access::LaneRead:
+      return "reads (ldmatrix) ";
+    case Access::CopyIssue:
+      return "cp.async writes ";
+    default:
+      return "writes ";
+  }
+}
+
+void race(BlockState& b, const ThreadState& t, uintptr_t a, Access k, bool other_wrote, uint16_t other) {
   const ThreadState& o = b.threads[other - 1u];
+  const bool write = k != Access::Read && k != Access::LaneRead;
   const char* kind = write && other_wrote ? "write/write race" : "read/write race";
-  report(b, where(t) + ": " + (write ? "writes " : "reads ") + shared_byte(b, a) + ", which thread " +
-                thread_str(o) + (other_wrote ? " wrote" : " read") +
-                " in the same barrier interval with no " + missing_order(t, o) + " between them (" + kind +
-                ")");
+  report(b, where(t) + ": " + verb(k) + shared_byte(b, a) + ", which thread " + thread_str(o) +
+                (other_wrote ? " wrote" : " read") + " in the same barrier interval with no " +
+                missing_order(t, o) + " between them (" + kind + ")");
 }
 
 // A read of another warp's thread that is no longer in the two reader slots.
-void race_with_warp(BlockState& b, const ThreadState& t, uintptr_t a, unsigned warp) {
-  report(b, where(t) + ": writes " + shared_byte(b, a) + ", which a thread of warp " + std::to_string(warp) +
+void race_with_warp(BlockState& b, const ThreadState& t, uintptr_t a, Access k, unsigned warp) {
+  report(b, where(t) + ": " + verb(k) + shared_byte(b, a) + ", which a thread of warp " +
+                std::to_string(warp) +
                 " read in the same barrier interval with no __syncthreads between them (read/write race)");
 }
 
-// Logs an access of bytes [a, a + n) of region r by thread t; `collective` reads (ldmatrix, on
-// behalf of a lane) are ordered with their own warp's accesses by the collective itself.
-void log_access(BlockState& b, const ThreadState& t, const Region& r, uintptr_t a, size_t n, bool write,
-                bool collective) {
+void in_flight(BlockState& b, const ThreadState& t, uintptr_t a, Access k, uint16_t issuer) {
+  const std::string copy = "the cp.async of thread " + thread_str(b.threads[issuer - 1u]) + " to it";
+  if (k == Access::Read || k == Access::LaneRead)
+    return report(b, where(t) + ": " + verb(k) + shared_byte(b, a) + " before " + copy +
+                         " was retired by cp.async.wait_group (missing or too weak wait)");
+  report(b, where(t) + ": " + verb(k) + shared_byte(b, a) + " while " + copy +
+                " is in flight (write/write race)");
+}
+
+// Logs an access of bytes [a, a + n) of region r by thread t. A lane's read by a collective
+// (ldmatrix) is ordered with its own warp's accesses by the collective itself.
+void log_access(BlockState& b, const ThreadState& t, const Region& r, uintptr_t a, size_t n, Access k) {
   const uint32_t now = t_hot.interval;
   const uint16_t me = uint16_t(t.linear + 1), gen = gen16(b, t.warp);
   const uint32_t my_warp = 1u << t.warp;
+  const bool write = k != Access::Read && k != Access::LaneRead;
   const uintptr_t lo = a < r.lo ? r.lo : a, hi = a + n > r.hi ? r.hi : a + n;
   for (uintptr_t p = lo; p < hi; ++p) {
     ByteLog& e = r.log[p - r.lo];
-    if (e.w_interval == now && unordered(b, t, e.w_thread, e.w_gen) &&
-        !(collective && b.threads[e.w_thread - 1u].warp == t.warp))
-      return race(b, t, p, write, true, e.w_thread);
+    const uint16_t writer = e.w_thread & ~kInFlight;
+    if ((e.w_thread & kInFlight) && e.w_interval >= t_hot.block_start) {
+      if (k == Access::CopyRetire || (k == Access::CopyIssue && writer == me)) {
+        // the thread's own copy: retired now, or refilled before its wait
+      } else {
+        return in_flight(b, t, p, k, writer);
+      }
+    } else if (e.w_interval == now && unordered(b, t, writer, e.w_gen) &&
+               !(k == Access::LaneRead && b.threads[writer - 1u].warp == t.warp)) {
+      return race(b, t, p, k, true, writer);
+    }
     if (write) {
-      if (e.r_interval == now) {
+      if (e.r_interval == now && k != Access::CopyRetire) {
         for (int s = 0; s < 2; ++s)
-          if (unordered(b, t, e.r_thread[s], e.r_gen[s])) return race(b, t, p, true, false, e.r_thread[s]);
+          if (unordered(b, t, e.r_thread[s], e.r_gen[s])) return race(b, t, p, k, false, e.r_thread[s]);
         if (const uint32_t others = e.r_warps & ~my_warp)
-          return race_with_warp(b, t, p, unsigned(__builtin_ctz(others)));
+          return race_with_warp(b, t, p, k, unsigned(__builtin_ctz(others)));
       }
       e.w_interval = now;
-      e.w_thread = me;
+      e.w_thread = k == Access::CopyIssue ? uint16_t(me | kInFlight) : me;
       e.w_gen = gen;
       continue;
     }
@@ -198,7 +236,7 @@ inline void on_access(uintptr_t a, size_t n, bool write) {
   const ThreadState* t = t_thread;
   if (!t) return;
   for (const Region* r = t_hot.begin; r != t_hot.end; ++r)
-    if (a < r->hi && a + n > r->lo) log_access(*b, *t, *r, a, n, write, false);
+    if (a < r->hi && a + n > r->lo) log_access(*b, *t, *r, a, n, write ? Access::Write : Access::Read);
 }
 
 }  // namespace
@@ -206,10 +244,10 @@ inline void on_access(uintptr_t a, size_t n, bool write) {
 const bool kRacecheckSeesReads = true;
 
 void racecheck_block_begin(BlockState& b) {
-  t_hot = {nullptr, nullptr, nullptr, t_hot.interval};  // intervals count on, never reused
+  t_hot = {nullptr, nullptr, nullptr, t_hot.interval, 0};  // intervals count on, never reused
   t_logs.regions.clear();
   if (!g_rules.racecheck) return;
-  ++t_hot.interval;
+  t_hot.block_start = ++t_hot.interval;
   for (size_t i = 0; i < b.shared_regions.size(); ++i)
     t_logs.add(b.shared_regions[i].first, b.shared_regions[i].second);
   t_hot.block = &b;
@@ -224,20 +262,24 @@ void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes) {
 void racecheck_barrier() { ++t_hot.interval; }
 
 namespace {
-void log_for_engine(BlockState& b, const ThreadState& t, const void* p, size_t bytes, bool write) {
+void log_for_engine(BlockState& b, const ThreadState& t, const void* p, size_t bytes, Access k) {
   if (t_hot.block != &b || b.error) return;
   const auto a = reinterpret_cast<uintptr_t>(p);
   for (const Region* r = t_hot.begin; r != t_hot.end; ++r)
-    if (a < r->hi && a + bytes > r->lo) log_access(b, t, *r, a, bytes, write, !write);
+    if (a < r->hi && a + bytes > r->lo) log_access(b, t, *r, a, bytes, k);
 }
 }  // namespace
 
+void racecheck_async_issued(BlockState& b, const ThreadState& t, const void* dst, size_t bytes) {
+  log_for_engine(b, t, dst, bytes, Access::CopyIssue);
+}
+
 void racecheck_async_retired(BlockState& b, const ThreadState& t, const void* dst, size_t bytes) {
-  log_for_engine(b, t, dst, bytes, true);
+  log_for_engine(b, t, dst, bytes, Access::CopyRetire);
 }
 
 void racecheck_collective_read(BlockState& b, const ThreadState& reader, const void* p, size_t bytes) {
-  log_for_engine(b, reader, p, bytes, false);
+  log_for_engine(b, reader, p, bytes, Access::LaneRead);
 }
 
 void racecheck_before_run(BlockState&, const ThreadState&) {}
@@ -324,6 +366,7 @@ void racecheck_block_begin(BlockState& b) { b.byte_writes.clear(); }
 void racecheck_block_end() {}
 void racecheck_region_added(BlockState&, unsigned char*, size_t) {}
 void racecheck_barrier() {}
+void racecheck_async_issued(BlockState&, const ThreadState&, const void*, size_t) {}
 void racecheck_async_retired(BlockState&, const ThreadState&, const void*, size_t) {}
 void racecheck_collective_read(BlockState&, const ThreadState&, const void*, size_t) {}
 

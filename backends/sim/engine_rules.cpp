@@ -105,6 +105,7 @@ void async_copy(void* smem_dst, const void* gmem_src, int bytes, int src_bytes) 
   PendingCopy pc{static_cast<char*>(smem_dst), t.open_group, uint8_t(bytes), false, {}};
   if (src_bytes) std::memcpy(pc.data, gmem_src, size_t(src_bytes));
   std::memset(smem_dst, 0xFF, size_t(bytes));  // poison until the copy lands
+  if (g_rules.racecheck) racecheck_async_issued(b, t, smem_dst, size_t(bytes));
   t.pending.push_back(pc);
   gr.pending_by = t.linear + 1;
   ++gr.pending;

@@ -105,7 +105,9 @@ void racecheck_block_begin(BlockState& b);  // b.shared_regions is set; g_rules.
 void racecheck_block_end();
 void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes);  // a template's array
 void racecheck_barrier();                                                     // a __syncthreads completed
-// A cp.async retired by `t`'s wait: a write of its destination by t, now.
+// A cp.async issued by `t`: its destination is in flight (any access of it races) until t's wait
+// retires it, which is a write by t at that point.
+void racecheck_async_issued(BlockState& b, const ThreadState& t, const void* dst, size_t bytes);
 void racecheck_async_retired(BlockState& b, const ThreadState& t, const void* dst, size_t bytes);
 // A warp collective (ldmatrix) reading shared memory for `reader`: ordered with its own warp.
 void racecheck_collective_read(BlockState& b, const ThreadState& reader, const void* p, size_t bytes);

@@ -20,9 +20,18 @@ namespace st = xk::simtest;
 using xk::test::expect_error_containing;
 using xk::test::ScopedEnv;
 
-struct RacecheckOn {  // for one test's launches (the engine reads it at every launch)
-  RacecheckOn() { setenv("XK_SIM_RACECHECK", "1", 1); }
-  ~RacecheckOn() { unsetenv("XK_SIM_RACECHECK"); }
+// For one test's launches (the engine reads both at every launch): the race check on, and
+// round-robin order, which the expected messages (who reads or writes first) assume; tests
+// that loop over seeds set their own.
+struct RacecheckOn {
+  RacecheckOn() {
+    setenv("XK_SIM_RACECHECK", "1", 1);
+    setenv("XK_SIM_SEED", "0", 1);
+  }
+  ~RacecheckOn() {
+    unsetenv("XK_SIM_RACECHECK");
+    unsetenv("XK_SIM_SEED");
+  }
 };
 
 constexpr int kSeeds[] = {0, 1, 2, 3};  // 0 = round-robin by thread index
@@ -259,6 +268,36 @@ TEST(SimRacecheck, CpAsyncDataReadByAnotherWarpNeedsABarrierAfterTheWait) {
   RacecheckOn on;
   EXPECT_EQ(staged_read(true), 2.5f);
   expect_race([] { staged_read(false); }, "read/write race", {"thread (40,0,0)", "which thread (0,0,0)"});
+}
+
+// A cp.async destination is in flight from issue to the wait that retires it: reading it before,
+// even by the issuing thread, is reported (the read would see whatever the copy had landed).
+// Here thread 0 never waits; under round-robin it issues before any reader runs.
+float read_in_flight(unsigned reader) {
+  std::vector<float> in(4, 2.5f);
+  float out = 0;
+  st::run(
+      1, 64,
+      [&] {
+        __shared__ __align__(16) float buf[4];
+        const unsigned t = threadIdx.x;
+        if (t == 0) {
+          xk::ptx::cp_async_16(buf, in.data());
+          xk::ptx::cp_async_commit();
+        }
+        if (t == reader) out = buf[2];
+      },
+      "flight_kernel");
+  return out;
+}
+
+TEST(SimRacecheck, ReadingACpAsyncDestinationBeforeItsWaitIsReported) {
+  if (!sees_reads()) GTEST_SKIP() << kSnapshotOnly;
+  RacecheckOn on;
+  for (unsigned reader : {0u, 1u, 40u})
+    expect_race([=] { read_in_flight(reader); }, "before the cp.async of thread (0,0,0)",
+                {"kernel 'flight_kernel'", "thread (" + std::to_string(reader) + ",0,0)",
+                 "static shared byte", "cp.async.wait_group"});
 }
 
 // Atomics of different threads on one shared word do not race. (The snapshot method cannot
