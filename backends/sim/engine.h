@@ -22,9 +22,9 @@
 //    that another warp wrote (cp.async retired) with no __syncthreads in between; a cp.async
 //    refilling bytes another warp read since the last barrier; misaligned cp.async, ldmatrix
 //    and counted vector global accesses; counted global accesses outside an allocation;
-//  - shared-memory races of plain loads and stores (XK_SIM_RACECHECK below).
-// Not detected: plain (uncounted) global loads outside an allocation; an early plain read of a
-// cp.async destination by its own thread shows only as poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__
+//  - shared-memory races of plain loads and stores, and plain reads of a cp.async destination
+//    before its wait (XK_SIM_RACECHECK below).
+// Not detected: plain (uncounted) global loads outside an allocation. Dynamic shared memory and the static __shared__
 // arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows as NaN /
 // -1 in the result); g++ ignores the section attribute on static locals of function templates: templated
 // kernels name their arrays at entry (static_shared below) and the first thread of each block to arrive
@@ -109,7 +109,8 @@ inline void count_global_write(size_t n) { block_counters().global_bytes_written
 //  XK_SIM_RACECHECK=0|1   shared-memory races (engine_racecheck.cpp): a read of a byte another
 //                         thread wrote, or a write of a byte another thread read or wrote, in the
 //                         same barrier interval, not ordered by __syncthreads (or, in the same
-//                         warp, by a completed warp collective). On by default where the kernel
+//                         warp, by a completed warp collective); an access of a cp.async
+//                         destination before the wait that retires it. On by default where the kernel
 //                         sources are instrumented (kRacecheckSeesReads); sanitizer builds see
 //                         only writes that change a byte (snapshots) and run it when asked (=1).
 bool strict_shuffles();

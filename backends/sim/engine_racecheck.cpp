@@ -1,16 +1,18 @@
-// XK_SIM_RACECHECK=1: shared-memory races between barriers (compute-sanitizer's racecheck is
-// the model). Two implementations, chosen at build time:
+// XK_SIM_RACECHECK: shared-memory races between barriers (compute-sanitizer's racecheck is the
+// model). Two implementations, chosen at build time:
 //
 //  - access hooks (XK_SIM_ACCESS_HOOKS, the normal build): the translation units holding kernel
 //    sources are compiled with g++'s -fsanitize=thread, so every plain load and store calls
 //    __tsan_{read,write}{1,2,4,8,16} or __tsan_{read,write}_range, which this file defines (no
 //    sanitizer runtime is linked). ThreadSanitizer's instrumentation, unlike AddressSanitizer's
 //    (checked with g++ 12 -S), also instruments constant-offset accesses of thread_local
-//    variables, which is what a static __shared__ array is in the simulator (simt_dialect.h). An access that
-//    falls in the running block's shared memory is logged per byte: the last write and the recent reads of
-//    the current barrier interval. A read of a byte another thread wrote, or a write of a byte another thread
-//    read or wrote, in the same interval is a race unless the two threads are in one warp and a warp
-//    collective (__syncwarp, shuffle, vote, mma, ...) completed in between;
+//    variables, which is what a static __shared__ array is in the simulator (simt_dialect.h).
+//    An access that falls in the running block's shared memory is logged per byte: the last
+//    write and the recent reads of the current barrier interval. A read of a byte another thread
+//    wrote, or a write of a byte another thread read or wrote, in the same interval is a race
+//    unless the two threads are in one warp and a warp collective (__syncwarp, shuffle, vote,
+//    mma, ...) completed in between. A cp.async destination is in flight until the issuing
+//    thread's wait retires it: any access before is reported, the retirement is a write;
 //  - snapshots (sanitizer builds, where -fsanitize=address and thread cannot be mixed): the
 //    shared memory a thread changes between two meeting points are its writes; only write/write
 //    races of a changed value are seen.
