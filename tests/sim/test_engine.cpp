@@ -108,6 +108,7 @@ TEST(SimSchedule, MissingSyncthreadsGivesWrongAnswersUnderShuffledSeeds) {
 
 TEST(SimSchedule, MissingSyncthreadsIsAReportedRaceUnderEverySeedWithTheRaceCheck) {
   if (!xk::sim::kRacecheckSeesReads) GTEST_SKIP() << "sanitizer build: the race check sees no reads";
+  ScopedEnv rc("XK_SIM_RACECHECK", "1");
   for (int seed = 0; seed <= 4; ++seed) {
     ScopedEnv g("XK_SIM_SEED", std::to_string(seed));
     std::vector<float> out(256, 0.0f);
