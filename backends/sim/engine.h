@@ -24,11 +24,11 @@
 //    and counted vector global accesses; counted global accesses outside an allocation;
 //  - shared-memory races of plain loads and stores, and plain reads of a cp.async destination
 //    before its wait (XK_SIM_RACECHECK below).
-// Not detected: plain (uncounted) global loads outside an allocation. Dynamic shared memory and the static __shared__
-// arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows as NaN /
-// -1 in the result); g++ ignores the section attribute on static locals of function templates: templated
-// kernels name their arrays at entry (static_shared below) and the first thread of each block to arrive
-// poisons them.
+// Not detected: plain (uncounted) global loads outside an allocation. Dynamic shared memory and the static
+// __shared__ arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows
+// as NaN / -1 in the result); g++ ignores the section attribute on static locals of function templates:
+// templated kernels name their arrays at entry (static_shared below) and the first thread of each block to
+// arrive poisons them.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -104,7 +104,7 @@ void land(PendingCopy& p);                // makes a cp.async's data visible (on
 void racecheck_block_begin(BlockState& b);  // b.shared_regions is set; g_rules.racecheck says whether to log
 void racecheck_block_end();
 void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes);  // a template's array
-void racecheck_barrier();                                                     // a __syncthreads completed
+void racecheck_barrier();                                                    // a __syncthreads completed
 // A cp.async issued by `t`: its destination is in flight (any access of it races) until t's wait
 // retires it, which is a write by t at that point.
 void racecheck_async_issued(BlockState& b, const ThreadState& t, const void* dst, size_t bytes);
