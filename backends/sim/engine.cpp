@@ -484,6 +484,7 @@ Counters& block_counters() { return t_thread->block->counters; }
 uint32_t warp_present_mask() { return t_thread->block->warps[t_thread->warp].present; }
 
 void fail(const std::string& what) { throw Error("sim", where(*t_thread) + ": " + what); }
+void thread_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 void syncthreads() {
   ThreadState* t = t_thread;

@@ -311,6 +311,7 @@ TEST(SimRacecheck, SharedAtomicsOfEveryThreadAreNotARace) {
     if (threadIdx.x == 0) count = 0;
     __syncthreads();
     atomicAdd(&count, 1);
+    __threadfence();  // compiles without g++'s -Wtsan warning (the fence is out of line)
     __syncthreads();
     if (threadIdx.x == 0) out = count;
   });
