@@ -246,6 +246,7 @@ void run_block(BlockState& b, StackPool& stacks, const std::function<void()>& bo
         b.at_barrier = 0;
         ++b.barrier_epoch;
         ++b.counters.barriers;
+        if (g_rules.racecheck) racecheck_barrier();
         continue;
       }
       // Nobody can run: find the culprit for the message.
@@ -420,7 +421,9 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
   const uint64_t seed = env_size("XK_SIM_SEED", 0);
   g_rules.seed = seed;
   g_rules.strict = env_size("XK_SIM_STRICT", 0) != 0;
-  g_rules.racecheck = env_size("XK_SIM_RACECHECK", 0) != 0;
+  // On by default where loads and stores are instrumented (it costs little there); the
+  // snapshot fallback of sanitizer builds copies shared memory at every switch: opt-in.
+  g_rules.racecheck = env_size("XK_SIM_RACECHECK", kRacecheckSeesReads ? 1 : 0) != 0;
   const char* accum = std::getenv("XK_SIM_ACCUM");
   g_rules.accum = accum && std::string(accum) == "truncate" ? Accumulation::Truncated : Accumulation::Exact;
   const uint64_t launch_no = g_launch_counter++;
@@ -450,9 +453,11 @@ Counters run_grid(const LaunchConfig& cfg, const std::function<void()>& body) {
       try {
         b.shared_regions.assign(1, poison_static_shared());  // static __shared__ too: NaN, -1
         b.shared_regions.emplace_back(static_cast<unsigned char*>(b.dyn_smem), cfg.dyn_smem_bytes);
-        b.byte_writes.clear();
+        racecheck_block_begin(b);
         run_block(b, stacks, body);
+        racecheck_block_end();
       } catch (...) {
+        racecheck_block_end();
         std::lock_guard<std::mutex> l(merge);
         if (!first_error) first_error = std::current_exception();
         failed = true;
@@ -479,6 +484,7 @@ Counters& block_counters() { return t_thread->block->counters; }
 uint32_t warp_present_mask() { return t_thread->block->warps[t_thread->warp].present; }
 
 void fail(const std::string& what) { throw Error("sim", where(*t_thread) + ": " + what); }
+void thread_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 void syncthreads() {
   ThreadState* t = t_thread;

@@ -21,14 +21,14 @@
 //  - the strict rules below: an ldmatrix reading bytes a cp.async has not made visible, or
 //    that another warp wrote (cp.async retired) with no __syncthreads in between; a cp.async
 //    refilling bytes another warp read since the last barrier; misaligned cp.async, ldmatrix
-//    and counted vector global accesses; counted global accesses outside an allocation.
-// Not detected: plain (uncounted) loads, so read/write races through them show only as wrong
-// answers under some schedule (plain write/write races: XK_SIM_RACECHECK=1), and early reads of a cp.async
-// destination only as poison (0xFF, NaN) in the result. Dynamic shared memory and the static __shared__
-// arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows as NaN /
-// -1 in the result); g++ ignores the section attribute on static locals of function templates: templated
-// kernels name their arrays at entry (static_shared below) and the first thread of each block to arrive
-// poisons them.
+//    and counted vector global accesses; counted global accesses outside an allocation;
+//  - shared-memory races of plain loads and stores, and plain reads of a cp.async destination
+//    before its wait (XK_SIM_RACECHECK below).
+// Not detected: plain (uncounted) global loads outside an allocation. Dynamic shared memory and the static
+// __shared__ arrays of non-template functions are 0xFF-filled before every block (an uninitialised read shows
+// as NaN / -1 in the result); g++ ignores the section attribute on static locals of function templates:
+// templated kernels name their arrays at entry (static_shared below) and the first thread of each block to
+// arrive poisons them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -106,11 +106,17 @@ inline void count_global_write(size_t n) { block_counters().global_bytes_written
 //  XK_SIM_STRICT=1        shuffles from a lane outside the mask return poison (all ones);
 //  XK_SIM_ACCUM=truncate  MMA/WMMA sums align and truncate like tensor cores (mma_emu.cpp);
 //  XK_SIM_SEED=<n>        also lands cp.async groups at random meeting points before their wait.
-//  XK_SIM_RACECHECK=1     shared-memory bytes changed by a thread between two meeting points are
-//                         its writes; another thread's write to one of them in the same barrier
-//                         interval, not ordered by __syncthreads (or, in the same warp, by a
-//                         completed warp collective), is a write/write race. Reads are not seen.
+//  XK_SIM_RACECHECK=0|1   shared-memory races (engine_racecheck.cpp): a read of a byte another
+//                         thread wrote, or a write of a byte another thread read or wrote, in the
+//                         same barrier interval, not ordered by __syncthreads (or, in the same
+//                         warp, by a completed warp collective); an access of a cp.async
+//                         destination before the wait that retires it. On by default where the kernel
+//                         sources are instrumented (kRacecheckSeesReads); sanitizer builds see
+//                         only writes that change a byte (snapshots) and run it when asked (=1).
 bool strict_shuffles();
+// Whether plain loads and stores of the kernel sources reach the race check (the build
+// instrumented them); false in sanitizer builds, where it compares snapshots (writes only).
+extern const bool kRacecheckSeesReads;
 enum class Accumulation : uint8_t { Exact, Truncated };
 Accumulation accumulation();
 // c + sum(products[0..n)) as tensor cores add (mma_emu.cpp): `chunk` products and the running

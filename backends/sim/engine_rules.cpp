@@ -105,6 +105,7 @@ void async_copy(void* smem_dst, const void* gmem_src, int bytes, int src_bytes) 
   PendingCopy pc{static_cast<char*>(smem_dst), t.open_group, uint8_t(bytes), false, {}};
   if (src_bytes) std::memcpy(pc.data, gmem_src, size_t(src_bytes));
   std::memset(smem_dst, 0xFF, size_t(bytes));  // poison until the copy lands
+  if (g_rules.racecheck) racecheck_async_issued(b, t, smem_dst, size_t(bytes));
   t.pending.push_back(pc);
   gr.pending_by = t.linear + 1;
   ++gr.pending;
@@ -130,6 +131,7 @@ void async_wait(int keep_groups) {
     if (--gr.pending == 0) gr.pending_by = 0;
     gr.written = b.barrier_epoch + 1;
     gr.writer_warp = t.warp;
+    if (g_rules.racecheck) racecheck_async_retired(b, t, p.dst, p.bytes);
   }
   t.pending.resize(kept);
 }
@@ -141,50 +143,7 @@ void static_shared(void* p, size_t bytes) {
   b.static_arrays.push_back(p);
   b.shared_regions.emplace_back(static_cast<unsigned char*>(p), bytes);
   std::memset(p, 0xFF, bytes);
-}
-
-void racecheck_before_run(BlockState& b, const ThreadState& t) {
-  // A collective this run completes orders only what follows it: its writes count as before.
-  b.run_warp_gen = b.warps[t.warp].completed;
-  size_t total = 0;
-  for (const auto& r : b.shared_regions) total += r.second;
-  b.snapshot.resize(total);
-  size_t at = 0;
-  for (const auto& r : b.shared_regions) {
-    std::memcpy(b.snapshot.data() + at, r.first, r.second);
-    at += r.second;
-  }
-}
-
-void racecheck_after_run(BlockState& b, const ThreadState& t) {
-  if (b.error) return;
-  const uint64_t epoch = b.barrier_epoch + 1, gen = b.run_warp_gen;
-  size_t at = 0;
-  // Regions registered during this run (a template's arrays, poisoned at registration) were
-  // not in the snapshot: they are compared from the next run on.
-  for (const auto& r : b.shared_regions) {
-    if (at + r.second > b.snapshot.size()) break;
-    const unsigned char* before = b.snapshot.data() + at;
-    at += r.second;
-    if (std::memcmp(before, r.first, r.second) == 0) continue;
-    for (size_t i = 0; i < r.second; ++i) {
-      if (before[i] == r.first[i]) continue;
-      ByteWrite& w = b.byte_writes[reinterpret_cast<uintptr_t>(r.first + i)];
-      if (w.epoch == epoch && w.thread != t.linear + 1) {
-        const ThreadState& other = b.threads[w.thread - 1];
-        const bool ordered = other.warp == t.warp && b.warps[t.warp].completed != w.warp_gen;
-        if (!ordered) {
-          b.error = std::make_exception_ptr(
-              Error("sim", where(t) + ": writes " + smem_where(b, r.first + i) + ", which thread " +
-                               dim_str(other.tid) + " wrote in the same barrier interval with no " +
-                               (other.warp == t.warp ? "__syncwarp or shuffle" : "__syncthreads") +
-                               " between them (write/write race)"));
-          return;
-        }
-      }
-      w = {t.linear + 1, epoch, gen};
-    }
-  }
+  racecheck_region_added(b, static_cast<unsigned char*>(p), bytes);
 }
 
 void shared_read(const void* p, size_t bytes, unsigned lane) {
@@ -208,6 +167,7 @@ void shared_read(const void* p, size_t bytes, unsigned lane) {
     }
     gr.reader_warps |= 1ull << (reader.warp % 64);
   }
+  if (g_rules.racecheck) racecheck_collective_read(b, reader, p, bytes);
 }
 
 }  // namespace xk::sim

@@ -100,9 +100,18 @@ extern Rules g_rules;
 std::string dim_str(const Dim3& d);       // "(x,y,z)"
 std::string where(const ThreadState& t);  // "kernel 'k' block (..) thread (..) (warp w, lane l)"
 void land(PendingCopy& p);                // makes a cp.async's data visible (once)
-// XK_SIM_RACECHECK: around each run of a thread (between two meeting points), the bytes of
-// shared memory it changed are its writes; one that another thread wrote in the same barrier
-// interval, unordered by a warp collective, is a write/write race.
+// XK_SIM_RACECHECK (engine_racecheck.cpp, engine.h kRacecheckSeesReads).
+void racecheck_block_begin(BlockState& b);  // b.shared_regions is set; g_rules.racecheck says whether to log
+void racecheck_block_end();
+void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes);  // a template's array
+void racecheck_barrier();                                                    // a __syncthreads completed
+// A cp.async issued by `t`: its destination is in flight (any access of it races) until t's wait
+// retires it, which is a write by t at that point.
+void racecheck_async_issued(BlockState& b, const ThreadState& t, const void* dst, size_t bytes);
+void racecheck_async_retired(BlockState& b, const ThreadState& t, const void* dst, size_t bytes);
+// A warp collective (ldmatrix) reading shared memory for `reader`: ordered with its own warp.
+void racecheck_collective_read(BlockState& b, const ThreadState& reader, const void* p, size_t bytes);
+// The snapshot method's two halves (no-ops with access hooks).
 void racecheck_before_run(BlockState& b, const ThreadState& t);
 void racecheck_after_run(BlockState& b, const ThreadState& t);
 

@@ -86,6 +86,7 @@ __global__ void neighbour_read(float* out, float base, bool with_barrier) {
 
 int wrong_elements(int seed, bool with_barrier, float base) {
   ScopedEnv g("XK_SIM_SEED", std::to_string(seed));
+  ScopedEnv rc("XK_SIM_RACECHECK", "0");  // the schedules alone (the race check reports it: test_racecheck)
   std::vector<float> out(256, 0.0f);
   st::run(1, 256, [&] { neighbour_read(out.data(), base, with_barrier); });
   int wrong = 0;
@@ -103,6 +104,17 @@ TEST(SimSchedule, MissingSyncthreadsGivesWrongAnswersUnderShuffledSeeds) {
   int seeds_wrong = 0;
   for (int seed = 1; seed <= 4; ++seed) seeds_wrong += wrong_elements(seed, false, 7000.0f + seed) > 0;
   EXPECT_EQ(seeds_wrong, 4) << "each shuffled schedule should expose the missing barrier";
+}
+
+TEST(SimSchedule, MissingSyncthreadsIsAReportedRaceUnderEverySeedWithTheRaceCheck) {
+  if (!xk::sim::kRacecheckSeesReads) GTEST_SKIP() << "sanitizer build: the race check sees no reads";
+  ScopedEnv rc("XK_SIM_RACECHECK", "1");
+  for (int seed = 0; seed <= 4; ++seed) {
+    ScopedEnv g("XK_SIM_SEED", std::to_string(seed));
+    std::vector<float> out(256, 0.0f);
+    expect_error_containing([&] { st::run(1, 256, [&] { neighbour_read(out.data(), 0.0f, false); }); },
+                            {"read/write race", "static shared byte"});
+  }
 }
 
 __global__ void early_exit_then_barrier(int* out) {
