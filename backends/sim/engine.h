@@ -35,6 +35,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 // The TLS section holding every static __shared__ array of the kernel sources (simt_dialect.h).
 #define XK_SIM_SHARED_SECTION "xk_sim_shared_tls"
@@ -132,6 +134,13 @@ void check_aligned(const void* p, size_t align, const char* what);
 void register_allocation(const void* base, size_t bytes);
 void unregister_allocation(const void* base);
 void check_global(const void* p, size_t bytes, bool write, const char* what);
+// For the access hooks (engine_racecheck.cpp), which check plain loads and stores the same way
+// from a per-worker copy of the table: its generation (bumped by every change), a copy, and
+// the rule itself given the allocations below and above an access ("" when inside or unknown).
+uint64_t allocation_generation();
+void copy_allocations(std::vector<std::pair<uintptr_t, size_t>>& out);
+std::string global_oob(uintptr_t a, size_t bytes, const std::pair<uintptr_t, size_t>* below,
+                       const std::pair<uintptr_t, size_t>* above);
 // Counted, checked global access of `bytes` with the alignment the access needs.
 inline void global_read(const void* p, size_t bytes, size_t align) {
   check_aligned(p, align, "global load");

@@ -16,6 +16,7 @@
 //  - snapshots (sanitizer builds, where -fsanitize=address and thread cannot be mixed): the
 //    shared memory a thread changes between two meeting points are its writes; only write/write
 //    races of a changed value are seen.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -232,7 +233,47 @@ void log_access(BlockState& b, const ThreadState& t, const Region& r, uintptr_t 
   }
 }
 
+// Plain global loads and stores are checked against the simulator's allocations like the
+// counted ones (engine_rules.cpp check_global), from a copy of the table taken per block (it
+// changes only between launches) and a [lo, hi) range that skips stack and engine accesses.
+struct Globals {
+  BlockState* block = nullptr;
+  uint64_t generation = ~uint64_t(0);
+  std::vector<std::pair<uintptr_t, size_t>> allocs;  // sorted by base
+  uintptr_t lo = 0, hi = 0;
+};
+thread_local Globals t_globals;
+
+void refresh_globals(BlockState& b) {
+  Globals& g = t_globals;
+  g.block = &b;
+  const uint64_t now = allocation_generation();
+  if (now == g.generation) return;
+  g.generation = now;
+  copy_allocations(g.allocs);
+  g.lo = g.hi = 0;
+  if (g.allocs.empty()) return;
+  constexpr uintptr_t kGuard = 256;
+  g.lo = g.allocs.front().first > kGuard ? g.allocs.front().first - kGuard : 0;
+  for (const auto& [base, size] : g.allocs) g.hi = std::max(g.hi, base + size + kGuard);
+}
+
+void check_plain_global(uintptr_t a, size_t n, bool write) {
+  const Globals& g = t_globals;
+  const ThreadState* t = t_thread;
+  if (!g.block || g.block->error || !t) return;
+  auto it = std::upper_bound(g.allocs.begin(), g.allocs.end(), a,
+                             [](uintptr_t v, const std::pair<uintptr_t, size_t>& e) { return v < e.first; });
+  const auto* above = it != g.allocs.end() ? &*it : nullptr;
+  const auto* below = it != g.allocs.begin() ? &*std::prev(it) : nullptr;
+  const std::string oob = global_oob(a, n, below, above);
+  if (!oob.empty())
+    report(*g.block,
+           where(*t) + ": out-of-bounds plain global " + (write ? "store (write) " : "load (read) ") + oob);
+}
+
 inline void on_access(uintptr_t a, size_t n, bool write) {
+  if (a < t_globals.hi && a + n > t_globals.lo) check_plain_global(a, n, write);
   BlockState* b = t_hot.block;
   if (!b || b->error) return;
   const ThreadState* t = t_thread;
@@ -246,6 +287,7 @@ inline void on_access(uintptr_t a, size_t n, bool write) {
 const bool kRacecheckSeesReads = true;
 
 void racecheck_block_begin(BlockState& b) {
+  refresh_globals(b);
   t_hot = {nullptr, nullptr, nullptr, t_hot.interval, 0};  // intervals count on, never reused
   t_logs.regions.clear();
   if (!g_rules.racecheck) return;
@@ -255,7 +297,10 @@ void racecheck_block_begin(BlockState& b) {
   t_hot.block = &b;
 }
 
-void racecheck_block_end() { t_hot.block = nullptr; }
+void racecheck_block_end() {
+  t_hot.block = nullptr;
+  t_globals.block = nullptr;
+}
 
 void racecheck_region_added(BlockState& b, unsigned char* p, size_t bytes) {
   if (t_hot.block == &b) t_logs.add(p, bytes);

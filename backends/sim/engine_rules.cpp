@@ -3,6 +3,7 @@
 // ldmatrix accesses per barrier interval.
 #include <cstdio>
 #include <cstring>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -37,7 +38,8 @@ std::string smem_where(const BlockState& b, const void* p) {
 
 std::shared_mutex g_alloc_mutex;
 std::map<uintptr_t, size_t> g_allocs;  // base -> bytes
-constexpr uintptr_t kNear = 256;       // SimBuffer's guard width
+std::atomic<uint64_t> g_alloc_generation{0};
+constexpr uintptr_t kNear = 256;  // SimBuffer's guard width
 
 }  // namespace
 
@@ -50,10 +52,33 @@ void check_aligned(const void* p, size_t align, const char* what) {
 void register_allocation(const void* base, size_t bytes) {
   std::unique_lock<std::shared_mutex> g(g_alloc_mutex);
   g_allocs[reinterpret_cast<uintptr_t>(base)] = bytes;
+  ++g_alloc_generation;
 }
 void unregister_allocation(const void* base) {
   std::unique_lock<std::shared_mutex> g(g_alloc_mutex);
   g_allocs.erase(reinterpret_cast<uintptr_t>(base));
+  ++g_alloc_generation;
+}
+
+uint64_t allocation_generation() { return g_alloc_generation.load(); }
+
+void copy_allocations(std::vector<std::pair<uintptr_t, size_t>>& out) {
+  std::shared_lock<std::shared_mutex> g(g_alloc_mutex);
+  out.assign(g_allocs.begin(), g_allocs.end());
+}
+
+std::string global_oob(uintptr_t a, size_t bytes, const std::pair<uintptr_t, size_t>* below,
+                       const std::pair<uintptr_t, size_t>* above) {
+  // The allocation whose guard the access touches: the one at or below it, else the next.
+  const std::pair<uintptr_t, size_t>* near = nullptr;
+  if (above && above->first - a <= kNear) near = above;
+  if (below && a < below->first + below->second + kNear) near = below;
+  if (!near) return "";
+  const uintptr_t base = near->first, size = near->second;
+  if (a >= base && a + bytes <= base + size) return "";
+  const long long off = static_cast<long long>(a) - static_cast<long long>(base);
+  return "of " + std::to_string(bytes) + " bytes at offset " + std::to_string(off) + " of a buffer of " +
+         std::to_string(size) + " bytes";
 }
 
 void check_global(const void* p, size_t bytes, bool write, const char* what) {
@@ -63,19 +88,13 @@ void check_global(const void* p, size_t bytes, bool write, const char* what) {
   if (g_allocs.empty()) return;
   // The allocation at or below the access, and the one above it (an underrun).
   auto it = g_allocs.upper_bound(a);
-  const std::pair<const uintptr_t, size_t>* near = nullptr;
-  if (it != g_allocs.end() && it->first - a <= kNear) near = &*it;
-  if (it != g_allocs.begin()) {
-    --it;
-    if (a < it->first + it->second + kNear) near = &*it;
-  }
-  if (!near) return;  // memory the simulator does not know
-  const uintptr_t base = near->first, size = near->second;
-  if (a >= base && a + bytes <= base + size) return;
-  const long long off = static_cast<long long>(a) - static_cast<long long>(base);
-  fail(std::string(write ? "out-of-bounds " : "out-of-bounds ") + what + " (" + (write ? "write" : "read") +
-       ") of " + std::to_string(bytes) + " bytes at offset " + std::to_string(off) + " of a buffer of " +
-       std::to_string(size) + " bytes");
+  std::pair<uintptr_t, size_t> above, below;
+  const bool has_above = it != g_allocs.end(), has_below = it != g_allocs.begin();
+  if (has_above) above = *it;
+  if (has_below) below = *std::prev(it);
+  const std::string oob = global_oob(a, bytes, has_below ? &below : nullptr, has_above ? &above : nullptr);
+  if (!oob.empty())
+    fail(std::string("out-of-bounds ") + what + " (" + (write ? "write" : "read") + ") " + oob);
 }
 
 void async_copy(void* smem_dst, const void* gmem_src, int bytes, int src_bytes) {

@@ -47,7 +47,13 @@ class Launcher {
     LaunchConfig cfg{variant, {grid.x, grid.y, grid.z}, {block.x, block.y, block.z}, dyn_smem_bytes};
     const auto t0 = std::chrono::steady_clock::now();
     // Each thread gets its own copy of the parameters, as on a GPU.
-    const Counters c = run_grid(cfg, [&] { std::apply([&](auto... p) { kernel(p...); }, params); });
+    Counters c;
+    try {
+      c = run_grid(cfg, [&] { std::apply([&](auto... p) { kernel(p...); }, params); });
+    } catch (...) {
+      dev_.restore_guards();  // a kernel stopped by an error may have written into a guard too
+      throw;
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     dev_.check_guards(variant, pointers);
     rec.has_counters = true;

@@ -81,6 +81,11 @@ void SimDevice::read_bytes(const Buffer& src, size_t offset, void* dst, size_t b
   if (bytes) std::memcpy(dst, data(src) + offset, bytes);
 }
 
+void SimDevice::restore_guards() {
+  std::lock_guard<std::mutex> g(live_->m);
+  for (SimBuffer* b : live_->buffers) (void)b->check_and_restore();
+}
+
 void SimDevice::check_guards(const std::string& kernel, const std::vector<const void*>& args) {
   std::lock_guard<std::mutex> g(live_->m);
   for (SimBuffer* b : live_->buffers) {

@@ -51,6 +51,8 @@ class SimDevice : public Device {
   // Throws xk::Error when a launch of `kernel` wrote outside any live buffer. `args` are the
   // launch's pointer arguments, to name the kernel argument that points into the buffer.
   void check_guards(const std::string& kernel, const std::vector<const void*>& args);
+  // After a launch that failed: guards put back without a report (the error is already one).
+  void restore_guards();
 
  protected:
   std::unique_ptr<BufferImpl> allocate(size_t bytes) override;

@@ -222,6 +222,22 @@ TEST(SimStrictBounds, GlobalReadsAndWritesOutsideAnAllocationAreReported) {
   }));
 }
 
+TEST(SimStrictBounds, PlainGlobalLoadsAndStoresOutsideAnAllocationAreReported) {
+  if (!xk::sim::kRacecheckSeesReads) GTEST_SKIP() << "sanitizer build: plain accesses are not instrumented";
+  xk::sim::SimBuffer buf(100);
+  auto* f = reinterpret_cast<float*>(buf.data());
+  float sink[32] = {};
+  EXPECT_NO_THROW(st::run(1, 25, [&] { sink[threadIdx.x] = f[threadIdx.x]; }));
+  expect_error_containing(
+      [&] { st::run(1, 26, [&] { sink[threadIdx.x] = f[threadIdx.x]; }, "plain_oob"); },
+      {"plain_oob", "thread (25,0,0)",
+       "out-of-bounds plain global load (read) of 4 bytes at offset 100 of a buffer of 100 bytes"});
+  expect_error_containing([&] { st::run(1, 1, [&] { f[-1] = 1.0f; }); },
+                          {"out-of-bounds plain global store (write) of 4 bytes at offset -4"});
+  // Memory the simulator did not allocate (a test's own array) is not checked.
+  EXPECT_NO_THROW(st::run(1, 32, [&] { sink[threadIdx.x] += 1.0f; }));
+}
+
 TEST(SimStrictShuffle, InactiveSourceLaneIsPoisonOnlyInStrictMode) {
   int got[32];
   auto run = [&] {
