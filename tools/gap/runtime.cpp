@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string_view>
 #include <tuple>
 
 #include "render.h"
@@ -48,7 +49,7 @@ void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
 // reads the blocks and writes 2 bytes per weight, after which the GEMM reads the f16 copy.
 bool dequantized_for_blas(const InstrPath& p, const GgmlType& type) {
   return p.name.size() > 9 && p.name.compare(p.name.size() - 9, 9, "_blas_f16") == 0 &&
-         type.family != "float";
+         std::string_view(type.family) != "float";
 }
 
 KernelTime dequant_pass(const Ctx& c, double elems, double quant_bytes, double launches, double layers) {
