@@ -330,6 +330,9 @@ TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
   EXPECT_EQ(passes("hip", "2025-10-01", true), passes("cuda", "2025-10-01", true));  // same ggml-cuda sources
   EXPECT_EQ(passes("vulkan", "2025-06-01", false), 11);
   EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);  // rms_norm+mul, twice per layer
+  EXPECT_EQ(passes("vulkan", "2025-09-01", false), 8);  // add chains
+  EXPECT_EQ(passes("vulkan", "2025-09-01", true), 14);
+  EXPECT_EQ(passes("vulkan", "2025-11-01", true), passes("cuda", "2025-10-01", true));  // top-k MoE too
 }
 
 TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {

@@ -187,6 +187,13 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   if (backend == "vulkan" && since(b, "2025-07-05", 5830)) {
     f.passes_per_layer -= 2, f.launches_per_layer -= 2;
     f.why = "Vulkan fuses rms_norm+mul (PR 14366)";
+    // Then the two fusions ggml-cuda already had, as ggml-vulkan shaders: add chains (PR
+    // 15252, 2025-08-16) and the top-k MoE softmax, ported from CUDA (PR 16641, 2025-10-18;
+    // gpt-oss's late softmax from PR 16656, 2025-10-29). Build numbers approximate the dates.
+    if (since(b, "2025-08-16", 6170))
+      f.passes_per_layer -= 1, f.launches_per_layer -= 1, f.why += ", add chains";
+    if (moe && since(b, "2025-10-29", 6880))
+      f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
   }
   return f;
 }
