@@ -342,7 +342,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         // A quantized row on a BLAS path timed the to_f16 expansion too (runtime.cpp prices it
         // as a pass of its own): take it out at the database's memory efficiency.
         const double run_s = seconds_of(r) > 0 ? seconds_of(r) : (rate > 0 ? flops / rate : 0);
-        if (kind == "mm" && path.family == "float" && family != "float" && run_s > 0) {
+        if (kind == "mm" && expands_to_f16(path, family) && run_s > 0) {
           const double pass_s = (m * k * (ggml_type_by_name(type).bits() / 8.0 + 2)) /
                                 (dev.bandwidth_bytes() * dev.efficiency_of("memory"));
           if (run_s > 2 * pass_s) rate = flops / (run_s - pass_s);

@@ -26,7 +26,7 @@ bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
 // MMQ_DP4A_MAX_BATCH_SIZE`; AMD RDNA3: `cc < GGML_CUDA_CC_RDNA3 || ne11 <
 // MMQ_DP4A_MAX_BATCH_SIZE`). MUL_MAT_ID outside the batched MMQ path runs one GEMM per
 // expert, so its token count is the expert batch.
-bool blas_instead_of_dp4a(double tokens) { return tokens >= 64; }
+bool blas_instead_of_dp4a(double tokens) { return tokens >= kBlasFromTokens; }
 
 InstrPath blas_path(const std::string& backend, const char* why) {
   return {backend + "_blas_f16", "f16_mma_f32acc", 128, 128, why, "float"};
@@ -156,7 +156,7 @@ std::string vulkan_shader_of(const std::string& text) {
     return "coopmat2";
   if (has(" fp16 ") || has("fp16 column") || has("scalar") || has("without coopmat")) return "scalar";
   if (has(" int-dot ") || has("int dot column")) return "int-dot";
-  if (has(" coopmat1 ") || has("coopmat1") || has("(khr_coopmat) section")) return "coopmat1";
+  if (has("coopmat1") || has("(khr_coopmat) section")) return "coopmat1";
   return "";
 }
 
@@ -166,6 +166,11 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens);
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
   return p;
+}
+
+bool expands_to_f16(const InstrPath& path, const std::string& weight_family) {
+  return path.family == "float" && path.name.size() > 9 &&
+         path.name.compare(path.name.size() - 9, 9, "_blas_f16") == 0 && weight_family != "float";
 }
 
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {

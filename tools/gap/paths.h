@@ -75,6 +75,13 @@ struct InstrPath {
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build,
                            const std::string& kind, const std::string& family, double tokens = 512,
                            double batch_tokens = 0);
+// MMQ_DP4A_MAX_BATCH_SIZE: from this many tokens a GEMM without an int8 matrix-unit MMQ goes
+// to the BLAS library (ggml_cuda_should_use_mmq; see `tokens` above).
+constexpr double kBlasFromTokens = 64;
+// ggml_cuda_mul_mat_cublas (CUDA and HIP): weights of a block-quantized `weight_family`
+// bound for the BLAS library are first expanded to f16 by their to_fp16 kernel, a memory
+// pass of its own (2 bytes written per weight), after which the GEMM reads the f16 copy.
+bool expands_to_f16(const InstrPath& path, const std::string& weight_family);
 
 // Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
 // the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions

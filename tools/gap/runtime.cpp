@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <string_view>
 #include <tuple>
 
 #include "render.h"
@@ -44,14 +43,7 @@ void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
   }
 }
 
-// ggml_cuda_op_mul_mat_cublas (CUDA and HIP): quantized weights bound for the BLAS library
-// are first expanded to f16 in a pool buffer by their to_fp16 kernel, a pass of its own that
-// reads the blocks and writes 2 bytes per weight, after which the GEMM reads the f16 copy.
-bool dequantized_for_blas(const InstrPath& p, const GgmlType& type) {
-  return p.name.size() > 9 && p.name.compare(p.name.size() - 9, 9, "_blas_f16") == 0 &&
-         std::string_view(type.family) != "float";
-}
-
+// The f16 expansion before BLAS (paths.h expands_to_f16): reads the blocks, writes f16.
 KernelTime dequant_pass(const Ctx& c, double elems, double quant_bytes, double launches, double layers) {
   KernelTime k;
   k.group = "gemm";
@@ -160,7 +152,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
-          if (dequantized_for_blas(p, type)) {
+          if (expands_to_f16(p, type.family)) {
             add(sum, dequant_pass(c, N * K, wbytes, 1, layers));
             k.bytes += 2 * N * K - wbytes;
           }
@@ -176,25 +168,26 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family, x, rows);
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
-          k.bytes = hit * wbytes + rows * used * (K * (4 + 34.0 / 32) + N * 4);
+          const double act_bytes = rows * used * (K * (4 + 34.0 / 32) + N * 4);  // gather, q8_1, out
+          k.bytes = hit * wbytes + act_bytes;
           if (p.per_expert) {
             // Each expert's GEMM takes the path its own token count picks (paths.h): below
-            // and from 64 tokens, priced apart; the loop's 4 fixed launches go with the first.
+            // and from kBlasFromTokens, priced apart; the loop's fixed launches go with the first.
             const InstrPath few =
                                 instruction_path(dev, run.backend, run.build, "mm_id", type.family, 1, rows),
-                            many =
-                                instruction_path(dev, run.backend, run.build, "mm_id", type.family, 64, rows);
-            const double split = few.name == many.name ? rows + 1 : 64;
+                            many = instruction_path(dev, run.backend, run.build, "mm_id", type.family,
+                                                    kBlasFromTokens, rows);
+            const double split = few.name == many.name ? rows + 1 : kBlasFromTokens;
             bool first = true;
             for (const auto& [q, lo, hi] : {std::tuple{few, 0.0, split}, std::tuple{many, split, rows + 1}}) {
               const ExpertGemm g = expert_loop_gemm(rows, used, E, N, q, c.units, lo, hi);
               if (g.hit <= 0) continue;
               KernelTime part = k;
               part.flops *= g.share;
-              part.bytes = g.hit * wbytes + g.share * rows * used * (K * (4 + 34.0 / 32) + N * 4);
-              part.launches = g.launches + (first ? 4 : 0);
+              part.bytes = g.hit * wbytes + g.share * act_bytes;
+              part.launches = g.launches + (first ? kExpertLoopFixedLaunches : 0);
               first = false;
-              if (dequantized_for_blas(q, type)) {
+              if (expands_to_f16(q, type.family)) {
                 add(sum, dequant_pass(c, g.hit * N * K, g.hit * wbytes, g.hit, layers));
                 part.bytes += g.hit * (2 * N * K - wbytes);
               }

@@ -65,7 +65,7 @@ ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows
   if (gemv_rows(tokens)) return g;
   if (path.per_expert) {
     g = expert_loop_gemm(tokens, used, experts, n_rows, path, units, 0, tokens + 1);
-    g.launches += 4;
+    g.launches += kExpertLoopFixedLaunches;
     return g;
   }
   if (path.stream_k) units = 1.0;

@@ -39,6 +39,8 @@ double moe_wave_factor(double tokens, double used, double experts, double n_rows
 // per-expert loop (InstrPath::per_expert): each expert's GEMM tiled for its own tokens and
 // launched alone, x the mean token tile; it adds 2 launches per expert hit (activation
 // conversion and GEMM) and 4 per MUL_MAT_ID (the two synchronous id copies, gather, scatter).
+// The per-expert loop's launches per MUL_MAT_ID besides its experts' own.
+constexpr double kExpertLoopFixedLaunches = 4;
 struct ExpertGemm {
   double x = 0, wave = 1;
   double launches = 1;  // kernel launches of one MUL_MAT_ID
