@@ -227,6 +227,53 @@ TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
   EXPECT_TRUE(branch_skipped);
 }
 
+TEST(GapCalibration, AnExpertGemmPricedThroughAnotherBackendTakesTheSameShadersIdRatio) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto rows = planted_rows(strix, planted);  // hip MUL_MAT only
+  auto add = [&](const std::string& device, const std::string& backend, const std::string& op,
+                 const std::string& params, double value, const std::string& unit) {
+    KernelRow r;
+    r.device = device;
+    r.backend = backend;
+    r.build = "llama.cpp master";
+    r.date = "2026-01-01";
+    r.op = op;
+    r.params = params;
+    r.p = parse_params(params);
+    r.value = value;
+    r.unit = unit;
+    r.notes = "matrix cores: KHR_coopmat";
+    r.source = "https://example.org/pull/3 (description)";
+    r.line = 300 + static_cast<int>(rows.size());
+    rows.push_back(r);
+  };
+  const std::string geo = "geomean(MUL_MAT perf cases,type_a=q4_0)";
+  add("strix-halo", "hip", "MUL_MAT", geo, 100, "us (geomean)");
+  add("strix-halo", "vulkan", "MUL_MAT", geo, 200, "us (geomean)");
+  // The same coopmat1 mul_mm shader on an RTX 3090: dense at two token counts, and its
+  // expert GEMM at a third of the dense rate once padding is charged.
+  add("rtx-3090", "vulkan", "MUL_MAT", "type_a=q4_0,type_b=f32,m=4096,n=128,k=4096", 30, "TFLOPS");
+  add("rtx-3090", "vulkan", "MUL_MAT", "type_a=q4_0,type_b=f32,m=4096,n=512,k=4096", 40, "TFLOPS");
+  const BuildRef b = parse_build("", "2026-01-01");
+  const InstrPath vk = instruction_path(strix, "vulkan", b, "mm_id", "quant", 16, 512);
+  const double x = expert_gemm(512, 4, 128, 2880, vk, 1).x;
+  const CalLookup before = calibrate(db, rows).lookup(strix, "vulkan", vk, "mm_id", x, "2026-01-01");
+  EXPECT_NE(before.how.find("time ratio"), std::string::npos) << before.how;
+  EXPECT_EQ(before.how.find("MUL_MAT_ID /"), std::string::npos) << before.how;
+  add("rtx-3090", "vulkan", "MUL_MAT_ID",
+      "type_a=q4_0,type_b=f32,n_mats=128,n_used=4,b=0,m=2880,n=512,k=2880", 3, "TFLOPS");
+  const Calibration cal = calibrate(db, rows);
+  const CalGroup& ids = cal.groups.at("rtx-3090|vulkan|" + vk.name + "|mm_id");
+  const CalGroup& mm = cal.groups.at("rtx-3090|vulkan|" + vk.name + "|mm");
+  std::string ignored;
+  const double ratio = ids.eval(x, "2026-01-01", "", ignored) / mm.eval(x, "2026-01-01", "", ignored);
+  ASSERT_LT(ratio, 0.9);
+  const CalLookup after = cal.lookup(strix, "vulkan", vk, "mm_id", x, "2026-01-01");
+  EXPECT_NEAR(after.eff, before.eff * ratio, 1e-9);
+  EXPECT_NE(after.how.find("rtx-3090's MUL_MAT_ID / MUL_MAT"), std::string::npos) << after.how;
+}
+
 TEST(GapCalibration, CurvesFollowTheWeightTypeAndLeaveBranchBuildsOut) {
   const Database db = load_database(database_path());
   const DeviceSpec& strix = db.device("strix-halo");

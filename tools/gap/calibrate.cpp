@@ -386,6 +386,31 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
   return c;
 }
 
+// The same kernel's MUL_MAT_ID against its MUL_MAT, both of one build on another device,
+// carried over as a ratio onto an expert GEMM priced from a MUL_MAT curve (what the expert
+// GEMM does besides the padding expert_gemm already charges: gathering rows by id, the
+// early exit of empty tiles): the device with the most MUL_MAT_ID rows of this backend and
+// path. Nothing is applied when no device has both.
+void Calibration::expert_ratio(const DeviceSpec& dev, const std::string& backend, const InstrPath& path,
+                               double x, const std::string& date, const std::string& type,
+                               CalLookup& out) const {
+  const CalGroup* ids = nullptr;
+  for (const auto& [key, g] : groups)
+    if (g.kind == "mm_id" && g.path == path.name && g.backend == backend && g.device != dev.key &&
+        g.covers(x, type) && groups.count(g.device + "|" + backend + "|" + path.name + "|mm") &&
+        (!ids || g.points.size() > ids->points.size()))
+      ids = &g;
+  if (!ids) return;
+  const CalGroup& other = groups.at(ids->device + "|" + backend + "|" + path.name + "|mm");
+  const std::string era = ids->nearest_date(date, x);
+  std::string id_rows, mm_rows;
+  const double a = ids->eval(x, era, type, id_rows), b = other.eval(x, era, type, mm_rows);
+  if (a <= 0 || b <= 0 || !other.covers(x, type)) return;
+  out.eff *= a / b;
+  out.how += strf(" x %.2f (%s's MUL_MAT_ID / MUL_MAT of the same path, %s / %s)", a / b, ids->device.c_str(),
+                  id_rows.c_str(), mm_rows.c_str());
+}
+
 CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path,
                               const std::string& kind, double x, const std::string& date,
                               const std::string& type) const {
@@ -403,26 +428,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     if (dense != groups.end() && dense->second.covers(x, type)) {
       out.eff = dense->second.eval(x, date, type, rows);
       out.how = "fallback: MUL_MAT " + rows + ", same path, at the token tile the expert GEMM runs";
-      // The same kernel's MUL_MAT_ID against its MUL_MAT, both of one build on another
-      // device, carries over as a ratio (what the expert GEMM does besides the padding
-      // expert_gemm already charges): the device with the most MUL_MAT_ID rows.
-      const CalGroup* ids = nullptr;
-      for (const auto& [key, g] : groups)
-        if (g.kind == "mm_id" && g.path == path.name && g.backend == backend && g.device != dev.key &&
-            g.covers(x, type) && groups.count(g.device + "|" + backend + "|" + path.name + "|mm") &&
-            (!ids || g.points.size() > ids->points.size()))
-          ids = &g;
-      if (ids) {
-        const CalGroup& other = groups.at(ids->device + "|" + backend + "|" + path.name + "|mm");
-        const std::string era = ids->nearest_date(date, x);
-        std::string id_rows, mm_rows;
-        const double a = ids->eval(x, era, type, id_rows), b = other.eval(x, era, type, mm_rows);
-        if (a > 0 && b > 0 && other.covers(x, type)) {
-          out.eff *= a / b;
-          out.how += strf(" x %.2f (%s's MUL_MAT_ID / MUL_MAT of the same path, %s / %s)", a / b,
-                          ids->device.c_str(), id_rows.c_str(), mm_rows.c_str());
-        }
-      }
+      expert_ratio(dev, backend, path, x, date, type, out);
       return out;
     }
   }
@@ -436,6 +442,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     if (g.device != dev.key || g.backend != backend || g.family != path.family || !kind_fits(g)) continue;
     out.eff = g.eval(x, date, type, rows) * dev.peak_ops(g.cls) / dev.peak_ops(path.cls);
     out.how = "fallback: nearest build era (" + g.path + " " + rows + ")";
+    if (kind == "mm_id" && g.kind == "mm") expert_ratio(dev, backend, path, x, date, type, out);
     return out;
   }
   // The same device on another backend, through a ratio of the two backends' times for the
@@ -459,6 +466,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
         "%d types, %s, %s; nearest build: that date's kernels)",
         dev.key.c_str(), r.from.c_str(), other.name.c_str(), rows.c_str(), r.ratio, r.from.c_str(),
         r.to.c_str(), r.pairs, r.date.c_str(), r.source.c_str());
+    if (kind == "mm_id") expert_ratio(dev, backend, path, x, date, type, out);
     return out;
   }
   // The same kernel (backend, path) measured on another device, as a fraction of that
@@ -476,6 +484,7 @@ CalLookup Calibration::lookup(const DeviceSpec& dev, const std::string& backend,
     if (streaming) out.eff *= other->ops_per_byte * dev.bandwidth_bytes() / dev.peak_ops(path.cls);
     out.how = "fallback: " + other->device + "'s " + other->path + " " + other->kind + " " + rows +
               " (same kernel, another device), as a fraction of " + (streaming ? "bandwidth" : "peak");
+    if (kind == "mm_id" && other->kind == "mm") expert_ratio(dev, backend, path, x, date, type, out);
     return out;
   }
   out.fallback_default = true;

@@ -24,7 +24,9 @@
 // by the two classes' peaks; the same device on another backend, scaled by a kernel-level
 // ratio of the two backends measured on that machine at one build (BackendRatio); the same
 // backend and path measured on another device, as a fraction of that device's peak; else
-// the roofline default of devices.json. The lookup says which.
+// the roofline default of devices.json. Wherever a MUL_MAT curve stands in for a
+// MUL_MAT_ID, the same backend and path's MUL_MAT_ID / MUL_MAT ratio of one build on
+// another device multiplies it, where some device has both. The lookup says which.
 #pragma once
 #include <map>
 #include <set>
@@ -103,6 +105,10 @@ struct Calibration {
   CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path,
                    const std::string& kind, double x, const std::string& date = "",
                    const std::string& type = "") const;
+
+ private:
+  void expert_ratio(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, double x,
+                    const std::string& date, const std::string& type, CalLookup& out) const;
 };
 
 // Rows whose device the database lacks, whose op has no kind, or whose path cannot be
