@@ -527,6 +527,57 @@ TEST(GapCalibration, AnotherDevicesMulMatIdToMulMatRatioCarriesOverForTheSameKer
   EXPECT_FALSE(after.calibrated);
 }
 
+TEST(GapCalibration, TinyElementwiseTimesSetThePerKernelCostOfTheirBackendAndBuild) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  std::vector<KernelRow> rows;
+  auto add = [&](const std::string& op, const std::string& params, double us, const std::string& date) {
+    KernelRow r;
+    r.device = "strix-halo";
+    r.backend = "vulkan";
+    r.build = "llama.cpp master";
+    r.date = date;
+    r.op = op;
+    r.params = params;
+    r.p = parse_params(params);
+    r.value = us;
+    r.unit = "us/run";
+    r.source = "https://example.org/pull/4 (description)";
+    r.line = 400 + static_cast<int>(rows.size());
+    rows.push_back(r);
+  };
+  add("ADD", "type=f32,ne=[4096,1,1,1],nr=[1,1,1,1]", 3.0, "2026-01-01");
+  add("RMS_NORM", "type=f32,ne=[4096,1,1,1],v=0,eps=0.000001", 3.4, "2026-01-01");
+  add("ADD", "type=f32,ne=[4096,1,1,1],nr=[1,1,1,1]", 6.0, "2025-06-01");
+  // 2 M elements bound 32 MB: 131 us at 256 GB/s, over a quarter of its 400 us (bytes count).
+  add("ADD", "type=f32,ne=[4096,512,1,1],nr=[1,1,1,1]", 400, "2026-01-01");
+  const Calibration cal = calibrate(db, rows);
+  ASSERT_EQ(cal.skipped.size(), 1u);
+  EXPECT_EQ(cal.skipped[0].line, 403);
+  double us = 0;
+  std::string how;
+  ASSERT_TRUE(cal.dispatch_us("strix-halo", "vulkan", "2026-02-01", us, how));
+  EXPECT_DOUBLE_EQ(us, 3.2) << how;
+  ASSERT_TRUE(cal.dispatch_us("strix-halo", "vulkan", "2025-05-01", us, how));
+  EXPECT_DOUBLE_EQ(us, 6.0) << how;
+  EXPECT_FALSE(cal.dispatch_us("strix-halo", "hip", "2026-02-01", us, how));
+  // The runtime model charges it to every kernel of a run on that backend, not on another.
+  const ModelDesc m = model_from_preset("qwen3-30b-a3b", "Q4_K_M");
+  RunConfig run;
+  run.backend = "vulkan";
+  run.build = parse_build("", "2026-02-01");
+  run.test = "tg128";
+  const Prediction p = predict(strix, m, run, cal);
+  ASSERT_TRUE(p.ok) << p.refused;
+  EXPECT_DOUBLE_EQ(p.launch_us, 3.2);
+  EXPECT_NE(p.launch_how.find("calibrated"), std::string::npos) << p.launch_how;
+  for (const auto& k : p.kernels) EXPECT_NEAR(k.t_launch, k.launches * 3.2e-6, 1e-12) << k.name;
+  run.backend = "hip";
+  const Prediction h = predict(strix, m, run, cal);
+  ASSERT_TRUE(h.ok) << h.refused;
+  EXPECT_DOUBLE_EQ(h.launch_us, strix.launch_overhead.value);
+}
+
 TEST(GapRuntime, MoeStreamsHitExpertsOncePerUbatch) {
   const Database db = load_database(database_path());
   const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");

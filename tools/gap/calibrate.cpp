@@ -44,6 +44,21 @@ double flops_rate(const KernelRow& r, double flops) {
   return s > 0 ? flops / s : 0;
 }
 
+// The product of a bracketed list parameter ("ne=[4096,1,1,1]"); 1 when absent, 0 when
+// it holds no number.
+double list_product(const KernelRow& r, const std::string& key) {
+  if (!r.p.count(key)) return 1;
+  const std::string& list = r.p.at(key);
+  double product = 1;
+  int count = 0;
+  for (size_t i = list.find_first_of("0123456789"); i != std::string::npos;
+       i = list.find_first_of("0123456789", list.find_first_not_of("0123456789", i))) {
+    product *= std::atof(list.c_str() + i);
+    ++count;
+  }
+  return count > 0 ? product : 0;
+}
+
 }  // namespace
 
 bool is_fork_build(const std::string& build) {
@@ -279,8 +294,19 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     std::string path_name = "memory", cls = "memory", path_family = "mem", weight_type;
     try {
       if (kind == "mem") {
+        if (seconds_of(r) > 0) {
+          const double us = seconds_of(r) * 1e6, elems = list_product(r, "ne") * list_product(r, "nr");
+          if (elems <= 0 || elems * 16 / dev.bandwidth_bytes() * 1e6 > 0.25 * us) {
+            skip(r.op + ": an elementwise time is used only where the dispatch dominates it (ne too large)");
+            continue;
+          }
+          c.dispatch[r.device + "|" + r.backend].push_back({us, r.line, r.op, r.build, r.date});
+          c.sources.insert(source_document(r.source));
+          ++c.rows_used;
+          continue;
+        }
         if (r.unit != "GB/s") {
-          skip(r.op + ": elementwise rows are used as GB/s only");
+          skip(r.op + ": elementwise rows are used as GB/s or as a time per run");
           continue;
         }
         eff = r.value * 1e9 / dev.bandwidth_bytes();
@@ -384,6 +410,31 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
       for (const auto& [x, v] : xs) g.era_curves[date][x] = median_of(v);
   }
   return c;
+}
+
+bool Calibration::dispatch_us(const std::string& device, const std::string& backend, const std::string& date,
+                              double& us, std::string& how) const {
+  auto it = dispatch.find(device + "|" + backend);
+  if (it == dispatch.end() || it->second.empty()) return false;
+  // The build date nearest the run's, as CalGroup::nearest_date decides it.
+  const double want = day_number(date);
+  auto gap = [&](const DispatchPoint& p) {
+    const double have = day_number(p.date);
+    return want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
+  };
+  const DispatchPoint* best = nullptr;
+  for (const auto& p : it->second)
+    if (!best || gap(p) < gap(*best)) best = &p;
+  std::vector<double> v;
+  std::set<std::string> ops;
+  for (const auto& p : it->second)
+    if (p.date == best->date) v.push_back(p.us), ops.insert(p.op);
+  us = median_of(v);
+  std::string names;
+  for (const auto& o : ops) names += (names.empty() ? "" : ", ") + o;
+  how = strf("calibrated: %.2f us per kernel, median of %zu tiny-op test-backend-ops time(s) (%s) of %s", us,
+             v.size(), names.c_str(), best->date.empty() ? "an undated build" : best->date.c_str());
+  return true;
 }
 
 // The same kernel's MUL_MAT_ID against its MUL_MAT, both of one build on another device,
@@ -516,6 +567,16 @@ void print_calibration(std::ostream& out, const Calibration& c) {
     out << strf("  backend ratio: %s %s -> %s (%s, %s): achieved rate x %.3f over %d types (%s, %s)\n",
                 r.device.c_str(), r.from.c_str(), r.to.c_str(), r.kind.c_str(), r.family.c_str(), r.ratio,
                 r.pairs, r.date.c_str(), r.source.c_str());
+  for (const auto& [key, points] : c.dispatch) {
+    std::map<std::string, std::vector<double>> by_date;
+    for (const auto& p : points) by_date[p.date].push_back(p.us);
+    std::string per_date;
+    for (const auto& [date, v] : by_date)
+      per_date +=
+          strf(" [%s] %.2f us (%zu rows)", date.empty() ? "undated" : date.c_str(), median_of(v), v.size());
+    out << "  per-kernel cost: " << key.substr(0, key.find('|')) << " " << key.substr(key.find('|') + 1)
+        << per_date << "\n";
+  }
   for (const auto& s : c.skipped) out << "  skipped line " << s.line << ": " << s.why << "\n";
 }
 

@@ -89,6 +89,17 @@ struct BackendRatio {
   int pairs = 0;
 };
 
+// The cost of one dispatch inside a graph, per device and backend, from test-backend-ops
+// perf times of elementwise ops too small for their bytes to matter (test-backend-ops
+// repeats the op in one graph and divides the graph's time by the count, as a model's graph
+// runs them back to back): a time per run whose op moves at most a quarter of it at the
+// device's bandwidth (16 bytes per element bound) is taken as the per-kernel cost.
+struct DispatchPoint {
+  double us = 0;
+  int line = 0;
+  std::string op, build, date;
+};
+
 struct SkippedRow {
   int line = 0;
   std::string why;
@@ -97,6 +108,7 @@ struct SkippedRow {
 struct Calibration {
   std::map<std::string, CalGroup> groups;  // key: device|backend|path|kind
   std::vector<BackendRatio> ratios;
+  std::map<std::string, std::vector<DispatchPoint>> dispatch;  // key: device|backend
   std::vector<SkippedRow> skipped;
   std::set<std::string> sources;  // documents the fit used (source_document)
   size_t rows_used = 0;
@@ -105,6 +117,11 @@ struct Calibration {
   CalLookup lookup(const DeviceSpec& dev, const std::string& backend, const InstrPath& path,
                    const std::string& kind, double x, const std::string& date = "",
                    const std::string& type = "") const;
+
+  // The per-kernel cost on this device and backend: the median of the dispatch points of
+  // the build date nearest `date`; false (us untouched) when none was measured.
+  bool dispatch_us(const std::string& device, const std::string& backend, const std::string& date, double& us,
+                   std::string& how) const;
 
  private:
   void expert_ratio(const DeviceSpec& dev, const std::string& backend, const InstrPath& path, double x,

@@ -49,6 +49,7 @@ void print_prediction(std::ostream& out, const Run& r, const Prediction& p) {
     out << strf("  %-12s %-15s %-24s %-15s %7.1f%% %10.2f %5.1f%%  %s\n", k.group.c_str(), k.name.c_str(),
                 k.path.c_str(), k.cls.c_str(), 100 * k.eff, 1e3 * k.time, 100 * k.time / p.seconds,
                 k.how.c_str());
+  out << strf("  per-kernel cost: %.2f us, %s\n", p.launch_us, p.launch_how.c_str());
   out << strf("  predicted: %.1f tok/s (%.3f s for %lld tokens); weights %.1f GB\n\n", p.tok_per_s(),
               p.seconds, static_cast<long long>(p.tokens), p.weight_bytes / 1e9);
 }

@@ -16,6 +16,8 @@
 //                sliding-window layers, sum_i (p0 + i + 1) on full layers
 //   elementwise  passes x u x hidden x 8 bytes per layer at eff_mem (fusion per backend
 //                and build, paths.h), plus launch overhead per kernel
+// Every kernel pays the per-kernel cost of its device and backend measured by the
+// calibration (Calibration::dispatch_us), else the database's launch_overhead.
 // Token generation tgN: N steps of u = 1 over an average context of N/2: the weights of the
 // dense tensors and of the k_used experts per token, at the GEMV calibration (x = 1) or the
 // memory bound, plus the per-kernel launch figure for every kernel (CUDA graphs hide the
@@ -56,6 +58,8 @@ struct Prediction {
   double seconds = 0, weight_bytes = 0, kv_bytes = 0, capacity_bytes = 0;
   std::vector<KernelTime> kernels;  // summed over chunks and layers
   bool any_default = false;         // some kernel fell back to a roofline default
+  double launch_us = 0;             // the per-kernel cost charged, and where it came from
+  std::string launch_how;
   double tok_per_s() const { return seconds > 0 ? static_cast<double>(tokens) / seconds : 0; }
   double group_time(const std::string& group) const;
   std::string main_path() const;  // the path of the largest GEMM time
