@@ -296,11 +296,12 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
       if (kind == "mem") {
         if (seconds_of(r) > 0) {
           const double us = seconds_of(r) * 1e6, elems = list_product(r, "ne") * list_product(r, "nr");
-          if (elems <= 0 || elems * 16 / dev.bandwidth_bytes() * 1e6 > 0.25 * us) {
+          const double bytes_us = elems * kDispatchBytesPerElement / dev.bandwidth_bytes() * 1e6;
+          if (elems <= 0 || elems > kDispatchMaxElements || bytes_us > 0.5 * us) {
             skip(r.op + ": an elementwise time is used only where the dispatch dominates it (ne too large)");
             continue;
           }
-          c.dispatch[r.device + "|" + r.backend].push_back({us, r.line, r.op, r.build, r.date});
+          c.dispatch[r.device + "|" + r.backend].push_back({us - bytes_us, r.line, r.op, r.build, r.date});
           c.sources.insert(source_document(r.source));
           ++c.rows_used;
           continue;

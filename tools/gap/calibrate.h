@@ -92,8 +92,12 @@ struct BackendRatio {
 // The cost of one dispatch inside a graph, per device and backend, from test-backend-ops
 // perf times of elementwise ops too small for their bytes to matter (test-backend-ops
 // repeats the op in one graph and divides the graph's time by the count, as a model's graph
-// runs them back to back): a time per run whose op moves at most a quarter of it at the
-// device's bandwidth (16 bytes per element bound) is taken as the per-kernel cost.
+// runs them back to back): an op of at most kDispatchMaxElements elements (its data stays
+// in the L2) whose bytes (kDispatchBytesPerElement: two f32 sources and an f32 result) take
+// at most half its time at the device's bandwidth gives the per-kernel cost as its time
+// less that byte time.
+constexpr double kDispatchMaxElements = 65536;
+constexpr double kDispatchBytesPerElement = 12;
 struct DispatchPoint {
   double us = 0;
   int line = 0;
