@@ -433,6 +433,34 @@ TEST(GapRuntime, QuantizedWeightsForBlasAreExpandedToF16InAPassOfTheirOwn) {
   EXPECT_EQ(pass_bytes("Q4_0").first, -1);
 }
 
+TEST(GapRuntime, VulkanExpertGemmsTakeTheLargeTileOnlyWhereItFitsTheDriversSharedMemory) {
+  EXPECT_EQ(vulkan_shared_memory_of("device line \"Radeon 8060S Graphics (AMD open-source driver) | uma: 1 | "
+                                    "fp16: 1 | warp size: 64 | shared memory: 32768 | int dot: 1\""),
+            32768);
+  EXPECT_EQ(vulkan_shared_memory_of("(RADV GFX1151) (radv) | uma: 1 | shared memory: 65536 |"), 65536);
+  EXPECT_EQ(vulkan_shared_memory_of("fa=0 ngl=99 amdvlk rpc-build"), 32768);
+  EXPECT_EQ(vulkan_shared_memory_of("fa=1 radv ngl=99"), 0);
+
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto tile = [&](const char* date, int shared, const char* kind, double batch) {
+    BuildRef b = parse_build("", date);
+    b.vk_shared_bytes = shared;
+    return instruction_path(strix, "vulkan", b, kind, "quant", batch / 32, batch).tile_m;
+  };
+  // Before the row ids left shared memory, AMDVLK's 32 KB held only the medium tile.
+  EXPECT_EQ(tile("2025-08-17", 32768, "mm_id", 512), 64);
+  EXPECT_EQ(tile("2025-08-17", 65536, "mm_id", 512), 128);
+  EXPECT_EQ(tile("2025-08-17", 0, "mm_id", 512), 128);  // the device's 64 KB LDS
+  EXPECT_EQ(tile("2025-09-17", 32768, "mm_id", 512), 128);
+  EXPECT_EQ(tile("2025-08-17", 32768, "mm", 512), 128);  // dense tiles fit 32 KB
+  // The padding follows the tile: 16 tokens per expert fill a quarter of a 64-token tile.
+  BuildRef amdvlk = parse_build("", "2025-08-17");
+  amdvlk.vk_shared_bytes = 32768;
+  const InstrPath p = instruction_path(strix, "vulkan", amdvlk, "mm_id", "quant", 16, 512);
+  EXPECT_NEAR(expert_tiles(512, 4, 128, p.tile_m).pad, 0.25, 0.01);
+}
+
 TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {
   EXPECT_EQ(vulkan_shader_of("ngl=99 fp16"), "scalar");
   EXPECT_EQ(vulkan_shader_of("ngl=99 int-dot"), "int-dot");

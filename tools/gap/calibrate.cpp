@@ -289,7 +289,10 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
     }
     const DeviceSpec& dev = db.device(r.device);
     BuildRef build = parse_build(r.build, r.date);
-    if (r.backend == "vulkan") build.vk_shader = vulkan_shader_of(r.notes);
+    if (r.backend == "vulkan") {
+      build.vk_shader = vulkan_shader_of(r.notes);
+      build.vk_shared_bytes = vulkan_shared_memory_of(r.notes);
+    }
     double x = 0, eff = 0;
     std::string path_name = "memory", cls = "memory", path_family = "mem", weight_type;
     try {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <regex>
 
+#include "render.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -131,7 +132,34 @@ bool expert_loop(const DeviceSpec& dev, const std::string& backend, const BuildR
   return false;
 }
 
+// ggml-vulkan's mul_mm tile for a MUL_MAT_ID of over 64 tokens on the cooperative-matrix or
+// scalar shaders (coopmat2 has its own rule): ggml_vk_guess_matmul_id_pipeline takes the
+// large tile, or the medium one where the large one does not fit the driver's shared memory
+// (ggml_vk_matmul_shmem_support). Smaller batches keep the token tile of tiles.h. Its sizes for
+// the quantized (mmq) warptiles, 64-wide subgroups, 16x16 cooperative matrices: load
+// buffers (BM + BN) x (BK 32 + 8) f16, the coopmat staging 16 x 16 / warps floats, and
+// before PR 15427 (ggml commit b238604c, 2025-08-23) 4096 row ids of 4 bytes + 4: the large
+// tile 20480 + 512 + 16388 = 37380 bytes, the medium one 10240 + 512 + 16388 = 27140. After
+// it the row ids take 2 x BN x 2 bytes and every tile fits 32 KB.
+int vulkan_mm_id_tile(const DeviceSpec& dev, const BuildRef& b) {
+  const auto lds = dev.units.find("lds_per_workgroup");
+  const double shared = b.vk_shared_bytes > 0    ? b.vk_shared_bytes
+                        : lds != dev.units.end() ? lds->second.value * 1024
+                                                 : 65536;
+  const double large_needs = since(b, "2025-08-23", 6250) ? 20480 + 512 + 2 * 128 * 2 : 37380;
+  return shared >= large_needs ? 128 : 64;
+}
+
 }  // namespace
+
+int vulkan_shared_memory_of(const std::string& text) {
+  static const std::regex shared(R"(shared memory:\s*(\d+))");
+  std::smatch m;
+  if (std::regex_search(text, m, shared)) return std::stoi(m[1]);
+  std::string t;
+  for (char ch : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return t.find("amdvlk") != std::string::npos ? 32768 : 0;
+}
 
 BuildRef parse_build(const std::string& build, const std::string& date) {
   BuildRef b;
@@ -165,6 +193,16 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
                            double batch_tokens) {
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens);
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
+  if (kind == "mm_id" && backend == "vulkan" && batch_tokens > 64 &&
+      p.name.find("coopmat2") == std::string::npos && p.family != "float") {
+    const int tile = vulkan_mm_id_tile(dev, b);
+    if (tile < p.tile_m) {
+      p.tile_m = p.tile_n = tile;
+      p.why += strf(
+          "; MUL_MAT_ID on the %dx%d tile: the large one does not fit the driver's %d bytes of shared memory",
+          tile, tile, b.vk_shared_bytes);
+    }
+  }
   return p;
 }
 

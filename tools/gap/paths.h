@@ -18,6 +18,11 @@
 //         that shader (BuildRef::vk_shader).
 //   MUL_MAT_ID (CUDA and HIP): the batched MMQ with ids, or, where ggml does not take it,
 //         one GEMM per expert (InstrPath::per_expert).
+//   MUL_MAT_ID (Vulkan mul_mm): the large 128x128 tile when the batch has over 64 tokens and
+//         the tile fits the driver's shared memory, else the 64x64 one
+//         (ggml_vk_guess_matmul_id_pipeline); before PR 15427 (2025-08-23) the shader staged
+//         4096 row ids in shared memory, so the large tile needed 37 KB and drivers with 32 KB
+//         (AMDVLK) ran the medium one (ggml_vk_matmul_shmem_support).
 //   F16/BF16/F32 weights: the vendor BLAS (cuBLAS / hipBLAS) or mul_mm, f16 MMA class.
 // Dates are approximate merge dates (a row's date is when it was measured, not built).
 #pragma once
@@ -35,8 +40,15 @@ struct BuildRef {
   // _INTEGER_DOT_PRODUCT, or a PR table's column): "scalar", "int-dot", "coopmat1",
   // "coopmat2"; empty: the one the device takes by default.
   std::string vk_shader;
+  // The Vulkan driver's shared memory per workgroup (maxComputeSharedMemorySize) as the run's
+  // ggml_vulkan device line printed it ("shared memory: 32768"); 0: the device's LDS.
+  int vk_shared_bytes = 0;
 };
 BuildRef parse_build(const std::string& build, const std::string& date);
+// The shared memory a ggml_vulkan device line in `text` prints ("shared memory: 65536"), else
+// AMDVLK's 32768 where the text names that driver (every AMDVLK device line of the database's
+// Strix Halo logs prints it: SOURCES.md E5), else 0.
+int vulkan_shared_memory_of(const std::string& text);
 // The Vulkan shader named in a row's flags or notes ("fp16"/"scalar"/"without coopmat",
 // "int-dot"/"int dot", "coopmat1"/"KHR_coopmat", "coopmat2"/"NV_coopmat2"), empty when none.
 std::string vulkan_shader_of(const std::string& text);

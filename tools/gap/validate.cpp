@@ -48,7 +48,10 @@ RunConfig run_config_of(const E2eRow& row) {
   RunConfig r;
   r.backend = row.backend;
   r.build = parse_build(row.build, row.date);
-  if (row.backend == "vulkan") r.build.vk_shader = vulkan_shader_of(row.flags);
+  if (row.backend == "vulkan") {
+    r.build.vk_shader = vulkan_shader_of(row.flags);
+    r.build.vk_shared_bytes = vulkan_shared_memory_of(row.flags + " " + row.notes);
+  }
   r.test = row.test;
   r.ubatch = row.ubatch > 0 ? row.ubatch : 512;
   r.flash_attn = row.flags.find("fa=0") == std::string::npos;
