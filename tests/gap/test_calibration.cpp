@@ -100,6 +100,24 @@ TEST(GapParsers, TheProjectsCsvFilesParseAndBadCellsNameTheirLine) {
   }
 }
 
+// One kernel row as kernels.csv would give it, dated 2026-01-01.
+KernelRow kernel_row(const std::string& device, const std::string& backend, const std::string& build,
+                     const std::string& op, const std::string& params, double value, const std::string& unit,
+                     int line) {
+  KernelRow r;
+  r.device = device;
+  r.backend = backend;
+  r.build = build;
+  r.date = "2026-01-01";
+  r.op = op;
+  r.params = params;
+  r.p = parse_params(params);
+  r.value = value;
+  r.unit = unit;
+  r.line = line;
+  return r;
+}
+
 // Synthetic MUL_MAT rows on strix-halo / hip at a build with WMMA MMQ, whose achieved rate is
 // planted = eff(n) x peak x wave factor of the shape (what a real kernel at that efficiency
 // would print), with +-3% noise around it.
@@ -233,19 +251,10 @@ TEST(GapCalibration, AnExpertGemmPricedThroughAnotherBackendTakesTheSameShadersI
   auto rows = planted_rows(strix, planted);  // hip MUL_MAT only
   auto add = [&](const std::string& device, const std::string& backend, const std::string& op,
                  const std::string& params, double value, const std::string& unit) {
-    KernelRow r;
-    r.device = device;
-    r.backend = backend;
-    r.build = "llama.cpp master";
-    r.date = "2026-01-01";
-    r.op = op;
-    r.params = params;
-    r.p = parse_params(params);
-    r.value = value;
-    r.unit = unit;
+    KernelRow r = kernel_row(device, backend, "llama.cpp master", op, params, value, unit,
+                             300 + static_cast<int>(rows.size()));
     r.notes = "matrix cores: KHR_coopmat";
     r.source = "https://example.org/pull/3 (description)";
-    r.line = 300 + static_cast<int>(rows.size());
     rows.push_back(r);
   };
   const std::string geo = "geomean(MUL_MAT perf cases,type_a=q4_0)";
@@ -512,18 +521,7 @@ TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {
 TEST(GapCalibration, AnotherDevicesMulMatIdToMulMatRatioCarriesOverForTheSameKernel) {
   const Database db = load_database(database_path());
   auto row = [](const char* device, const char* op, const std::string& params, double tflops, int line) {
-    KernelRow r;
-    r.device = device;
-    r.backend = "cuda";
-    r.build = "llama.cpp b7500";
-    r.date = "2026-01-01";
-    r.op = op;
-    r.params = params;
-    r.p = parse_params(params);
-    r.value = tflops;
-    r.unit = "TFLOPS";
-    r.line = line;
-    return r;
+    return kernel_row(device, "cuda", "llama.cpp b7500", op, params, tflops, "TFLOPS", line);
   };
   const std::string dense = "type_a=q4_0,type_b=f32,m=4096,k=4096,n=";
   std::vector<KernelRow> rows = {
@@ -560,18 +558,10 @@ TEST(GapCalibration, TinyElementwiseTimesSetThePerKernelCostOfTheirBackendAndBui
   const DeviceSpec& strix = db.device("strix-halo");
   std::vector<KernelRow> rows;
   auto add = [&](const std::string& op, const std::string& params, double us, const std::string& date) {
-    KernelRow r;
-    r.device = "strix-halo";
-    r.backend = "vulkan";
-    r.build = "llama.cpp master";
+    KernelRow r = kernel_row("strix-halo", "vulkan", "llama.cpp master", op, params, us, "us/run",
+                             400 + static_cast<int>(rows.size()));
     r.date = date;
-    r.op = op;
-    r.params = params;
-    r.p = parse_params(params);
-    r.value = us;
-    r.unit = "us/run";
     r.source = "https://example.org/pull/4 (description)";
-    r.line = 400 + static_cast<int>(rows.size());
     rows.push_back(r);
   };
   add("ADD", "type=f32,ne=[4096,1,1,1],nr=[1,1,1,1]", 3.0, "2026-01-01");
