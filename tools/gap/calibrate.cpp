@@ -352,14 +352,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         } else {
           const double hs = static_cast<double>(r.num("hsk", r.num("hs", 128)));
           // GQA ratio: "nr" in older builds, "nr23=[a,b]" (a x b) in newer ones.
-          double nr = static_cast<double>(r.num("nr", 1));
-          if (r.p.count("nr23")) {
-            nr = 1;
-            const std::string& list = r.p.at("nr23");
-            for (size_t i = list.find_first_of("0123456789"); i != std::string::npos;
-                 i = list.find_first_of("0123456789", list.find_first_not_of("0123456789", i)))
-              nr *= std::atof(list.c_str() + i);
-          }
+          const double nr = r.p.count("nr23") ? list_product(r, "nr23") : static_cast<double>(r.num("nr", 1));
           flops = 4 * hs * static_cast<double>(r.num("nh", 1)) * nr * static_cast<double>(r.num("kv")) *
                   static_cast<double>(r.num("nb", 1));
           x = static_cast<double>(r.num("nb", 1));
