@@ -2,7 +2,6 @@
 #include "calibrate.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <ostream>
@@ -10,6 +9,7 @@
 
 #include "ggml_types.h"
 #include "render.h"
+#include "text.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -97,11 +97,6 @@ namespace {
 
 bool same_regime(double a, double b) { return gemv_rows(a) == gemv_rows(b); }
 
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 bool covers_regime(const std::map<double, double>& curve, double x) {
   for (const auto& [cx, e] : curve)
     if (same_regime(cx, x)) return true;
@@ -130,6 +125,12 @@ double day_number(const std::string& d) {
   if (d.size() < 10 || d[4] != '-' || d[7] != '-') return -1;
   return (std::atof(d.substr(0, 4).c_str()) - 2000) * 372 + std::atof(d.substr(5, 2).c_str()) * 31 +
          std::atof(d.substr(8, 2).c_str());
+}
+
+// How far a build date `have` is from the wanted one, both as day_number gives them.
+// Unknown dates on either side: the latest dated rows stand for "today's build".
+double date_gap(double want, double have) {
+  return want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
 }
 
 // Backend ratios from rows timed as one geometric mean over a case list (calibrate.h).
@@ -209,9 +210,7 @@ std::string CalGroup::nearest_date(const std::string& date, double x) const {
   double best_gap = 1e300;
   for (const auto& [d, c] : era_curves) {
     if (x > 0 && !covers_regime(c, x)) continue;
-    const double have = day_number(d);
-    // Unknown dates on either side: the latest dated rows stand for "today's build".
-    const double gap = want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
+    const double gap = date_gap(want, day_number(d));
     if (gap < best_gap) best_gap = gap, best = d;
   }
   return best;
@@ -415,13 +414,9 @@ bool Calibration::dispatch_us(const std::string& device, const std::string& back
   if (it == dispatch.end() || it->second.empty()) return false;
   // The build date nearest the run's, as CalGroup::nearest_date decides it.
   const double want = day_number(date);
-  auto gap = [&](const DispatchPoint& p) {
-    const double have = day_number(p.date);
-    return want < 0 ? -have : have < 0 ? 1e200 : std::abs(have - want);
-  };
   const DispatchPoint* best = nullptr;
   for (const auto& p : it->second)
-    if (!best || gap(p) < gap(*best)) best = &p;
+    if (!best || date_gap(want, day_number(p.date)) < date_gap(want, day_number(best->date))) best = &p;
   std::vector<double> v;
   std::set<std::string> ops;
   for (const auto& p : it->second)

@@ -1,10 +1,9 @@
 // ggml storage types; block sizes from ggml/src/ggml-common.h (QK4_0 = 32, QK_K = 256 ...).
 #include "ggml_types.h"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 
+#include "text.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -21,12 +20,6 @@ constexpr std::array<GgmlType, 24> kTypes{{
     {22, "iq2_s", 256, 82, "quant"},   {23, "iq4_xs", 256, 136, "quant"}, {29, "iq1_m", 256, 56, "quant"},
     {30, "bf16", 1, 2, "float"},       {39, "mxfp4", 32, 17, "fp4"},      {-1, "nvfp4", 64, 36, "fp4"},
 }};
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "text.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -19,12 +20,6 @@ std::string trim(const std::string& s) {
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
   while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
   return s.substr(a, b - a);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 double number(const std::string& cell, const std::string& where, const std::string& column) {

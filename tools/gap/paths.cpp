@@ -1,10 +1,10 @@
 // Instruction path and fusion rules per backend and build (dates cited in paths.h).
 #include "paths.h"
 
-#include <cctype>
 #include <regex>
 
 #include "render.h"
+#include "text.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -141,13 +141,17 @@ bool expert_loop(const DeviceSpec& dev, const std::string& backend, const BuildR
 // before PR 15427 (ggml commit b238604c, 2025-08-23) 4096 row ids of 4 bytes + 4: the large
 // tile 20480 + 512 + 16388 = 37380 bytes, the medium one 10240 + 512 + 16388 = 27140. After
 // it the row ids take 2 x BN x 2 bytes and every tile fits 32 KB.
-int vulkan_mm_id_tile(const DeviceSpec& dev, const BuildRef& b) {
+// The driver's shared memory per workgroup: the run's device line, else the device's LDS.
+double vulkan_shared_bytes(const DeviceSpec& dev, const BuildRef& b) {
   const auto lds = dev.units.find("lds_per_workgroup");
-  const double shared = b.vk_shared_bytes > 0    ? b.vk_shared_bytes
-                        : lds != dev.units.end() ? lds->second.value * 1024
-                                                 : 65536;
+  return b.vk_shared_bytes > 0    ? b.vk_shared_bytes
+         : lds != dev.units.end() ? lds->second.value * 1024
+                                  : 65536;
+}
+
+int vulkan_mm_id_tile(const DeviceSpec& dev, const BuildRef& b) {
   const double large_needs = since(b, "2025-08-23", 6250) ? 20480 + 512 + 2 * 128 * 2 : 37380;
-  return shared >= large_needs ? 128 : 64;
+  return vulkan_shared_bytes(dev, b) >= large_needs ? 128 : 64;
 }
 
 }  // namespace
@@ -156,9 +160,7 @@ int vulkan_shared_memory_of(const std::string& text) {
   static const std::regex shared(R"(shared memory:\s*(\d+))");
   std::smatch m;
   if (std::regex_search(text, m, shared)) return std::stoi(m[1]);
-  std::string t;
-  for (char ch : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return t.find("amdvlk") != std::string::npos ? 32768 : 0;
+  return lower(text).find("amdvlk") != std::string::npos ? 32768 : 0;
 }
 
 BuildRef parse_build(const std::string& build, const std::string& date) {
@@ -173,9 +175,7 @@ BuildRef parse_build(const std::string& build, const std::string& date) {
 }
 
 std::string vulkan_shader_of(const std::string& text) {
-  std::string t = " ";
-  for (char ch : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  t += " ";
+  const std::string t = " " + lower(text) + " ";
   auto has = [&](const char* s) { return t.find(s) != std::string::npos; };
   // Flag tokens of e2e.csv, and the phrases kernels.csv notes use for a PR table's section
   // or column. A ggml_vulkan device line's "matrix cores: NV_coopmat2" says the run took
@@ -199,8 +199,9 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
     if (tile < p.tile_m) {
       p.tile_m = p.tile_n = tile;
       p.why += strf(
-          "; MUL_MAT_ID on the %dx%d tile: the large one does not fit the driver's %d bytes of shared memory",
-          tile, tile, b.vk_shared_bytes);
+          "; MUL_MAT_ID on the %dx%d tile: the large one does not fit the driver's %.0f bytes of shared "
+          "memory",
+          tile, tile, vulkan_shared_bytes(dev, b));
     }
   }
   return p;

@@ -121,11 +121,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
     return pr;
   }
   try {
-    Ctx c{dev, run, cal, units_of(dev), dev.bandwidth_bytes(), 0, dev.launch_overhead.value * 1e-6, ""};
     pr.launch_us = dev.launch_overhead.value;
     pr.launch_how = "database launch_overhead (" + dev.launch_overhead.source + ")";
-    if (cal.dispatch_us(dev.key, run.backend, run.build.date, pr.launch_us, pr.launch_how))
-      c.overhead = pr.launch_us * 1e-6;
+    cal.dispatch_us(dev.key, run.backend, run.build.date, pr.launch_us, pr.launch_how);
+    Ctx c{dev, run, cal, units_of(dev), dev.bandwidth_bytes(), 0, pr.launch_us * 1e-6, ""};
     const InstrPath mem_path{"memory", "memory", 1, 1, ""};
     const CalLookup mem = cal.lookup(dev, run.backend, mem_path, "mem", 1, run.build.date);
     c.eff_mem = mem.eff;
