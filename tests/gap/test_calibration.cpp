@@ -413,6 +413,91 @@ TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
   EXPECT_EQ(parse_build("llama.cpp PR #7676 branch", "").number, -1);  // a PR number is not a build
 }
 
+// ggml-cuda hands cuBLAS F16 operands with CUBLAS_COMPUTE_16F on NVIDIA (BF16: 32F), so a
+// GeForce part runs those GEMMs at its F16-accumulate rate, twice the F32-accumulate one.
+TEST(GapRuntime, CublasGemmsOfF16OperandsTakeTheF16AccumulateRateOnNvidia) {
+  const Database db = load_database(database_path());
+  const BuildRef may24 = parse_build("", "2024-05-01");
+  auto cls = [&](const char* dev, const char* backend, const char* family, const char* type) {
+    return instruction_path(db.device(dev), backend, may24, "mm", family, 512, 0, type).cls;
+  };
+  EXPECT_EQ(cls("rtx-4090", "cuda", "quant", "q4_0"), "f16_mma_f16acc");  // dequantized to f16
+  EXPECT_EQ(cls("rtx-4090", "cuda", "float", "f16"), "f16_mma_f16acc");
+  EXPECT_EQ(cls("rtx-4090", "cuda", "float", "bf16"), "f16_mma_f32acc");
+  EXPECT_EQ(cls("strix-halo", "hip", "float", "f16"), "f16_mma_f32acc");
+  EXPECT_EQ(cls("strix-halo", "vulkan", "float", "f16"), "f16_mma_f32acc");
+  // Every NVIDIA GPU in the database has the rate; a GeForce part's is twice its F32-accumulate
+  // one, a data-centre part's the same.
+  for (const auto& [key, d] : db.devices)
+    if (d.api == "cuda") EXPECT_GT(d.peak_ops("f16_mma_f16acc"), 0) << key;
+  EXPECT_NEAR(
+      db.device("rtx-4090").peak_ops("f16_mma_f16acc") / db.device("rtx-4090").peak_ops("f16_mma_f32acc"),
+      2.0, 1e-3);  // the whitepaper rounds: 330.3 and 165.2
+  EXPECT_DOUBLE_EQ(db.device("h100-pcie").peak_ops("f16_mma_f16acc"),
+                   db.device("h100-pcie").peak_ops("f16_mma_f32acc"));
+
+  // A pp512 of F16 Llama-3-8B on the RTX 4090 is priced at the F16-accumulate rate: its GEMM
+  // time halves against the same run on the F32-accumulate class.
+  RunConfig run;
+  run.backend = "cuda";
+  run.build = may24;
+  run.test = "pp512";
+  const Calibration none;
+  const ModelDesc m = model_from_preset("llama-3-8b", "F16");
+  const Prediction p = predict(db.device("rtx-4090"), m, run, none);
+  double gemm_s = 0, gemm_flops = 0;
+  for (const auto& k : p.kernels)
+    if (k.cls == "f16_mma_f16acc") gemm_s += k.t_compute, gemm_flops += k.flops;
+  ASSERT_GT(gemm_s, 0);
+  EXPECT_GT(gemm_flops / gemm_s, db.device("rtx-4090").peak_ops("f16_mma_f32acc"));
+}
+
+// Without flash attention every KQ score crosses memory several times (paths.h): ggml-cuda
+// 20 bytes, ggml-vulkan 16, plus the F32 mask once per (token, KV cell).
+TEST(GapRuntime, UnfusedAttentionMovesEachScoreThroughMemoryAsTheBackendDoes) {
+  const Database db = load_database(database_path());
+  const Calibration none;
+  const ModelDesc m = model_from_preset("llama-3-8b", "Q4_0");
+  auto attention_bytes = [&](const char* dev, const char* backend, bool fa) {
+    RunConfig run;
+    run.backend = backend;
+    run.build = parse_build("", "2025-06-01");
+    run.test = "pp512";
+    run.flash_attn = fa;
+    const Prediction p = predict(db.device(dev), m, run, none);
+    for (const auto& k : p.kernels)
+      if (k.group == "attention") return k.bytes;
+    return 0.0;
+  };
+  const double scores = 512.0 * 512 * static_cast<double>(m.heads) * static_cast<double>(m.layers),
+               cells = 512.0 * 512 * static_cast<double>(m.layers);
+  EXPECT_DOUBLE_EQ(score_bytes_unfused("cuda"), 20);
+  EXPECT_DOUBLE_EQ(score_bytes_unfused("vulkan"), 16);
+  EXPECT_NEAR(attention_bytes("rtx-4090", "cuda", false) - attention_bytes("rtx-4090", "cuda", true),
+              20 * scores + 4 * cells, 1e-6 * scores);
+  EXPECT_NEAR(attention_bytes("strix-halo", "vulkan", false) - attention_bytes("strix-halo", "vulkan", true),
+              16 * scores + 4 * cells, 1e-6 * scores);
+}
+
+// A row that names no -fa setting ran with its tools' default: off before llama.cpp PR 15434
+// (2025-08-19), on after; an undated row takes today's.
+TEST(GapValidate, ARowWithoutAFlashAttentionFlagTakesItsToolsDefault) {
+  E2eRow row;
+  row.backend = "cuda";
+  row.build = "llama.cpp b2824";
+  row.date = "2024-05-10";
+  EXPECT_FALSE(run_config_of(row).flash_attn);
+  row.flags = "fa=1";
+  EXPECT_TRUE(run_config_of(row).flash_attn);
+  row.flags = "";
+  row.date = "2026-03-30";
+  EXPECT_TRUE(run_config_of(row).flash_attn);
+  row.flags = "fa=0";
+  EXPECT_FALSE(run_config_of(row).flash_attn);
+  row.flags = "", row.date = "unknown", row.build = "llama.cpp PR #7676 branch";
+  EXPECT_TRUE(run_config_of(row).flash_attn);
+}
+
 TEST(GapRuntime, QuantizedWeightsForBlasAreExpandedToF16InAPassOfTheirOwn) {
   const Database db = load_database(database_path());
   RunConfig run;

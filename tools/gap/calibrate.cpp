@@ -327,8 +327,9 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
             kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
                                   static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
                             : static_cast<double>(r.num("n", 512));
-        const InstrPath path = instruction_path(dev, r.backend, build, kind, family, tokens,
-                                                kind == "mm_id" ? static_cast<double>(r.num("n")) : 0.0);
+        const InstrPath path =
+            instruction_path(dev, r.backend, build, kind, family, tokens,
+                             kind == "mm_id" ? static_cast<double>(r.num("n")) : 0.0, type);
         path_name = path.name;
         cls = path.cls;
         path_family = path.family;

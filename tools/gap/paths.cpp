@@ -29,8 +29,18 @@ bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
 // expert, so its token count is the expert batch.
 bool blas_instead_of_dp4a(double tokens) { return tokens >= kBlasFromTokens; }
 
+// ggml-cuda's cuBLAS GEMM (ggml_cuda_op_mul_mat_cublas, ggml_cuda_mul_mat_batched_cublas;
+// batched_mul_mat_traits since July 2026) multiplies F16 operands with CUBLAS_COMPUTE_16F on
+// NVIDIA GPUs from Volta on at the default precision: weights expanded to f16 and F16
+// weights accumulate in f16, at the F16-accumulate tensor rate (twice the F32-accumulate one
+// on GeForce parts). BF16 weights take CUBLAS_COMPUTE_32F (instruction_path). AMD keeps the
+// F32-accumulate class: the f16 WMMA rate does not depend on the accumulator there.
+const char* blas_class(const std::string& backend) {
+  return backend == "cuda" ? "f16_mma_f16acc" : "f16_mma_f32acc";
+}
+
 InstrPath blas_path(const std::string& backend, const char* why) {
-  return {backend + "_blas_f16", "f16_mma_f32acc", 128, 128, why, "float"};
+  return {backend + "_blas_f16", blas_class(backend), 128, 128, why, "float"};
 }
 
 InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family,
@@ -70,7 +80,7 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
   }
   if (family == "float") {
     p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16",
-         "f16_mma_f32acc",
+         backend == "vulkan" ? "f16_mma_f32acc" : blas_class(backend),
          128,
          128,
          "f16/bf16 weights: BLAS / mul_mm",
@@ -190,8 +200,10 @@ std::string vulkan_shader_of(const std::string& text) {
 
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
                            const std::string& kind, const std::string& family, double tokens,
-                           double batch_tokens) {
+                           double batch_tokens, const std::string& weight_type) {
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens);
+  if (p.cls == "f16_mma_f16acc" && lower(weight_type) == "bf16")
+    p.cls = "f16_mma_f32acc", p.why += "; BF16 weights: cuBLAS accumulates in f32 (CUBLAS_COMPUTE_32F)";
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
   if (kind == "mm_id" && backend == "vulkan" && batch_tokens > 64 &&
       p.name.find("coopmat2") == std::string::npos && p.family != "float") {
@@ -210,6 +222,12 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
 bool expands_to_f16(const InstrPath& path, const std::string& weight_family) {
   return path.family == "float" && path.name.size() > 9 &&
          path.name.compare(path.name.size() - 9, 9, "_blas_f16") == 0 && weight_family != "float";
+}
+
+double score_bytes_unfused(const std::string& backend) {
+  if (backend == "cuda" || backend == "hip") return 4 + 8 + 6 + 2;
+  if (backend == "vulkan") return 4 + 8 + 4;
+  return 12;
 }
 
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {

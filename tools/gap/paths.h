@@ -55,7 +55,8 @@ std::string vulkan_shader_of(const std::string& text);
 
 struct InstrPath {
   std::string name;  // "cuda_mmq_int8", "cuda_mmq_mxfp4_mma", "hip_mmq_dp4a", ...
-  std::string cls;   // peak class in devices.json: int8_mma, fp4_mma, int8_dot, f16_mma_f32acc, f32_fma
+  std::string cls;   // peak class in devices.json: int8_mma, fp4_mma, int8_dot, f16_mma_f32acc,
+                     // f16_mma_f16acc (cuBLAS on NVIDIA), f32_fma
   int tile_m = 128;  // tokens per block (mmq_x)
   int tile_n = 128;  // weight rows per block (mmq_y)
   std::string why;   // the rule that chose it
@@ -83,10 +84,11 @@ struct InstrPath {
 // paths (CUDA PR 7676, HIP RDNA3 PR 17576) ggml sends 64 tokens or more to the BLAS library
 // as f16 instead of the dp4a MMQ. batch_tokens ("mm_id" only): the tokens of the whole
 // MUL_MAT_ID (ne12), which decide between the batched MMQ and the per-expert loop; 0 when
-// unknown (then the batched path).
+// unknown (then the batched path). weight_type: the GGML type name, where the family does
+// not settle the class (cuBLAS accumulates F16 in f16 but BF16 in f32 on NVIDIA).
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& build,
                            const std::string& kind, const std::string& family, double tokens = 512,
-                           double batch_tokens = 0);
+                           double batch_tokens = 0, const std::string& weight_type = "");
 // MMQ_DP4A_MAX_BATCH_SIZE: from this many tokens a GEMM without an int8 matrix-unit MMQ goes
 // to the BLAS library (ggml_cuda_should_use_mmq; see `tokens` above).
 constexpr double kBlasFromTokens = 64;
@@ -94,6 +96,15 @@ constexpr double kBlasFromTokens = 64;
 // bound for the BLAS library are first expanded to f16 by their to_fp16 kernel, a memory
 // pass of its own (2 bytes written per weight), after which the GEMM reads the f16 copy.
 bool expands_to_f16(const InstrPath& path, const std::string& weight_family);
+
+// Bytes one KQ score moves through memory when attention runs unfused (llama-bench -fa 0):
+// ggml-cuda (CUDA and HIP, ggml_cuda_mul_mat_batched_cublas): the KQ product written in F32
+// (4), read and written by the softmax (8), converted to F16 for the KQV GEMM (4 read, 2
+// written) and read by it (2): 20. A KQ product left at the default precision is written in
+// F16 and widened to F32 by a pass of its own (4 more): not separated here, llama.cpp's
+// per-architecture KQ precision is not modelled. ggml-vulkan reads the F32 softmax straight
+// into its f16 x f32 mul_mm: 16. Other backends: the three F32 passes (12).
+double score_bytes_unfused(const std::string& backend);
 
 // Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
 // the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions

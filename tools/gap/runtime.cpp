@@ -151,7 +151,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         k.name = t.role;
         k.launches = 1;
         if (!t.is_expert()) {
-          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm", type.family, rows);
+          const InstrPath p =
+              instruction_path(dev, run.backend, run.build, "mm", type.family, rows, 0, t.type);
           k.group = "gemm";
           k.flops = 2 * rows * N * K;
           k.bytes = wbytes + rows * K * (4 + 34.0 / 32) + rows * N * 4;
@@ -168,7 +169,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           const double E = static_cast<double>(t.experts), used = static_cast<double>(m.experts_used);
           const double hit = E * (1 - std::pow(1 - used / E, rows));
           const double x = rows * used / E;
-          const InstrPath p = instruction_path(dev, run.backend, run.build, "mm_id", type.family, x, rows);
+          const InstrPath p =
+              instruction_path(dev, run.backend, run.build, "mm_id", type.family, x, rows, t.type);
           k.group = "moe";
           k.flops = 2 * rows * used * N * K;
           const double act_bytes = rows * used * (K * (4 + 34.0 / 32) + N * 4);  // gather, q8_1, out
@@ -176,10 +178,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           if (p.per_expert) {
             // Each expert's GEMM takes the path its own token count picks (paths.h): below
             // and from kBlasFromTokens, priced apart; the loop's fixed launches go with the first.
-            const InstrPath few =
-                                instruction_path(dev, run.backend, run.build, "mm_id", type.family, 1, rows),
+            const InstrPath few = instruction_path(dev, run.backend, run.build, "mm_id", type.family, 1, rows,
+                                                   t.type),
                             many = instruction_path(dev, run.backend, run.build, "mm_id", type.family,
-                                                    kBlasFromTokens, rows);
+                                                    kBlasFromTokens, rows, t.type);
             const double split = few.name == many.name ? rows + 1 : kBlasFromTokens;
             bool first = true;
             for (const auto& [q, lo, hi] : {std::tuple{few, 0.0, split}, std::tuple{many, split, rows + 1}}) {
@@ -219,8 +221,11 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         k.flops = 4 * HqD * (swa * pairs(static_cast<double>(m.sliding_window)) + full * pairs(0)) /
                   static_cast<double>(m.layers);
         k.bytes = 2 * u * HqD * 4 + 2 * kvD * 2 * ctx;
-        // Without flash attention the KQ scores make a round trip through memory (F32).
-        if (!run.flash_attn) k.bytes += 3 * u * ctx * static_cast<double>(m.heads) * 4, k.launches = 4;
+        // Without flash attention the KQ scores make round trips through memory, plus the
+        // F32 mask the softmax reads once per (token, KV cell).
+        if (!run.flash_attn)
+          k.bytes += (score_bytes_unfused(run.backend) * static_cast<double>(m.heads) + 4) * u * ctx,
+              k.launches = 4;
         add(sum, timed(c, k, p, "fa", u, 1.0, static_cast<double>(m.layers)));
       }
       {  // elementwise
