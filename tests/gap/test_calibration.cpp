@@ -580,6 +580,8 @@ TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {
   EXPECT_EQ(path("").name, "vulkan_mul_mm_coopmat");
   EXPECT_EQ(path("coopmat1").name, "vulkan_mul_mm_coopmat");
   EXPECT_EQ(path("coopmat2").name, "vulkan_mul_mm_coopmat2");
+  EXPECT_EQ(path("coopmat2").cls, "f16_mma_f16acc");  // ggml-vulkan's f16acc pipelines
+  EXPECT_EQ(path("").cls, "f16_mma_f32acc");
   EXPECT_EQ(path("scalar").cls, "f32_fma");
   EXPECT_EQ(path("int-dot").cls, "int8_dot");
   // Different shaders are different kernels: none is another's build era.
@@ -601,6 +603,25 @@ TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {
   const Calibration cal = calibrate(db, {r});
   ASSERT_EQ(cal.groups.size(), 1u);
   EXPECT_EQ(cal.groups.begin()->second.path, "vulkan_mul_mm_scalar");
+}
+
+// The RTX 3090's coopmat2 rows (KN6: q4_0 and f16 near 70 TFLOPS) sit above the GA102's
+// F32-accumulate peak (71) and well below its F16-accumulate one (142): ggml-vulkan runs them
+// on its f16acc pipelines, and the calibration measures them against that class.
+TEST(GapCalibration, CoopMat2RowsOfTheProjectStayBelowTheirClassPeak) {
+  const Database db = load_database(database_path());
+  const Calibration cal =
+      calibrate(db, read_kernel_csv(std::string(XK_SOURCE_DIR) + "/tools/measurements/kernels.csv"));
+  int seen = 0;
+  for (const auto& [key, g] : cal.groups) {
+    if (g.device != "rtx-3090" || g.backend != "vulkan" || g.path.find("coopmat2") == std::string::npos)
+      continue;
+    ++seen;
+    EXPECT_EQ(g.cls, "f16_mma_f16acc") << key;
+    EXPECT_LE(g.hi(), 1.0) << key;
+    EXPECT_GT(g.lo(), 0.25) << key;
+  }
+  EXPECT_GE(seen, 1);
 }
 
 TEST(GapCalibration, AnotherDevicesMulMatIdToMulMatRatioCarriesOverForTheSameKernel) {

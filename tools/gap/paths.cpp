@@ -79,8 +79,9 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
     return p;
   }
   if (family == "float") {
+    const bool vk_f16acc = backend == "vulkan" && b.vk_shader == "coopmat2";  // see below
     p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16",
-         backend == "vulkan" ? "f16_mma_f32acc" : blas_class(backend),
+         backend == "vulkan" ? (vk_f16acc ? "f16_mma_f16acc" : "f16_mma_f32acc") : blas_class(backend),
          128,
          128,
          "f16/bf16 weights: BLAS / mul_mm",
@@ -113,12 +114,16 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
             64,
             "mul_mm scalar shader (cooperative matrices switched off)",
             "vk_scalar"};
+  // ggml_vk_get_mul_mat_mat_pipeline: with coopmat2 a GEMM at the default precision takes the
+  // f16acc pipeline, so it runs at the F16-accumulate rate (twice the F32 one on GeForce parts).
+  // KHR_coopmat takes f16acc only where the driver lists an f16-accumulate shape
+  // (coopmat_acc_f16_support), which the database does not record: it keeps the F32 class.
   if (vk == "coopmat2")
     return {"vulkan_mul_mm_coopmat2",
-            "f16_mma_f32acc",
+            "f16_mma_f16acc",
             128,
             128,
-            "mul_mm with NV_cooperative_matrix2 (NVIDIA drivers)",
+            "mul_mm with NV_cooperative_matrix2 (NVIDIA drivers; f16 accumulators)",
             "vk_coopmat2"};
   if (vk != "int-dot" && has_coopmat(dev))
     return {"vulkan_mul_mm_coopmat", "f16_mma_f32acc", 128, 128,
