@@ -15,14 +15,6 @@
 namespace xk::gap {
 namespace {
 
-double units_of(const DeviceSpec& d) {
-  for (const char* k : {"sm_count", "cu_count", "gpu_cores"}) {
-    auto it = d.units.find(k);
-    if (it != d.units.end()) return it->second.value;
-  }
-  return 1;
-}
-
 double median_of(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -333,7 +325,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         path_name = path.name;
         cls = path.cls;
         path_family = path.family;
-        const double peak = dev.peak_ops(path.cls), units = units_of(dev);
+        const double peak = dev.peak_ops(path.cls), units = tile_units(dev, r.backend);
         const double m = static_cast<double>(r.num("m")), n = static_cast<double>(r.num("n")),
                      k = static_cast<double>(r.num("k"));
         double flops = 0, wave = 1;

@@ -229,6 +229,16 @@ bool expands_to_f16(const InstrPath& path, const std::string& weight_family) {
          path.name.compare(path.name.size() - 9, 9, "_blas_f16") == 0 && weight_family != "float";
 }
 
+double tile_units(const DeviceSpec& dev, const std::string& backend) {
+  for (const char* k : {"sm_count", "cu_count", "gpu_cores"}) {
+    auto it = dev.units.find(k);
+    if (it == dev.units.end()) continue;
+    const bool wgp = backend == "hip" && std::string(k) == "cu_count" && dev.arch.rfind("gfx1", 0) == 0;
+    return wgp ? it->second.value / 2 : it->second.value;
+  }
+  return 1;
+}
+
 double score_bytes_unfused(const std::string& backend) {
   if (backend == "cuda" || backend == "hip") return 4 + 8 + 6 + 2;
   if (backend == "vulkan") return 4 + 8 + 4;

@@ -97,6 +97,14 @@ constexpr double kBlasFromTokens = 64;
 // pass of its own (2 bytes written per weight), after which the GEMM reads the f16 copy.
 bool expands_to_f16(const InstrPath& path, const std::string& weight_family);
 
+// The units a GEMM's tiles (one workgroup each) are spread over, for the wave count
+// (tiles.h): the database's SMs or CUs, except on RDNA (gfx10 and later) under HIP, which
+// compiles kernels in WGP mode: a workgroup's waves share both CUs of a work-group processor,
+// so the WGP (two CUs) is the unit (LLVM AMDGPUUsage: `cumode` off by default on GFX10+;
+// Linux amdkfd commit cff35798: "WGP mode is the native compile mode"). A lone tile of
+// gfx1151's own MMQ rows runs at more than one CU's peak, which only the WGP allows.
+double tile_units(const DeviceSpec& dev, const std::string& backend);
+
 // Bytes one KQ score moves through memory when attention runs unfused (llama-bench -fa 0):
 // ggml-cuda (CUDA and HIP, ggml_cuda_mul_mat_batched_cublas): the KQ product written in F32
 // (4), read and written by the softmax (8), converted to F16 for the KQV GEMM (4 read, 2

@@ -12,14 +12,6 @@
 namespace xk::gap {
 namespace {
 
-double units_of(const DeviceSpec& d) {
-  for (const char* k : {"sm_count", "cu_count", "gpu_cores"}) {
-    auto it = d.units.find(k);
-    if (it != d.units.end()) return it->second.value;
-  }
-  return 1;
-}
-
 double capacity_of(const DeviceSpec& d) {
   auto it = d.memory.find("capacity");
   return it == d.memory.end() ? 0 : it->second.value * 1e9;
@@ -124,7 +116,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
     pr.launch_us = dev.launch_overhead.value;
     pr.launch_how = "database launch_overhead (" + dev.launch_overhead.source + ")";
     cal.dispatch_us(dev.key, run.backend, run.build.date, pr.launch_us, pr.launch_how);
-    Ctx c{dev, run, cal, units_of(dev), dev.bandwidth_bytes(), 0, pr.launch_us * 1e-6, ""};
+    Ctx c{dev, run, cal, tile_units(dev, run.backend), dev.bandwidth_bytes(), 0, pr.launch_us * 1e-6, ""};
     const InstrPath mem_path{"memory", "memory", 1, 1, ""};
     const CalLookup mem = cal.lookup(dev, run.backend, mem_path, "mem", 1, run.build.date);
     c.eff_mem = mem.eff;
