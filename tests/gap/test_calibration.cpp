@@ -498,6 +498,26 @@ TEST(GapValidate, ARowWithoutAFlashAttentionFlagTakesItsToolsDefault) {
   EXPECT_TRUE(run_config_of(row).flash_attn);
 }
 
+// ggml_cuda_should_use_mmq on RDNA3 from January 2026 (PRs 18537, 18666): Q6_K and Q2_K dense
+// GEMMs above a token count go to hipBLAS; expert GEMMs and other types stay on MMQ.
+TEST(GapRuntime, RdnaSendsTheTypesWhoseMmqPeaksLowToHipblasAboveATokenCount) {
+  const Database db = load_database(database_path());
+  auto path = [&](const char* dev, const char* date, const char* kind, const char* type, double tokens) {
+    return instruction_path(db.device(dev), "hip", parse_build("", date), kind, "quant", tokens, 512, type)
+        .name;
+  };
+  EXPECT_EQ(path("strix-halo", "2026-03-30", "mm", "q6_K", 512), "hip_blas_f16");
+  EXPECT_EQ(path("strix-halo", "2026-03-30", "mm", "q6_K", 256), "hip_mmq_wmma");   // RDNA3.5: up to 256
+  EXPECT_EQ(path("rx-7900-xtx", "2026-03-30", "mm", "q6_K", 256), "hip_blas_f16");  // RDNA3.0: up to 128
+  EXPECT_EQ(path("strix-halo", "2026-01-07", "mm", "q6_K", 256), "hip_blas_f16");   // before PR 18666
+  EXPECT_EQ(path("strix-halo", "2026-03-30", "mm", "q2_K", 256), "hip_blas_f16");
+  EXPECT_EQ(path("strix-halo", "2026-03-30", "mm", "iq2_xs", 512), "hip_mmq_wmma");
+  EXPECT_EQ(path("rx-7900-xtx", "2026-03-30", "mm", "iq2_xs", 512), "hip_blas_f16");
+  EXPECT_EQ(path("strix-halo", "2026-03-30", "mm", "q4_K", 512), "hip_mmq_wmma");
+  EXPECT_EQ(path("strix-halo", "2026-03-30", "mm_id", "q6_K", 512), "hip_mmq_wmma");
+  EXPECT_EQ(path("strix-halo", "2025-12-21", "mm", "q6_K", 512), "hip_mmq_wmma");  // before PR 18537
+}
+
 TEST(GapRuntime, QuantizedWeightsForBlasAreExpandedToF16InAPassOfTheirOwn) {
   const Database db = load_database(database_path());
   RunConfig run;

@@ -43,6 +43,20 @@ InstrPath blas_path(const std::string& backend, const char* why) {
   return {backend + "_blas_f16", blas_class(backend), 128, 128, why, "float"};
 }
 
+// ggml_cuda_should_use_mmq on RDNA3 since PR 18537 (ggml 2026-01-06), retuned for RDNA3.5 by PR
+// 18666 (2026-01-10): a dense MUL_MAT of some types takes hipBLAS above a token count, where
+// their MMQ peaks below it (MUL_MAT_ID with 64 experts or more stays on MMQ; the model's expert
+// GEMMs keep MMQ). Q2_K above 128 tokens; Q6_K above 128, above 256 on RDNA3.5 from PR 18666;
+// IQ2_XS/IQ2_S above 128, on RDNA3.5 never from PR 18666.
+bool rdna3_blas_for_type(const DeviceSpec& dev, const BuildRef& b, const std::string& type, double tokens) {
+  if (!rdna3(dev) || !since(b, "2026-01-06", 7650)) return false;
+  const bool rdna35 = dev.arch.rfind("gfx115", 0) == 0, retuned = since(b, "2026-01-10", 7690);
+  if (type == "q2_k") return tokens > 128;
+  if (type == "q6_k") return tokens > (rdna35 && retuned ? 256 : 128);
+  if (type == "iq2_xs" || type == "iq2_s") return !(rdna35 && retuned) && tokens > 128;
+  return false;
+}
+
 InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family,
                                 double tokens) {
   if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
@@ -209,6 +223,10 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens);
   if (p.cls == "f16_mma_f16acc" && lower(weight_type) == "bf16")
     p.cls = "f16_mma_f32acc", p.why += "; BF16 weights: cuBLAS accumulates in f32 (CUBLAS_COMPUTE_32F)";
+  if (kind == "mm" && p.name == "hip_mmq_wmma" && rdna3_blas_for_type(dev, b, lower(weight_type), tokens))
+    p = blas_path("hip",
+                  "RDNA3, a type whose MMQ peaks below hipBLAS: dequantized to f16 for hipBLAS at this many "
+                  "tokens (ggml_cuda_should_use_mmq, PRs 18537/18666, January 2026)");
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
   if (kind == "mm_id" && backend == "vulkan" && batch_tokens > 64 &&
       p.name.find("coopmat2") == std::string::npos && p.family != "float") {
