@@ -10,8 +10,9 @@
 namespace xk::gap {
 namespace {
 
-// A date is compared as text (YYYY-MM-DD); an unknown date takes the build number; a run
-// with neither is today's build.
+// A date is compared as text (YYYY-MM-DD); an unknown date takes the build number (the
+// numbers beside the dates below are approximate, about a dozen builds a day); a run with
+// neither is today's build.
 bool since(const BuildRef& b, const char* date, int number) {
   if (b.date.size() >= 10) return b.date.substr(0, 10) >= date;
   return b.number < 0 || b.number >= number;

@@ -56,7 +56,7 @@ std::string vulkan_shader_of(const std::string& text);
 struct InstrPath {
   std::string name;  // "cuda_mmq_int8", "cuda_mmq_mxfp4_mma", "hip_mmq_dp4a", ...
   std::string cls;   // peak class in devices.json: int8_mma, fp4_mma, int8_dot, f16_mma_f32acc,
-                     // f16_mma_f16acc (cuBLAS on NVIDIA), f32_fma
+                     // f16_mma_f16acc (cuBLAS on NVIDIA, Vulkan coopmat2), f32_fma
   int tile_m = 128;  // tokens per block (mmq_x)
   int tile_n = 128;  // weight rows per block (mmq_y)
   std::string why;   // the rule that chose it
