@@ -54,9 +54,11 @@ RunConfig run_config_of(const E2eRow& row) {
   }
   r.test = row.test;
   r.ubatch = row.ubatch > 0 ? row.ubatch : 512;
-  // A row that does not say ran with the tools' default: llama-bench and llama-cli left flash
-  // attention off unless asked (-fa) until llama.cpp PR 15434 (opened 2025-08-19) made it the
-  // default, and before PR 5021 (2024-04-30) there was none. Undated rows take today's default.
+  // A row that does not say ran with its tool's default: llama-bench (-fa 0 unless asked since
+  // flash attention came, llama.cpp PR 5021 of 2024-04-30; none before) and llama-cli left it
+  // off until llama.cpp PR 15434 (opened 2025-08-19) made it the default of llama.cpp's tools.
+  // Later and undated rows keep the model's default (on): whether llama-bench's own default
+  // followed is not established here.
   const bool says = row.flags.find("fa=") != std::string::npos;
   const bool before_default = r.build.date.size() >= 10 && r.build.date.substr(0, 10) < "2025-08-19";
   r.flash_attn = says ? row.flags.find("fa=0") == std::string::npos : !before_default;
