@@ -428,8 +428,11 @@ TEST(GapRuntime, CublasGemmsOfF16OperandsTakeTheF16AccumulateRateOnNvidia) {
   EXPECT_EQ(cls("strix-halo", "vulkan", "float", "f16"), "f16_mma_f32acc");
   // Every NVIDIA GPU in the database has the rate; a GeForce part's is twice its F32-accumulate
   // one, a data-centre part's the same.
-  for (const auto& [key, d] : db.devices)
-    if (d.api == "cuda") EXPECT_GT(d.peak_ops("f16_mma_f16acc"), 0) << key;
+  for (const auto& [key, d] : db.devices) {
+    if (d.api == "cuda") {
+      EXPECT_GT(d.peak_ops("f16_mma_f16acc"), 0) << key;
+    }
+  }
   EXPECT_NEAR(
       db.device("rtx-4090").peak_ops("f16_mma_f16acc") / db.device("rtx-4090").peak_ops("f16_mma_f32acc"),
       2.0, 1e-3);  // the whitepaper rounds: 330.3 and 165.2
