@@ -252,7 +252,8 @@ double tile_units(const DeviceSpec& dev, const std::string& backend) {
   for (const char* k : {"sm_count", "cu_count", "gpu_cores"}) {
     auto it = dev.units.find(k);
     if (it == dev.units.end()) continue;
-    const bool wgp = backend == "hip" && std::string(k) == "cu_count" && dev.arch.rfind("gfx1", 0) == 0;
+    const bool wgp = (backend == "hip" || backend == "vulkan") && std::string(k) == "cu_count" &&
+                     dev.arch.rfind("gfx1", 0) == 0;
     return wgp ? it->second.value / 2 : it->second.value;
   }
   return 1;

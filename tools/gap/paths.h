@@ -98,11 +98,14 @@ constexpr double kBlasFromTokens = 64;
 bool expands_to_f16(const InstrPath& path, const std::string& weight_family);
 
 // The units a GEMM's tiles (one workgroup each) are spread over, for the wave count
-// (tiles.h): the database's SMs or CUs, except on RDNA (gfx10 and later) under HIP, which
-// compiles kernels in WGP mode: a workgroup's waves share both CUs of a work-group processor,
-// so the WGP (two CUs) is the unit (LLVM AMDGPUUsage: `cumode` off by default on GFX10+;
-// Linux amdkfd commit cff35798: "WGP mode is the native compile mode"). A lone tile of
-// gfx1151's own MMQ rows runs at more than one CU's peak, which only the WGP allows.
+// (tiles.h): the database's SMs or CUs, except on RDNA (gfx10 and later), where compute
+// kernels run in WGP mode: a workgroup's waves share both CUs of a work-group processor, so
+// the WGP (two CUs) is the unit. HIP: LLVM AMDGPUUsage (`cumode` off by default on GFX10+;
+// its tests emit `.amdhsa_workgroup_processor_mode 1` for gfx1100), Linux amdkfd commit
+// cff35798 ("WGP mode is the native compile mode"). Vulkan: RADV's radv_should_use_wgp_mode
+// returns true for compute shaders from GFX10 (src/amd/vulkan/radv_shader.c); AMDVLK's
+// choice is not established and taken to be the same. A lone tile of gfx1151's own MMQ rows
+// runs at more than one CU's peak, which only the WGP allows.
 double tile_units(const DeviceSpec& dev, const std::string& backend);
 
 // Bytes one KQ score moves through memory when attention runs unfused (llama-bench -fa 0):
