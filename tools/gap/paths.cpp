@@ -74,8 +74,10 @@ InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const 
           "MMQ: weights unpacked to int8, activations q8_1, int8 mma.sync"};
 }
 
+// `type`: the weight's GGML type name in lower case ("" when unknown).
 InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
-                               const std::string& kind, const std::string& family, double tokens) {
+                               const std::string& kind, const std::string& family, double tokens,
+                               const std::string& type) {
   if (backend == "cuda" && dev.api != "cuda")
     throw Error("gap", "backend", dev.key + " is not an NVIDIA GPU: no cuda backend");
   if (backend == "hip" && dev.api != "hip")
@@ -94,13 +96,19 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
     return p;
   }
   if (family == "float") {
-    const bool vk_f16acc = backend == "vulkan" && b.vk_shader == "coopmat2";  // see below
+    // F16 weights take the F16-accumulate class where cuBLAS or coopmat2 give it (see
+    // blas_class and the coopmat2 path below); BF16 weights accumulate in f32.
+    const char* f16_cls = backend == "vulkan"
+                              ? (b.vk_shader == "coopmat2" ? "f16_mma_f16acc" : "f16_mma_f32acc")
+                              : blas_class(backend);
+    const bool bf16_f32acc = type == "bf16" && std::string(f16_cls) == "f16_mma_f16acc";
     p = {backend == "vulkan" ? "vulkan_mul_mm_f16" : backend + "_blas_f16",
-         backend == "vulkan" ? (vk_f16acc ? "f16_mma_f16acc" : "f16_mma_f32acc") : blas_class(backend),
+         bf16_f32acc ? "f16_mma_f32acc" : f16_cls,
          128,
          128,
          "f16/bf16 weights: BLAS / mul_mm",
          "float"};
+    if (bf16_f32acc) p.why += "; BF16 weights accumulate in f32 (cuBLAS: CUBLAS_COMPUTE_32F)";
     return p;
   }
   if (backend == "cuda") {
@@ -109,9 +117,15 @@ InstrPath instruction_path_for(const DeviceSpec& dev, const std::string& backend
     return p;
   }
   if (backend == "hip") {
-    if (rdna3(dev) && since(b, "2025-12-01", 7230))
+    if (rdna3(dev) && since(b, "2025-12-01", 7230)) {
+      if (kind == "mm" && rdna3_blas_for_type(dev, b, type, tokens))
+        return blas_path(
+            "hip",
+            "RDNA3, a type whose MMQ peaks below hipBLAS: dequantized to f16 for hipBLAS at this "
+            "many tokens (ggml_cuda_should_use_mmq, PRs 18537/18666, January 2026)");
       return {"hip_mmq_wmma", "int8_mma", 128, 128,
               "MMQ with WMMA iu8 on RDNA3 since PR 17576 (late Nov 2025)"};
+    }
     if (rdna3(dev) && blas_instead_of_dp4a(tokens))
       return blas_path("hip",
                        "RDNA3 before WMMA MMQ (PR 17576), 64+ tokens: dequantized to f16 for hipBLAS "
@@ -221,13 +235,7 @@ std::string vulkan_shader_of(const std::string& text) {
 InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, const BuildRef& b,
                            const std::string& kind, const std::string& family, double tokens,
                            double batch_tokens, const std::string& weight_type) {
-  InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens);
-  if (p.cls == "f16_mma_f16acc" && lower(weight_type) == "bf16")
-    p.cls = "f16_mma_f32acc", p.why += "; BF16 weights: cuBLAS accumulates in f32 (CUBLAS_COMPUTE_32F)";
-  if (kind == "mm" && p.name == "hip_mmq_wmma" && rdna3_blas_for_type(dev, b, lower(weight_type), tokens))
-    p = blas_path("hip",
-                  "RDNA3, a type whose MMQ peaks below hipBLAS: dequantized to f16 for hipBLAS at this many "
-                  "tokens (ggml_cuda_should_use_mmq, PRs 18537/18666, January 2026)");
+  InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens, lower(weight_type));
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
   if (kind == "mm_id" && backend == "vulkan" && batch_tokens > 64 &&
       p.name.find("coopmat2") == std::string::npos && p.family != "float") {
