@@ -47,17 +47,19 @@ struct ModelPreset {
   int64_t sliding_window = 0;  // tokens a sliding-window layer attends to (0: none)
   int64_t swa_layers = 0;      // how many of the layers use the sliding window
   int64_t vocab = 0;           // output head rows
+  bool expert_bias = false;    // biases on the expert GEMMs (gpt-oss: the checkpoint's
+                               // mlp.experts gate_up_proj_bias / down_proj_bias)
 };
 
 inline constexpr std::array<ModelPreset, 4> kModels{{
     {"llama3-70b", "Llama-3 70B", 8192, 28672, 80, 64, 8, 128, 1, 1, 0, 0, 128256},
     {"qwen2.5-72b", "Qwen2.5 72B", 8192, 29568, 80, 64, 8, 128, 1, 1, 0, 0, 152064},
     {"gemma3-27b", "Gemma 3 27B", 5376, 21504, 62, 32, 16, 128, 1, 1, 1024, 52, 262208},
-    {"gpt-oss-120b", "gpt-oss-120b", 2880, 2880, 36, 64, 8, 64, 4, 128, 128, 18, 201088},
+    {"gpt-oss-120b", "gpt-oss-120b", 2880, 2880, 36, 64, 8, 64, 4, 128, 128, 18, 201088, true},
 }};
 
 inline constexpr std::array<ModelPreset, 9> kPresets{{
-    {"gpt-oss-20b", "gpt-oss-20b", 2880, 2880, 24, 64, 8, 64, 4, 32, 128, 12, 201088},
+    {"gpt-oss-20b", "gpt-oss-20b", 2880, 2880, 24, 64, 8, 64, 4, 32, 128, 12, 201088, true},
     {"qwen3-30b-a3b", "Qwen3-30B-A3B", 2048, 768, 48, 32, 4, 128, 8, 128, 0, 0, 151936},
     {"qwen2.5-7b", "Qwen2.5-7B", 3584, 18944, 28, 28, 4, 128, 1, 1, 0, 0, 152064},
     {"llama-2-7b", "Llama-2-7B", 4096, 11008, 32, 32, 32, 128, 1, 1, 0, 0, 32000},

@@ -381,14 +381,80 @@ TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
   auto passes = [](const char* backend, const char* date, bool moe) {
     return elementwise_fusion(backend, parse_build("", date), moe).passes_per_layer;
   };
+  auto launches = [](const char* backend, const char* date, bool moe) {
+    return elementwise_fusion(backend, parse_build("", date), moe).launches_per_layer;
+  };
   EXPECT_EQ(passes("cuda", "2025-06-01", false), 11);
-  EXPECT_EQ(passes("cuda", "2025-10-01", true), 11);  // 17 unfused, 6 fused away
+  EXPECT_EQ(passes("cuda", "2025-10-01", false), 8);  // rms_norm+mul twice, add chains
+  // A MoE layer's GLU runs at expert width (expert_elementwise), not at the hidden width.
+  EXPECT_EQ(passes("cuda", "2025-06-01", true), 10);
+  EXPECT_EQ(passes("cuda", "2025-10-01", true), 7);
   EXPECT_EQ(passes("hip", "2025-10-01", true), passes("cuda", "2025-10-01", true));  // same ggml-cuda sources
   EXPECT_EQ(passes("vulkan", "2025-06-01", false), 11);
   EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);  // rms_norm+mul, twice per layer
   EXPECT_EQ(passes("vulkan", "2025-09-01", false), 8);  // add chains
-  EXPECT_EQ(passes("vulkan", "2025-09-01", true), 14);
-  EXPECT_EQ(passes("vulkan", "2025-11-01", true), passes("cuda", "2025-10-01", true));  // top-k MoE too
+  EXPECT_EQ(passes("vulkan", "2025-09-01", true), 7);
+  // The router (softmax, argsort, get_rows, normalisation) adds launches, not passes; the
+  // top-k MoE kernel folds them into one.
+  // A MoE layer: the 10 hidden-width nodes and the router's 4, less the fused ones.
+  EXPECT_EQ(launches("cuda", "2025-09-01", true), 10 + 4 - 3);
+  EXPECT_EQ(launches("cuda", "2025-10-01", true), 10 + 1 - 3);
+  EXPECT_EQ(launches("vulkan", "2025-10-01", true), 10 + 4 - 3);
+  EXPECT_EQ(launches("vulkan", "2025-11-01", true), launches("cuda", "2025-10-01", true));
+}
+
+// build_moe_ffn's expert-width elementwise nodes per token (paths.h, expert_elementwise):
+// F = used x n_ff floats per GLU operand, D = used x n_embd per expert output.
+TEST(GapRuntime, MoeElementwiseRunsAtExpertWidthAsBuildMoeFfnLaysItOut) {
+  auto ew = [](const char* backend, const char* date, double n_embd, double n_ff, double used, bool bias,
+               bool gemv = false) {
+    return expert_elementwise(backend, parse_build("", date), n_embd, n_ff, used, bias, gemv);
+  };
+  // Qwen3-30B-A3B: GLU 3F, weights mul 2D, one fused sum pass (used + 1) x n_embd.
+  const double F = 8 * 768, D = 8 * 2048;
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-01", 2048, 768, 8, false).floats, 3 * F + 2 * D + 9 * 2048);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-01", 2048, 768, 8, false).launches, 3);
+  // Before ggml's GLU op: silu, then mul (5F, two kernels).
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-06-01", 2048, 768, 8, false).floats -
+                       ew("cuda", "2025-07-01", 2048, 768, 8, false).floats,
+                   2 * F);
+  // Before the add fusion: used - 1 adds of [n_embd] each reading two and writing one.
+  // ggml-vulkan fused them two weeks before ggml-cuda.
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-08-20", 2048, 768, 8, false).floats, 3 * F + 2 * D + 3 * 7 * 2048);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-08-20", 2048, 768, 8, false).launches, 1 + 1 + 7);
+  EXPECT_DOUBLE_EQ(ew("vulkan", "2025-08-20", 2048, 768, 8, false).floats, 3 * F + 2 * D + 9 * 2048);
+  // gpt-oss: three add_id bias nodes (2F + 2F + 2D) on a prompt ...
+  const double G = 4 * 2880;
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-01", 2880, 2880, 4, true).floats,
+                   3 * G + 4 * G + 2 * G + 2 * G + 5 * 2880);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-01", 2880, 2880, 4, true).launches, 6);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2026-03-01", 2880, 2880, 4, true).floats,
+                   ew("cuda", "2025-10-01", 2880, 2880, 4, true).floats);  // prompts: never fused
+  // ... which the mat-vec shaders fold in for decode from their fusion PRs on.
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-20", 2880, 2880, 4, true, true).launches, 6);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-30", 2880, 2880, 4, true, true).launches, 3);
+  EXPECT_DOUBLE_EQ(ew("vulkan", "2025-10-30", 2880, 2880, 4, true, true).launches, 6);
+  EXPECT_DOUBLE_EQ(ew("vulkan", "2025-11-05", 2880, 2880, 4, true, true).launches, 3);
+
+  // Wired into the runtime model from the preset: gpt-oss's expert biases and the expert
+  // width read from its tensors, times the layers that hold experts.
+  const Database db = load_database(database_path());
+  const Calibration none;
+  RunConfig run;
+  run.backend = "cuda";
+  run.build = parse_build("", "2025-10-01");
+  run.test = "pp512";
+  auto elementwise_bytes = [&](const ModelDesc& m) {
+    for (const auto& k : predict(db.device("dgx-spark"), m, run, none).kernels)
+      if (k.group == "elementwise") return k.bytes;
+    return 0.0;
+  };
+  ModelDesc oss = model_from_preset("gpt-oss-20b", "MXFP4");
+  ASSERT_TRUE(oss.expert_bias);
+  const double with_bias = elementwise_bytes(oss);
+  oss.expert_bias = false;
+  EXPECT_NEAR(with_bias - elementwise_bytes(oss), (4 * G + 2 * G) * 4 * 512 * 24, 1e-6 * with_bias);
+  EXPECT_FALSE(model_from_preset("qwen3-30b-a3b", "Q4_K_M").expert_bias);
 }
 
 TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
@@ -480,6 +546,57 @@ TEST(GapRuntime, UnfusedAttentionMovesEachScoreThroughMemoryAsTheBackendDoes) {
               20 * scores + 4 * cells, 1e-6 * scores);
   EXPECT_NEAR(attention_bytes("strix-halo", "vulkan", false) - attention_bytes("strix-halo", "vulkan", true),
               16 * scores + 4 * cells, 1e-6 * scores);
+}
+
+// The KV cells an attention kernel computes (paths.h, KvCells): all the ubatch sees without
+// flash attention and before each backend's skip landed; up to each query's own position with
+// ggml-cuda's KV_max (a sliding-window layer still computes its masked start); only the
+// unmasked blocks with ggml-vulkan's block skip.
+TEST(GapRuntime, AttentionComputesTheKvCellsItsKernelDoesNotSkip) {
+  auto cells = [](const char* backend, const char* date, bool fa) {
+    return attention_kv_cells(backend, parse_build("", date), fa);
+  };
+  EXPECT_EQ(cells("cuda", "2026-06-01", false), KvCells::all);
+  EXPECT_EQ(cells("cuda", "2025-07-29", true), KvCells::all);
+  EXPECT_EQ(cells("cuda", "2025-07-30", true), KvCells::tail);
+  EXPECT_EQ(cells("hip", "2026-06-01", true), KvCells::tail);
+  EXPECT_EQ(cells("vulkan", "2025-11-14", true), KvCells::all);
+  EXPECT_EQ(cells("vulkan", "2025-11-15", true), KvCells::blocks);
+
+  const Database db = load_database(database_path());
+  const Calibration none;
+  auto attention_flops = [&](const char* model, const char* dev, const char* backend, const char* date,
+                             bool fa, const char* test, int64_t ubatch) {
+    RunConfig run;
+    run.backend = backend;
+    run.build = parse_build("", date);
+    run.test = test;
+    run.ubatch = ubatch;
+    run.flash_attn = fa;
+    const ModelDesc m = model_from_preset(model, model[0] == 'g' ? "MXFP4" : "Q4_0");
+    for (const auto& k : predict(db.device(dev), m, run, none).kernels)
+      if (k.group == "attention") return k.flops;
+    return 0.0;
+  };
+  // Llama-3-8B, one ubatch of 512: all 512 x 512 cells, or the causal half.
+  const double causal = 512.0 * 513 / 2, square = 512.0 * 512;
+  const double tail = attention_flops("llama-3-8b", "rtx-4090", "cuda", "2025-08-01", true, "pp512", 512);
+  EXPECT_NEAR(attention_flops("llama-3-8b", "rtx-4090", "cuda", "2025-07-01", true, "pp512", 512) / tail,
+              square / causal, 1e-9);
+  EXPECT_NEAR(attention_flops("llama-3-8b", "rtx-4090", "cuda", "2025-08-01", false, "pp512", 512) / tail,
+              square / causal, 1e-9);
+  // gpt-oss-20b, 12 sliding-window (128) and 12 full layers, one ubatch of 2048: the window's
+  // start is skipped only by ggml-vulkan's block skip.
+  const double P = 2048.0 * 2049 / 2, windowed = 128.0 * 129 / 2 + (2048.0 - 128) * 128;
+  EXPECT_NEAR(attention_flops("gpt-oss-20b", "rtx-4090", "cuda", "2025-08-01", true, "pp2048", 2048) /
+                  attention_flops("gpt-oss-20b", "strix-halo", "vulkan", "2025-12-01", true, "pp2048", 2048),
+              (12 * P + 12 * P) / (12 * P + 12 * windowed), 1e-9);
+  // Two ubatches without flash attention: the second sees its 2048 cells plus 2048 earlier
+  // ones in a full layer, plus only the 128 a sliding-window layer's cache keeps.
+  const double u = 2048;
+  EXPECT_NEAR(attention_flops("gpt-oss-20b", "rtx-4090", "cuda", "2025-08-01", false, "pp4096", 2048) /
+                  attention_flops("gpt-oss-20b", "rtx-4090", "cuda", "2025-08-01", false, "pp2048", 2048),
+              (12 * (u * u + u * 2 * u) + 12 * (u * u + u * (128 + u))) / (24 * u * u), 1e-9);
 }
 
 // A row that names no -fa setting ran with its tools' default: off before llama.cpp PR 15434

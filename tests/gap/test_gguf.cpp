@@ -98,6 +98,7 @@ TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
   EXPECT_EQ(tensor(m, "ffn_gate_exps").type, "mxfp4");
   EXPECT_EQ(tensor(m, "ffn_down_exps").k, 256);
   EXPECT_EQ(tensor(m, "ffn_gate_inp").type, "f32");
+  EXPECT_FALSE(m.expert_bias);
   const Database db = load_database(database_path());
   RunConfig run;
   run.backend = "cuda";
@@ -113,6 +114,20 @@ TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
   run.build = parse_build("", "2025-10-15");  // before native MXFP4: int8 MMQ
   EXPECT_EQ(kernels_of(predict(db.device("dgx-spark"), m, run, Calibration{}), "moe")[0],
             "ffn_down_exps:cuda_mmq_int8");
+}
+
+// Biases on the expert GEMMs (gpt-oss's blk.N.ffn_*_exps.bias) are vectors per expert, not
+// GEMMs: they add the three add_id passes of build_moe_ffn, and nothing to the kernel list.
+TEST(GapGguf, ExpertBiasTensorsMarkTheModelsExpertBiases) {
+  const std::string path = write_header("moe-bias");
+  if (path.empty())
+    GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
+  const ModelDesc m = model_from_gguf(read_gguf(path));
+  fs::remove(path);
+  EXPECT_TRUE(m.expert_bias);
+  const std::string plain = write_header("moe");
+  EXPECT_EQ(m.tensors.size(), model_from_gguf(read_gguf(plain)).tensors.size());
+  fs::remove(plain);
 }
 
 TEST(GapGguf, ATruncatedOrForeignFileIsAClearError) {

@@ -2,9 +2,10 @@
 """Writes a small GGUF header (metadata + tensor list, no weights) with the `gguf` package,
 the GGUF ecosystem's own writer, for xk_gap_tests to read.
 
-usage: write_gguf.py OUT {dense|moe}
-  dense: a 2-layer "llama" with Q4_K matrices and Q6_K attn_v / ffn_down / output
-  moe:   a 2-layer "qwen3moe" with 8 experts (2 per token), MXFP4 experts, Q8_0 attention
+usage: write_gguf.py OUT {dense|moe|moe-bias}
+  dense:    a 2-layer "llama" with Q4_K matrices and Q6_K attn_v / ffn_down / output
+  moe:      a 2-layer "qwen3moe" with 8 experts (2 per token), MXFP4 experts, Q8_0 attention
+  moe-bias: moe plus F32 biases on the three expert GEMMs (blk.N.ffn_*_exps.bias, as gpt-oss)
 Exits 77 when the gguf package is missing (the test skips with that reason).
 """
 import sys
@@ -64,6 +65,10 @@ def main():
             add(w, b + "ffn_gate_exps.weight", (EXPERTS, EXPERT_FFN, HIDDEN), T.MXFP4)
             add(w, b + "ffn_up_exps.weight", (EXPERTS, EXPERT_FFN, HIDDEN), T.MXFP4)
             add(w, b + "ffn_down_exps.weight", (EXPERTS, HIDDEN, EXPERT_FFN), T.MXFP4)
+            if kind == "moe-bias":
+                add(w, b + "ffn_gate_exps.bias", (EXPERTS, EXPERT_FFN), T.F32)
+                add(w, b + "ffn_up_exps.bias", (EXPERTS, EXPERT_FFN), T.F32)
+                add(w, b + "ffn_down_exps.bias", (EXPERTS, HIDDEN), T.F32)
     add(w, "output_norm.weight", (HIDDEN,), T.F32)
     add(w, "output.weight", (VOCAB, HIDDEN), T.Q6_K)
     w.write_header_to_file()

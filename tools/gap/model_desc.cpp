@@ -51,6 +51,7 @@ ModelDesc model_from_preset(const std::string& key, const std::string& file_type
   m.experts_used = p->total_experts > 1 ? p->active_experts : 1;
   m.sliding_window = p->sliding_window;
   m.swa_layers = p->swa_layers;
+  m.expert_bias = p->expert_bias;
   const int64_t q = p->heads * p->head_dim, kv = p->kv_heads * p->head_dim;
   auto add = [&](const std::string& role, int64_t n, int64_t k, int64_t experts) {
     // Two halves of the layers so the _M mixes can give half of them more bits.
@@ -116,6 +117,9 @@ ModelDesc model_from_gguf(const GgufFile& f) {
       const size_t dot = t.name.find('.', 4);
       if (dot == std::string::npos) continue;
       const std::string rest = t.name.substr(dot + 1);
+      for (const char* b :
+           {"ffn_gate_exps.bias", "ffn_up_exps.bias", "ffn_down_exps.bias", "ffn_gate_up_exps.bias"})
+        if (rest == b) m.expert_bias = true;
       const std::string suffix = ".weight";
       if (rest.size() <= suffix.size() ||
           rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0)

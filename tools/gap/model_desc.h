@@ -33,6 +33,7 @@ struct ModelDesc {
   int64_t hidden = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, vocab = 0;
   int64_t experts = 1, experts_used = 1;  // MoE: experts per layer and per token
   int64_t sliding_window = 0, swa_layers = 0;
+  bool expert_bias = false;  // per-expert biases after the expert GEMMs (ggml_add_id)
   std::vector<WeightTensor> tensors;
   bool moe() const { return experts > 1; }
   double weight_bytes() const;

@@ -275,17 +275,18 @@ double score_bytes_unfused(const std::string& backend) {
 
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {
   // Unfused per layer: 2x (rms_norm, mul by weight), rope q, rope k, 2 residual adds,
-  // swiglu (or silu + mul), KV copies: about 11 activation passes and 11 launches; a MoE
-  // layer adds softmax/top-k/argsort/get_rows/weights/sum (6 more).
+  // swiglu (or silu + mul), KV copies: about 11 activation passes and 11 launches. A MoE
+  // layer's GLU runs on the expert-width tensors (expert_elementwise), not here; its router
+  // adds 4 launches (softmax, argsort for top-k, get_rows of the weights, their
+  // normalisation) on [n_expert, tokens] tensors, whose bytes are negligible next to these.
   Fusion f{11, 11, "unfused ggml graph"};
-  if (moe) f.passes_per_layer += 6, f.launches_per_layer += 6;
+  if (moe) f.passes_per_layer -= 1, f.launches_per_layer += 4 - 1;
   // The HIP backend is ggml-cuda's sources compiled for AMD (ggml/src/ggml-hip builds
   // ../ggml-cuda/*.cu), so it takes the same graph fusions on the same dates.
   if ((backend == "cuda" || backend == "hip") && since(b, "2025-08-01", 6000)) {
     f.passes_per_layer -= 3, f.launches_per_layer -= 3;
     f.why = "ggml-cuda (CUDA and HIP) fuses rms_norm+mul and add chains";
-    if (moe && since(b, "2025-09-25", 6600))
-      f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+    if (moe && since(b, "2025-09-25", 6600)) f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
   }
   // Vulkan fuses RMS_NORM+MUL since llama.cpp PR 14366 (merged before its fix, PR 14545 of
   // 2025-07-05): the two norms of a layer each lose their separate multiply pass.
@@ -297,10 +298,40 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
     // gpt-oss's late softmax from PR 16656, 2025-10-29). Build numbers approximate the dates.
     if (since(b, "2025-08-16", 6170))
       f.passes_per_layer -= 1, f.launches_per_layer -= 1, f.why += ", add chains";
-    if (moe && since(b, "2025-10-29", 6880))
-      f.passes_per_layer -= 3, f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+    if (moe && since(b, "2025-10-29", 6880)) f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
   }
   return f;
+}
+
+ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& b, double n_embd,
+                                     double n_ff, double used, bool bias, bool gemv) {
+  const double F = used * n_ff, D = used * n_embd;
+  ExpertElementwise e;
+  if (since(b, "2025-06-29", 5780)) {
+    e.floats += 3 * F, e.launches += 1, e.why = "GLU";
+  } else {
+    e.floats += 5 * F, e.launches += 2, e.why = "silu + mul";
+  }
+  const bool bias_fused = gemv && ((backend == "vulkan" && since(b, "2025-11-01", 6910)) ||
+                                   (backend != "vulkan" && since(b, "2025-10-26", 6850)));
+  if (bias && !bias_fused) e.floats += 2 * F + 2 * F + 2 * D, e.launches += 3, e.why += ", 3 bias add_id";
+  e.floats += 2 * D, e.launches += 1, e.why += ", weights mul";
+  const bool sum_fused = backend == "vulkan" ? since(b, "2025-08-16", 6170) : since(b, "2025-08-29", 6310);
+  if (sum_fused) {
+    e.floats += (used + 1) * n_embd, e.launches += 1, e.why += ", fused expert sum";
+  } else {
+    e.floats += 3 * (used - 1) * n_embd, e.launches += used - 1, e.why += ", expert sum of used-1 adds";
+  }
+  e.why = "expert-width " + e.why;
+  return e;
+}
+
+KvCells attention_kv_cells(const std::string& backend, const BuildRef& b, bool flash_attn) {
+  if (!flash_attn) return KvCells::all;
+  if (backend == "vulkan") return since(b, "2025-11-15", 7060) ? KvCells::blocks : KvCells::all;
+  if (backend == "cuda" || backend == "hip")
+    return since(b, "2025-07-30", 5990) ? KvCells::tail : KvCells::all;
+  return KvCells::blocks;
 }
 
 }  // namespace xk::gap

@@ -128,4 +128,36 @@ struct Fusion {
 };
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& build, bool moe);
 
+// The elementwise work a MoE layer does on the expert-width tensors, per token, as
+// llama.cpp's build_moe_ffn (src/llama-graph.cpp) lays it out for a prompt: the GLU of gate
+// and up ([n_ff, used] each: one GGML_OP_GLU reading two and writing one since ggml PR 14158
+// of 2025-06-29, before it silu then mul), the per-expert biases where the model has them
+// (ggml_add_id after each of the three expert GEMMs, gpt-oss), the multiply by the routing
+// weights ([n_embd, used]) and the sum of the `used` expert outputs (used - 1 ggml_add
+// nodes; one fused pass on ggml-cuda/HIP since PR 15631 of 2025-08-29 and on ggml-vulkan
+// since PR 15252 of 2025-08-16). None of these is fused into a prompt GEMM: the fusions of
+// bias and GLU into the expert GEMMs (ggml-cuda PR 16715, 2025-10-26; ggml-vulkan PRs 16868
+// and 17287, November 2025) are mat-vec shaders, for up to 8 tokens (`gemv` true), where the
+// bias passes then vanish. Dates are ggml's sync dates; build numbers approximate them.
+struct ExpertElementwise {
+  double floats = 0;    // F32 values read plus written per token and MoE layer
+  double launches = 0;  // kernels per MoE layer
+  std::string why;
+};
+ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& build, double n_embd,
+                                     double n_ff, double used, bool bias, bool gemv);
+
+// Which KV cells an attention kernel computes (multiplies and exponentiates) for a prompt,
+// masked ones included:
+//   all      every cell of the layer's cache the ubatch sees (n_kv): the unfused path (the
+//            KQ ggml_mul_mat spans n_kv; -fa 0), ggml-cuda's/HIP's flash attention before
+//            PR 14924 (2025-07-30) and ggml-vulkan's before PR 17186 (2025-11-15);
+//   tail     up to the last unmasked cell of each query tile: ggml-cuda/HIP since PR 14924
+//            (flash_attn_mask_to_KV_max, fattn-common.cuh, still the only skip in 2026), so
+//            a sliding-window layer still computes the masked cells at the window's start;
+//   blocks   every block whose mask is not all -inf: ggml-vulkan since PR 17186
+//            (flash_attn*.comp: subgroupAll over the mask block), i.e. causal and windowed.
+enum class KvCells { all, tail, blocks };
+KvCells attention_kv_cells(const std::string& backend, const BuildRef& build, bool flash_attn);
+
 }  // namespace xk::gap

@@ -25,6 +25,21 @@ struct Ctx {
   std::string mem_how;
 };
 
+// The width of one expert's FFN (its up projection's rows; half the rows of a fused
+// gate_up tensor) and how many layers hold experts.
+struct ExpertShape {
+  double n_ff = 0, layers = 0;
+};
+ExpertShape expert_shape(const ModelDesc& m) {
+  ExpertShape e;
+  for (const auto& t : m.tensors) {
+    if (!t.is_expert() || (t.role != "ffn_up_exps" && t.role != "ffn_gate_up_exps")) continue;
+    e.n_ff = static_cast<double>(t.role == "ffn_up_exps" ? t.n : t.n / 2);
+    e.layers += static_cast<double>(t.layers);
+  }
+  return e;
+}
+
 void add(std::map<std::string, KernelTime>& into, const KernelTime& k) {
   KernelTime& t = into[k.group + "/" + k.name];
   if (t.name.empty())
@@ -198,9 +213,16 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
       }
       {  // attention
         const InstrPath p = instruction_path(dev, run.backend, run.build, "fa", "float");
+        // The KV cells computed for the ubatch's queries (paths.h, KvCells). A sliding-window
+        // layer's cache holds at most `window` cells from before the ubatch plus its own
+        // (llama.cpp's iSWA cache), so it sees min(p0, window) + u cells.
+        const KvCells cells = attention_kv_cells(run.backend, run.build, run.flash_attn);
         auto pairs = [&](double window) {
+          const double before = window > 0 ? std::min(p0, window) : p0;
+          if (cells == KvCells::all) return u * (before + u);
           double total = 0;
-          for (double i = 0; i < u; ++i) total += window > 0 ? std::min(window, p0 + i + 1) : p0 + i + 1;
+          for (double i = 0; i < u; ++i)
+            total += window > 0 && cells == KvCells::blocks ? std::min(window, p0 + i + 1) : before + i + 1;
           return total;
         };
         const double HqD = static_cast<double>(m.heads * m.head_dim),
@@ -230,6 +252,14 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         const double layers = static_cast<double>(m.layers);
         k.bytes = fusion.passes_per_layer * u * static_cast<double>(m.hidden) * 8 * layers;
         k.launches = fusion.launches_per_layer * layers;
+        if (const ExpertShape x = expert_shape(m); m.moe() && x.layers > 0) {
+          const ExpertElementwise e =
+              expert_elementwise(run.backend, run.build, static_cast<double>(m.hidden), x.n_ff,
+                                 static_cast<double>(m.experts_used), m.expert_bias, gemv_rows(u));
+          k.bytes += e.floats * 4 * u * x.layers;
+          k.launches += e.launches * x.layers;
+          k.how += "; " + e.why;
+        }
         k.eff = c.eff_mem;
         k.t_memory = k.bytes / (c.bw * c.eff_mem);
         k.t_launch = k.launches * c.overhead;
