@@ -12,10 +12,14 @@
 //                efficiency (the calibration's expert batch) and the per-expert tile padding
 //                (the wave factor of a tpe x n GEMM on units / experts-hit SMs).
 //   router       MUL_MAT of ffn_gate_inp, then top-k/softmax/get_rows in the elementwise part
-//   attention    FLASH_ATTN_EXT: 4 Hq D pairs; pairs = sum_i min(window, p0 + i + 1) on
-//                sliding-window layers, sum_i (p0 + i + 1) on full layers
+//   attention    FLASH_ATTN_EXT: 4 Hq D pairs over the KV cells the kernel computes
+//                (paths.h, KvCells): all u x (cells before + u) without flash attention or
+//                a masked-block skip, up to each query's position with ggml-cuda's tail
+//                skip, causal and windowed with ggml-vulkan's block skip; a sliding-window
+//                layer keeps min(p0, window) cells from before the ubatch
 //   elementwise  passes x u x hidden x 8 bytes per layer at eff_mem (fusion per backend
-//                and build, paths.h), plus launch overhead per kernel
+//                and build, paths.h), plus a MoE layer's expert-width nodes
+//                (expert_elementwise), plus launch overhead per kernel
 // Every kernel pays the per-kernel cost of its device and backend measured by the
 // calibration (Calibration::dispatch_us), else the database's launch_overhead.
 // Token generation tgN: N steps of u = 1 over an average context of N/2: the weights of the
