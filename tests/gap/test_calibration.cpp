@@ -430,11 +430,15 @@ TEST(GapRuntime, MoeElementwiseRunsAtExpertWidthAsBuildMoeFfnLaysItOut) {
   EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-01", 2880, 2880, 4, true).launches, 6);
   EXPECT_DOUBLE_EQ(ew("cuda", "2026-03-01", 2880, 2880, 4, true).floats,
                    ew("cuda", "2025-10-01", 2880, 2880, 4, true).floats);  // prompts: never fused
-  // ... which the mat-vec shaders fold in for decode from their fusion PRs on.
+  // ... which the mat-vec shaders fold in for decode from their fusion PRs on: ggml-cuda's
+  // GEMV fusion takes the biases and the GLU, ggml-vulkan the biases, then the weights mul.
   EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-20", 2880, 2880, 4, true, true).launches, 6);
-  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-30", 2880, 2880, 4, true, true).launches, 3);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-30", 2880, 2880, 4, true, true).launches, 2);
+  EXPECT_DOUBLE_EQ(ew("cuda", "2025-10-30", 2880, 2880, 4, true, true).floats, 2 * G + 5 * 2880);
   EXPECT_DOUBLE_EQ(ew("vulkan", "2025-10-30", 2880, 2880, 4, true, true).launches, 6);
   EXPECT_DOUBLE_EQ(ew("vulkan", "2025-11-05", 2880, 2880, 4, true, true).launches, 3);
+  EXPECT_DOUBLE_EQ(ew("vulkan", "2025-11-10", 2880, 2880, 4, true, true).launches, 2);
+  EXPECT_DOUBLE_EQ(ew("vulkan", "2025-11-10", 2880, 2880, 4, true, true).floats, 3 * G + 5 * 2880);
 
   // Wired into the runtime model from the preset: gpt-oss's expert biases and the expert
   // width read from its tensors, times the layers that hold experts.

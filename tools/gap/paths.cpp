@@ -306,17 +306,25 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
 ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& b, double n_embd,
                                      double n_ff, double used, bool bias, bool gemv) {
   const double F = used * n_ff, D = used * n_embd;
+  const bool vulkan = backend == "vulkan";
+  // Decode only: ggml-cuda's GEMV fusion (PR 16715) runs gate, up, their biases and the GLU
+  // as one mat-vec; ggml-vulkan folds the bias (PR 16868), then the weights mul (PR 17095),
+  // into its mat-vec shaders.
+  const bool cuda_gemv = gemv && !vulkan && since(b, "2025-10-26", 6850);
+  const bool vk_bias = gemv && vulkan && since(b, "2025-11-01", 6910);
+  const bool vk_mul = gemv && vulkan && since(b, "2025-11-09", 6990);
   ExpertElementwise e;
-  if (since(b, "2025-06-29", 5780)) {
+  if (cuda_gemv) {
+    e.why = "GLU and biases in the GEMV";
+  } else if (since(b, "2025-06-29", 5780)) {
     e.floats += 3 * F, e.launches += 1, e.why = "GLU";
   } else {
     e.floats += 5 * F, e.launches += 2, e.why = "silu + mul";
   }
-  const bool bias_fused = gemv && ((backend == "vulkan" && since(b, "2025-11-01", 6910)) ||
-                                   (backend != "vulkan" && since(b, "2025-10-26", 6850)));
-  if (bias && !bias_fused) e.floats += 2 * F + 2 * F + 2 * D, e.launches += 3, e.why += ", 3 bias add_id";
-  e.floats += 2 * D, e.launches += 1, e.why += ", weights mul";
-  const bool sum_fused = backend == "vulkan" ? since(b, "2025-08-16", 6170) : since(b, "2025-08-29", 6310);
+  if (bias && !cuda_gemv && !vk_bias)
+    e.floats += 2 * F + 2 * F + 2 * D, e.launches += 3, e.why += ", 3 bias add_id";
+  if (!vk_mul) e.floats += 2 * D, e.launches += 1, e.why += ", weights mul";
+  const bool sum_fused = vulkan ? since(b, "2025-08-16", 6170) : since(b, "2025-08-29", 6310);
   if (sum_fused) {
     e.floats += (used + 1) * n_embd, e.launches += 1, e.why += ", fused expert sum";
   } else {

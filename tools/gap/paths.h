@@ -135,10 +135,12 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& build, boo
 // (ggml_add_id after each of the three expert GEMMs, gpt-oss), the multiply by the routing
 // weights ([n_embd, used]) and the sum of the `used` expert outputs (used - 1 ggml_add
 // nodes; one fused pass on ggml-cuda/HIP since PR 15631 of 2025-08-29 and on ggml-vulkan
-// since PR 15252 of 2025-08-16). None of these is fused into a prompt GEMM: the fusions of
-// bias and GLU into the expert GEMMs (ggml-cuda PR 16715, 2025-10-26; ggml-vulkan PRs 16868
-// and 17287, November 2025) are mat-vec shaders, for up to 8 tokens (`gemv` true), where the
-// bias passes then vanish. Dates are ggml's sync dates; build numbers approximate them.
+// since PR 15252 of 2025-08-16). None of these is fused into a prompt GEMM; the fusions into
+// the expert GEMMs are mat-vec shaders, for up to 8 tokens (`gemv` true): ggml-cuda's GEMV
+// fusion (PR 16715, 2025-10-26) takes gate, up, their biases and the GLU into one kernel;
+// ggml-vulkan takes the bias (PR 16868, 2025-11-01) and then the weights mul (PR 17095,
+// 2025-11-09) into its mat-vec shaders. Dates are ggml's sync dates; build numbers
+// approximate them.
 struct ExpertElementwise {
   double floats = 0;    // F32 values read plus written per token and MoE layer
   double launches = 0;  // kernels per MoE layer
