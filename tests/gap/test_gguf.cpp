@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
 
 #include "gap/gguf.h"
 #include "gap/model_desc.h"
@@ -35,6 +37,18 @@ std::string write_header(const std::string& kind) {
   return out.string();
 }
 
+constexpr const char* kNoGgufPackage =
+    "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
+
+// The model of a header write_gguf.py writes (the file is removed); none without the package.
+std::optional<ModelDesc> model_of_header(const std::string& kind) {
+  const std::string path = write_header(kind);
+  if (path.empty()) return std::nullopt;
+  ModelDesc m = model_from_gguf(read_gguf(path));
+  fs::remove(path);
+  return m;
+}
+
 const WeightTensor& tensor(const ModelDesc& m, const std::string& role) {
   for (const auto& t : m.tensors)
     if (t.role == role) return t;
@@ -49,11 +63,9 @@ std::vector<std::string> kernels_of(const Prediction& p, const std::string& grou
 }
 
 TEST(GapGguf, DenseHeaderFromTheGgufPackageGivesTheLayerGemmsWithTheirTypes) {
-  const std::string path = write_header("dense");
-  if (path.empty())
-    GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
-  const ModelDesc m = model_from_gguf(read_gguf(path));
-  fs::remove(path);
+  const std::optional<ModelDesc> header = model_of_header("dense");
+  if (!header) GTEST_SKIP() << kNoGgufPackage;
+  const ModelDesc& m = *header;
   EXPECT_EQ(m.arch, "llama");
   EXPECT_EQ(m.layers, 2);
   EXPECT_EQ(m.heads, 8);
@@ -85,11 +97,9 @@ TEST(GapGguf, DenseHeaderFromTheGgufPackageGivesTheLayerGemmsWithTheirTypes) {
 }
 
 TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
-  const std::string path = write_header("moe");
-  if (path.empty())
-    GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
-  const ModelDesc m = model_from_gguf(read_gguf(path));
-  fs::remove(path);
+  const std::optional<ModelDesc> header = model_of_header("moe");
+  if (!header) GTEST_SKIP() << kNoGgufPackage;
+  const ModelDesc& m = *header;
   EXPECT_EQ(m.arch, "qwen3moe");
   EXPECT_TRUE(m.moe());
   EXPECT_EQ(m.experts, 8);
@@ -119,15 +129,11 @@ TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
 // Biases on the expert GEMMs (gpt-oss's blk.N.ffn_*_exps.bias) are vectors per expert, not
 // GEMMs: they add the three add_id passes of build_moe_ffn, and nothing to the kernel list.
 TEST(GapGguf, ExpertBiasTensorsMarkTheModelsExpertBiases) {
-  const std::string path = write_header("moe-bias");
-  if (path.empty())
-    GTEST_SKIP() << "the gguf PyPI package is not installed (tools/bootstrap installs it into build/pytools)";
-  const ModelDesc m = model_from_gguf(read_gguf(path));
-  fs::remove(path);
+  const std::optional<ModelDesc> header = model_of_header("moe-bias");
+  if (!header) GTEST_SKIP() << kNoGgufPackage;
+  const ModelDesc& m = *header;
   EXPECT_TRUE(m.expert_bias);
-  const std::string plain = write_header("moe");
-  EXPECT_EQ(m.tensors.size(), model_from_gguf(read_gguf(plain)).tensors.size());
-  fs::remove(plain);
+  EXPECT_EQ(m.tensors.size(), model_of_header("moe")->tensors.size());
 }
 
 TEST(GapGguf, ATruncatedOrForeignFileIsAClearError) {
