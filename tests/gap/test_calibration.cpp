@@ -384,15 +384,15 @@ TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
   auto launches = [](const char* backend, const char* date, bool moe) {
     return elementwise_fusion(backend, parse_build("", date), moe).launches_per_layer;
   };
-  EXPECT_EQ(passes("cuda", "2025-06-01", false), 11);
-  EXPECT_EQ(passes("cuda", "2025-10-01", false), 8);  // rms_norm+mul twice, add chains
-  // A MoE layer's GLU runs at expert width (expert_elementwise), not at the hidden width.
+  // The FFN's GLU runs at the FFN's width (glu_elementwise, expert_elementwise), not here.
+  EXPECT_EQ(passes("cuda", "2025-06-01", false), 10);
+  EXPECT_EQ(passes("cuda", "2025-10-01", false), 7);  // rms_norm+mul twice, add chains
   EXPECT_EQ(passes("cuda", "2025-06-01", true), 10);
   EXPECT_EQ(passes("cuda", "2025-10-01", true), 7);
   EXPECT_EQ(passes("hip", "2025-10-01", true), passes("cuda", "2025-10-01", true));  // same ggml-cuda sources
-  EXPECT_EQ(passes("vulkan", "2025-06-01", false), 11);
-  EXPECT_EQ(passes("vulkan", "2025-08-01", false), 9);  // rms_norm+mul, twice per layer
-  EXPECT_EQ(passes("vulkan", "2025-09-01", false), 8);  // add chains
+  EXPECT_EQ(passes("vulkan", "2025-06-01", false), 10);
+  EXPECT_EQ(passes("vulkan", "2025-08-01", false), 8);  // rms_norm+mul, twice per layer
+  EXPECT_EQ(passes("vulkan", "2025-09-01", false), 7);  // add chains
   EXPECT_EQ(passes("vulkan", "2025-09-01", true), 7);
   // The router (softmax, argsort, get_rows, normalisation) adds launches, not passes; the
   // top-k MoE kernel folds them into one.
@@ -459,6 +459,38 @@ TEST(GapRuntime, MoeElementwiseRunsAtExpertWidthAsBuildMoeFfnLaysItOut) {
   oss.expert_bias = false;
   EXPECT_NEAR(with_bias - elementwise_bytes(oss), (4 * G + 2 * G) * 4 * 512 * 24, 1e-6 * with_bias);
   EXPECT_FALSE(model_from_preset("qwen3-30b-a3b", "Q4_K_M").expert_bias);
+}
+
+// A dense FFN's GLU reads gate and up and writes their product at the FFN's width, not the
+// hidden width; ggml-cuda/HIP apply it inside the decode GEMV from PR 16715.
+TEST(GapRuntime, DenseGluRunsAtTheFfnWidth) {
+  auto glu = [](const char* backend, const char* date, bool gemv) {
+    return glu_elementwise(backend, parse_build("", date), 14336, gemv);
+  };
+  EXPECT_DOUBLE_EQ(glu("cuda", "2025-07-01", false).floats, 3 * 14336.0);
+  EXPECT_DOUBLE_EQ(glu("cuda", "2025-06-01", false).floats, 5 * 14336.0);
+  EXPECT_DOUBLE_EQ(glu("cuda", "2025-06-01", false).launches, 2);
+  EXPECT_DOUBLE_EQ(glu("cuda", "2025-10-30", true).floats, 0);
+  EXPECT_DOUBLE_EQ(glu("hip", "2025-10-30", true).launches, 0);
+  EXPECT_DOUBLE_EQ(glu("cuda", "2025-10-30", false).floats, 3 * 14336.0);  // a prompt: unfused
+  EXPECT_DOUBLE_EQ(glu("vulkan", "2026-03-01", true).launches, 1);
+
+  const Database db = load_database(database_path());
+  const Calibration none;
+  const ModelDesc m = model_from_preset("llama-3-8b", "Q4_0");
+  auto elementwise_bytes = [&](const char* date) {
+    RunConfig run;
+    run.backend = "cuda";
+    run.build = parse_build("", date);
+    run.test = "pp512";
+    for (const auto& k : predict(db.device("rtx-4090"), m, run, none).kernels)
+      if (k.group == "elementwise") return k.bytes;
+    return 0.0;
+  };
+  // Only the GLU op landed between these two dates: two fewer reads/writes of [14336] per
+  // token and layer.
+  EXPECT_NEAR(elementwise_bytes("2025-06-28") - elementwise_bytes("2025-06-30"), 2 * 14336.0 * 4 * 512 * 32,
+              1e-6 * elementwise_bytes("2025-06-30"));
 }
 
 TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {

@@ -274,13 +274,13 @@ double score_bytes_unfused(const std::string& backend) {
 }
 
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {
-  // Unfused per layer: 2x (rms_norm, mul by weight), rope q, rope k, 2 residual adds,
-  // swiglu (or silu + mul), KV copies: about 11 activation passes and 11 launches. A MoE
-  // layer's GLU runs on the expert-width tensors (expert_elementwise), not here; its router
-  // adds 4 launches (softmax, argsort for top-k, get_rows of the weights, their
-  // normalisation) on [n_expert, tokens] tensors, whose bytes are negligible next to these.
-  Fusion f{11, 11, "unfused ggml graph"};
-  if (moe) f.passes_per_layer -= 1, f.launches_per_layer += 4 - 1;
+  // Unfused per layer: 2x (rms_norm, mul by weight), rope q, rope k, 2 residual adds, KV
+  // copies: about 10 activation passes and 10 launches. The FFN's GLU runs at the FFN's
+  // width (glu_elementwise, expert_elementwise), not here. A MoE layer's router adds 4
+  // launches (softmax, argsort for top-k, get_rows of the weights, their normalisation) on
+  // [n_expert, tokens] tensors, whose bytes are negligible next to these.
+  Fusion f{10, 10, "unfused ggml graph"};
+  if (moe) f.launches_per_layer += 4;
   // The HIP backend is ggml-cuda's sources compiled for AMD (ggml/src/ggml-hip builds
   // ../ggml-cuda/*.cu), so it takes the same graph fusions on the same dates.
   if ((backend == "cuda" || backend == "hip") && since(b, "2025-08-01", 6000)) {
@@ -303,6 +303,18 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   return f;
 }
 
+ExpertElementwise glu_elementwise(const std::string& backend, const BuildRef& b, double width, bool gemv) {
+  ExpertElementwise e;
+  if (gemv && backend != "vulkan" && since(b, "2025-10-26", 6850)) {
+    e.why = "GLU in the GEMV";
+  } else if (since(b, "2025-06-29", 5780)) {
+    e.floats = 3 * width, e.launches = 1, e.why = "GLU";
+  } else {
+    e.floats = 5 * width, e.launches = 2, e.why = "silu + mul";
+  }
+  return e;
+}
+
 ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& b, double n_embd,
                                      double n_ff, double used, bool bias, bool gemv) {
   const double F = used * n_ff, D = used * n_embd;
@@ -313,14 +325,7 @@ ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef&
   const bool cuda_gemv = gemv && !vulkan && since(b, "2025-10-26", 6850);
   const bool vk_bias = gemv && vulkan && since(b, "2025-11-01", 6910);
   const bool vk_mul = gemv && vulkan && since(b, "2025-11-09", 6990);
-  ExpertElementwise e;
-  if (cuda_gemv) {
-    e.why = "GLU and biases in the GEMV";
-  } else if (since(b, "2025-06-29", 5780)) {
-    e.floats += 3 * F, e.launches += 1, e.why = "GLU";
-  } else {
-    e.floats += 5 * F, e.launches += 2, e.why = "silu + mul";
-  }
+  ExpertElementwise e = glu_elementwise(backend, b, F, gemv);
   if (bias && !cuda_gemv && !vk_bias)
     e.floats += 2 * F + 2 * F + 2 * D, e.launches += 3, e.why += ", 3 bias add_id";
   if (!vk_mul) e.floats += 2 * D, e.launches += 1, e.why += ", weights mul";

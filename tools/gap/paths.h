@@ -146,6 +146,11 @@ struct ExpertElementwise {
   double launches = 0;  // kernels per MoE layer
   std::string why;
 };
+// The GLU of a gate and an up projection `width` floats wide per token (a dense FFN's n_ff;
+// used x n_ff for a MoE layer): one GGML_OP_GLU reading two and writing one from ggml PR
+// 14158 (2025-06-29), silu then mul before; none in decode on ggml-cuda/HIP from its GEMV
+// fusion (PR 16715, 2025-10-26), which applies it inside the gate/up mat-vec.
+ExpertElementwise glu_elementwise(const std::string& backend, const BuildRef& build, double width, bool gemv);
 ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& build, double n_embd,
                                      double n_ff, double used, bool bias, bool gemv);
 

@@ -25,16 +25,19 @@ struct Ctx {
   std::string mem_how;
 };
 
-// The width of one expert's FFN (its up projection's rows; half the rows of a fused
-// gate_up tensor) and how many layers hold experts.
-struct ExpertShape {
+// The width of one FFN (its up projection's rows; half the rows of a fused gate_up
+// tensor) and how many layers hold it: the experts' FFN or the dense one.
+struct FfnShape {
   double n_ff = 0, layers = 0;
 };
-ExpertShape expert_shape(const ModelDesc& m) {
-  ExpertShape e;
+FfnShape ffn_shape(const ModelDesc& m, bool experts) {
+  FfnShape e;
   for (const auto& t : m.tensors) {
-    if (!t.is_expert() || (t.role != "ffn_up_exps" && t.role != "ffn_gate_up_exps")) continue;
-    e.n_ff = static_cast<double>(t.role == "ffn_up_exps" ? t.n : t.n / 2);
+    if (t.is_expert() != experts) continue;
+    const std::string up = experts ? "ffn_up_exps" : "ffn_up",
+                      gate_up = experts ? "ffn_gate_up_exps" : "ffn_gate_up";
+    if (t.role != up && t.role != gate_up) continue;
+    e.n_ff = static_cast<double>(t.role == up ? t.n : t.n / 2);
     e.layers += static_cast<double>(t.layers);
   }
   return e;
@@ -252,13 +255,19 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         const double layers = static_cast<double>(m.layers);
         k.bytes = fusion.passes_per_layer * u * static_cast<double>(m.hidden) * 8 * layers;
         k.launches = fusion.launches_per_layer * layers;
-        if (const ExpertShape x = expert_shape(m); m.moe() && x.layers > 0) {
+        if (const FfnShape x = ffn_shape(m, true); m.moe() && x.layers > 0) {
           const ExpertElementwise e =
               expert_elementwise(run.backend, run.build, static_cast<double>(m.hidden), x.n_ff,
                                  static_cast<double>(m.experts_used), m.expert_bias, gemv_rows(u));
           k.bytes += e.floats * 4 * u * x.layers;
           k.launches += e.launches * x.layers;
           k.how += "; " + e.why;
+        }
+        if (const FfnShape x = ffn_shape(m, false); x.layers > 0) {
+          const ExpertElementwise e = glu_elementwise(run.backend, run.build, x.n_ff, gemv_rows(u));
+          k.bytes += e.floats * 4 * u * x.layers;
+          k.launches += e.launches * x.layers;
+          k.how += "; dense FFN " + e.why;
         }
         k.eff = c.eff_mem;
         k.t_memory = k.bytes / (c.bw * c.eff_mem);

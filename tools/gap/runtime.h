@@ -18,8 +18,9 @@
 //                skip, causal and windowed with ggml-vulkan's block skip; a sliding-window
 //                layer keeps min(p0, window) cells from before the ubatch
 //   elementwise  passes x u x hidden x 8 bytes per layer at eff_mem (fusion per backend
-//                and build, paths.h), plus a MoE layer's expert-width nodes
-//                (expert_elementwise), plus launch overhead per kernel
+//                and build, paths.h), plus the FFN's GLU at its width (glu_elementwise)
+//                and a MoE layer's other expert-width nodes (expert_elementwise), plus
+//                launch overhead per kernel
 // Every kernel pays the per-kernel cost of its device and backend measured by the
 // calibration (Calibration::dispatch_us), else the database's launch_overhead.
 // Token generation tgN: N steps of u = 1 over an average context of N/2: the weights of the
