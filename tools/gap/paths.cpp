@@ -303,8 +303,8 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   return f;
 }
 
-ExpertElementwise glu_elementwise(const std::string& backend, const BuildRef& b, double width, bool gemv) {
-  ExpertElementwise e;
+ElementwiseWork glu_elementwise(const std::string& backend, const BuildRef& b, double width, bool gemv) {
+  ElementwiseWork e;
   if (gemv && backend != "vulkan" && since(b, "2025-10-26", 6850)) {
     e.why = "GLU in the GEMV";
   } else if (since(b, "2025-06-29", 5780)) {
@@ -315,8 +315,8 @@ ExpertElementwise glu_elementwise(const std::string& backend, const BuildRef& b,
   return e;
 }
 
-ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& b, double n_embd,
-                                     double n_ff, double used, bool bias, bool gemv) {
+ElementwiseWork expert_elementwise(const std::string& backend, const BuildRef& b, double n_embd, double n_ff,
+                                   double used, bool bias, bool gemv) {
   const double F = used * n_ff, D = used * n_embd;
   const bool vulkan = backend == "vulkan";
   // Decode only: ggml-cuda's GEMV fusion (PR 16715) runs gate, up, their biases and the GLU
@@ -325,7 +325,7 @@ ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef&
   const bool cuda_gemv = gemv && !vulkan && since(b, "2025-10-26", 6850);
   const bool vk_bias = gemv && vulkan && since(b, "2025-11-01", 6910);
   const bool vk_mul = gemv && vulkan && since(b, "2025-11-09", 6990);
-  ExpertElementwise e = glu_elementwise(backend, b, F, gemv);
+  ElementwiseWork e = glu_elementwise(backend, b, F, gemv);
   if (bias && !cuda_gemv && !vk_bias)
     e.floats += 2 * F + 2 * F + 2 * D, e.launches += 3, e.why += ", 3 bias add_id";
   if (!vk_mul) e.floats += 2 * D, e.launches += 1, e.why += ", weights mul";

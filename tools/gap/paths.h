@@ -141,18 +141,18 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& build, boo
 // ggml-vulkan takes the bias (PR 16868, 2025-11-01) and then the weights mul (PR 17095,
 // 2025-11-09) into its mat-vec shaders. Dates are ggml's sync dates; build numbers
 // approximate them.
-struct ExpertElementwise {
-  double floats = 0;    // F32 values read plus written per token and MoE layer
-  double launches = 0;  // kernels per MoE layer
+struct ElementwiseWork {
+  double floats = 0;    // F32 values read plus written per token and layer
+  double launches = 0;  // kernels per layer
   std::string why;
 };
 // The GLU of a gate and an up projection `width` floats wide per token (a dense FFN's n_ff;
 // used x n_ff for a MoE layer): one GGML_OP_GLU reading two and writing one from ggml PR
 // 14158 (2025-06-29), silu then mul before; none in decode on ggml-cuda/HIP from its GEMV
 // fusion (PR 16715, 2025-10-26), which applies it inside the gate/up mat-vec.
-ExpertElementwise glu_elementwise(const std::string& backend, const BuildRef& build, double width, bool gemv);
-ExpertElementwise expert_elementwise(const std::string& backend, const BuildRef& build, double n_embd,
-                                     double n_ff, double used, bool bias, bool gemv);
+ElementwiseWork glu_elementwise(const std::string& backend, const BuildRef& build, double width, bool gemv);
+ElementwiseWork expert_elementwise(const std::string& backend, const BuildRef& build, double n_embd,
+                                   double n_ff, double used, bool bias, bool gemv);
 
 // Which KV cells an attention kernel computes (multiplies and exponentiates) for a prompt,
 // masked ones included:

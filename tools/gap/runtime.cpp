@@ -256,7 +256,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         k.bytes = fusion.passes_per_layer * u * static_cast<double>(m.hidden) * 8 * layers;
         k.launches = fusion.launches_per_layer * layers;
         if (const FfnShape x = ffn_shape(m, true); m.moe() && x.layers > 0) {
-          const ExpertElementwise e =
+          const ElementwiseWork e =
               expert_elementwise(run.backend, run.build, static_cast<double>(m.hidden), x.n_ff,
                                  static_cast<double>(m.experts_used), m.expert_bias, gemv_rows(u));
           k.bytes += e.floats * 4 * u * x.layers;
@@ -264,7 +264,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
           k.how += "; " + e.why;
         }
         if (const FfnShape x = ffn_shape(m, false); x.layers > 0) {
-          const ExpertElementwise e = glu_elementwise(run.backend, run.build, x.n_ff, gemv_rows(u));
+          const ElementwiseWork e = glu_elementwise(run.backend, run.build, x.n_ff, gemv_rows(u));
           k.bytes += e.floats * 4 * u * x.layers;
           k.launches += e.launches * x.layers;
           k.how += "; dense FFN " + e.why;
