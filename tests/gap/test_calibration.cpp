@@ -400,7 +400,12 @@ TEST(GapRuntime, ElementwiseFusionFollowsBackendAndBuildDate) {
   EXPECT_EQ(launches("cuda", "2025-09-01", true), 10 + 4 - 3);
   EXPECT_EQ(launches("cuda", "2025-10-01", true), 10 + 1 - 3);
   EXPECT_EQ(launches("vulkan", "2025-10-01", true), 10 + 4 - 3);
-  EXPECT_EQ(launches("vulkan", "2025-11-01", true), launches("cuda", "2025-10-01", true));
+  EXPECT_EQ(launches("vulkan", "2025-11-01", true), launches("cuda", "2025-10-01", true) - 1);
+  // K's rope stored straight into the KV cache: ggml-vulkan from 2025-10-29, ggml-cuda/HIP
+  // from 2025-11-13.
+  EXPECT_EQ(passes("vulkan", "2025-10-28", false) - passes("vulkan", "2025-10-30", false), 1);
+  EXPECT_EQ(passes("cuda", "2025-11-12", false) - passes("cuda", "2025-11-14", false), 1);
+  EXPECT_EQ(launches("hip", "2025-11-12", true) - launches("hip", "2025-11-14", true), 1);
 }
 
 // build_moe_ffn's expert-width elementwise nodes per token (paths.h, expert_elementwise):

@@ -287,6 +287,9 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
     f.passes_per_layer -= 3, f.launches_per_layer -= 3;
     f.why = "ggml-cuda (CUDA and HIP) fuses rms_norm+mul and add chains";
     if (moe && since(b, "2025-09-25", 6600)) f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+    // K's rope writes straight into the KV cache (ROPE, VIEW, SET_ROWS: PR 16884).
+    if (since(b, "2025-11-13", 7040))
+      f.passes_per_layer -= 1, f.launches_per_layer -= 1, f.why += ", rope+set_rows";
   }
   // Vulkan fuses RMS_NORM+MUL since llama.cpp PR 14366 (merged before its fix, PR 14545 of
   // 2025-07-05): the two norms of a layer each lose their separate multiply pass.
@@ -299,6 +302,9 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
     if (since(b, "2025-08-16", 6170))
       f.passes_per_layer -= 1, f.launches_per_layer -= 1, f.why += ", add chains";
     if (moe && since(b, "2025-10-29", 6880)) f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
+    // K's rope writes straight into the KV cache (PR 16769, 2025-10-29).
+    if (since(b, "2025-10-29", 6880))
+      f.passes_per_layer -= 1, f.launches_per_layer -= 1, f.why += ", rope+set_rows";
   }
   return f;
 }

@@ -117,10 +117,11 @@ double tile_units(const DeviceSpec& dev, const std::string& backend);
 // into its f16 x f32 mul_mm: 16. Other backends: the three F32 passes (12).
 double score_bytes_unfused(const std::string& backend);
 
-// Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax) per backend and build:
-// the launches and DRAM passes of the elementwise ops of one layer. ggml-cuda's fusions
-// (rms_norm+mul, add chains, top-k MoE softmax) landed through 2025 (dates approximate) and
-// apply to HIP too (the same sources); Vulkan fuses rms_norm+mul since July 2025.
+// Elementwise fusion (RMS norm + mul, add chains, MoE top-k softmax, rope + KV store) per
+// backend and build: the launches and DRAM passes of the elementwise ops of one layer.
+// ggml-cuda's fusions (rms_norm+mul, add chains, top-k MoE softmax, rope+set_rows) landed
+// through 2025 (dates approximate) and apply to HIP too (the same sources); Vulkan fuses
+// rms_norm+mul since July 2025 and rope+set_rows since October 2025.
 struct Fusion {
   double passes_per_layer = 0;  // activation-sized read+write passes
   double launches_per_layer = 0;
