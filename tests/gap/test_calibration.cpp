@@ -492,6 +492,19 @@ TEST(GapRuntime, DenseGluRunsAtTheFfnWidth) {
       if (k.group == "elementwise") return k.bytes;
     return 0.0;
   };
+  // In decode the fused GEMV runs gate and up as one kernel: the gate launches nothing.
+  auto gate_launches = [&](const char* date, const char* test) {
+    RunConfig run;
+    run.backend = "hip";
+    run.build = parse_build("", date);
+    run.test = test;
+    for (const auto& k : predict(db.device("strix-halo"), m, run, none).kernels)
+      if (k.name == "ffn_gate") return k.launches;
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(gate_launches("2025-10-01", "tg128"), 128.0 * 32);
+  EXPECT_DOUBLE_EQ(gate_launches("2025-11-01", "tg128"), 0);
+  EXPECT_DOUBLE_EQ(gate_launches("2025-11-01", "pp512"), 32);
   // Only the GLU op landed between these two dates: two fewer reads/writes of [14336] per
   // token and layer.
   EXPECT_NEAR(elementwise_bytes("2025-06-28") - elementwise_bytes("2025-06-30"), 2 * 14336.0 * 4 * 512 * 32,

@@ -309,9 +309,13 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   return f;
 }
 
+bool gemv_fusion(const std::string& backend, const BuildRef& b) {
+  return (backend == "cuda" || backend == "hip") && since(b, "2025-10-26", 6850);
+}
+
 ElementwiseWork glu_elementwise(const std::string& backend, const BuildRef& b, double width, bool gemv) {
   ElementwiseWork e;
-  if (gemv && backend != "vulkan" && since(b, "2025-10-26", 6850)) {
+  if (gemv && gemv_fusion(backend, b)) {
     e.why = "GLU in the GEMV";
   } else if (since(b, "2025-06-29", 5780)) {
     e.floats = 3 * width, e.launches = 1, e.why = "GLU";
@@ -328,7 +332,7 @@ ElementwiseWork expert_elementwise(const std::string& backend, const BuildRef& b
   // Decode only: ggml-cuda's GEMV fusion (PR 16715) runs gate, up, their biases and the GLU
   // as one mat-vec; ggml-vulkan folds the bias (PR 16868), then the weights mul (PR 17095),
   // into its mat-vec shaders.
-  const bool cuda_gemv = gemv && !vulkan && since(b, "2025-10-26", 6850);
+  const bool cuda_gemv = gemv && gemv_fusion(backend, b);
   const bool vk_bias = gemv && vulkan && since(b, "2025-11-01", 6910);
   const bool vk_mul = gemv && vulkan && since(b, "2025-11-09", 6990);
   ElementwiseWork e = glu_elementwise(backend, b, F, gemv);

@@ -147,6 +147,10 @@ struct ElementwiseWork {
   double launches = 0;  // kernels per layer
   std::string why;
 };
+// ggml-cuda's GEMV fusion (PR 16715, 2025-10-26; HIP builds the same sources): in decode the
+// gate and up mat-vecs, their biases and the GLU run as one kernel.
+bool gemv_fusion(const std::string& backend, const BuildRef& build);
+
 // The GLU of a gate and an up projection `width` floats wide per token (a dense FFN's n_ff;
 // used x n_ff for a MoE layer): one GGML_OP_GLU reading two and writing one from ggml PR
 // 14158 (2025-06-29), silu then mul before; none in decode on ggml-cuda/HIP from its GEMV

@@ -159,7 +159,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         const double rows = t.role == "output" ? 1.0 : u;
         KernelTime k;
         k.name = t.role;
-        k.launches = 1;
+        // Decode under ggml-cuda's GEMV fusion: the gate's mat-vec is the up's kernel.
+        const bool gate_in_up = (t.role == "ffn_gate" || t.role == "ffn_gate_exps") && gemv_rows(rows) &&
+                                gemv_fusion(run.backend, run.build);
+        k.launches = gate_in_up ? 0 : 1;
         if (!t.is_expert()) {
           const InstrPath p =
               instruction_path(dev, run.backend, run.build, "mm", type.family, rows, 0, t.type);
