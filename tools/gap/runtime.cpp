@@ -146,6 +146,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
     const int64_t u_max = pp ? std::max<int64_t>(1, std::min(run.ubatch, n)) : 1;
     const int64_t steps = pp ? (n + u_max - 1) / u_max : n;
     const Fusion fusion = elementwise_fusion(run.backend, run.build, m.moe());
+    const FfnShape expert_ffn = m.moe() ? ffn_shape(m, true) : FfnShape{}, dense_ffn = ffn_shape(m, false);
     const double swa = static_cast<double>(m.swa_layers), full = static_cast<double>(m.layers - m.swa_layers);
     for (int64_t s = 0; s < steps; ++s) {
       const double u = pp ? static_cast<double>(std::min(u_max, n - s * u_max)) : 1.0;
@@ -258,20 +259,18 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         const double layers = static_cast<double>(m.layers);
         k.bytes = fusion.passes_per_layer * u * static_cast<double>(m.hidden) * 8 * layers;
         k.launches = fusion.launches_per_layer * layers;
-        if (const FfnShape x = ffn_shape(m, true); m.moe() && x.layers > 0) {
-          const ElementwiseWork e =
-              expert_elementwise(run.backend, run.build, static_cast<double>(m.hidden), x.n_ff,
-                                 static_cast<double>(m.experts_used), m.expert_bias, gemv_rows(u));
-          k.bytes += e.floats * 4 * u * x.layers;
-          k.launches += e.launches * x.layers;
-          k.how += "; " + e.why;
-        }
-        if (const FfnShape x = ffn_shape(m, false); x.layers > 0) {
-          const ElementwiseWork e = glu_elementwise(run.backend, run.build, x.n_ff, gemv_rows(u));
-          k.bytes += e.floats * 4 * u * x.layers;
-          k.launches += e.launches * x.layers;
-          k.how += "; dense FFN " + e.why;
-        }
+        auto add_work = [&](const ElementwiseWork& e, double ffn_layers, const std::string& label) {
+          k.bytes += e.floats * 4 * u * ffn_layers;
+          k.launches += e.launches * ffn_layers;
+          k.how += "; " + label + e.why;
+        };
+        if (expert_ffn.layers > 0)
+          add_work(expert_elementwise(run.backend, run.build, static_cast<double>(m.hidden), expert_ffn.n_ff,
+                                      static_cast<double>(m.experts_used), m.expert_bias, gemv_rows(u)),
+                   expert_ffn.layers, "");
+        if (dense_ffn.layers > 0)
+          add_work(glu_elementwise(run.backend, run.build, dense_ffn.n_ff, gemv_rows(u)), dense_ffn.layers,
+                   "dense FFN ");
         k.eff = c.eff_mem;
         k.t_memory = k.bytes / (c.bw * c.eff_mem);
         k.t_launch = k.launches * c.overhead;
