@@ -729,24 +729,62 @@ TEST(GapRuntime, VulkanExpertGemmsTakeTheLargeTileOnlyWhereItFitsTheDriversShare
   EXPECT_EQ(vulkan_shared_memory_of("fa=0 ngl=99 amdvlk rpc-build"), 32768);
   EXPECT_EQ(vulkan_shared_memory_of("fa=1 radv ngl=99"), 0);
 
+  // The shared-memory rule decides where the vendor leaves the large tile on (NVIDIA's
+  // KHR_coopmat shader here).
   const Database db = load_database(database_path());
-  const DeviceSpec& strix = db.device("strix-halo");
+  const DeviceSpec& ampere = db.device("rtx-3090");
   auto tile = [&](const char* date, int shared, const char* kind, double batch) {
     BuildRef b = parse_build("", date);
     b.vk_shared_bytes = shared;
-    return instruction_path(strix, "vulkan", b, kind, "quant", batch / 32, batch).tile_m;
+    b.vk_shader = "coopmat1";
+    return instruction_path(ampere, "vulkan", b, kind, "quant", batch / 32, batch).tile_m;
   };
-  // Before the row ids left shared memory, AMDVLK's 32 KB held only the medium tile.
+  // Before the row ids left shared memory, 32 KB held only the medium tile.
   EXPECT_EQ(tile("2025-08-17", 32768, "mm_id", 512), 64);
   EXPECT_EQ(tile("2025-08-17", 65536, "mm_id", 512), 128);
-  EXPECT_EQ(tile("2025-08-17", 0, "mm_id", 512), 128);  // the device's 64 KB LDS
   EXPECT_EQ(tile("2025-09-17", 32768, "mm_id", 512), 128);
   EXPECT_EQ(tile("2025-08-17", 32768, "mm", 512), 128);  // dense tiles fit 32 KB
   // The padding follows the tile: 16 tokens per expert fill a quarter of a 64-token tile.
-  BuildRef amdvlk = parse_build("", "2025-08-17");
-  amdvlk.vk_shared_bytes = 32768;
-  const InstrPath p = instruction_path(strix, "vulkan", amdvlk, "mm_id", "quant", 16, 512);
+  BuildRef small = parse_build("", "2025-08-17");
+  small.vk_shared_bytes = 32768;
+  small.vk_shader = "coopmat1";
+  const InstrPath p = instruction_path(ampere, "vulkan", small, "mm_id", "quant", 16, 512);
   EXPECT_NEAR(expert_tiles(512, 4, 128, p.tile_m).pad, 0.25, 0.01);
+}
+
+TEST(GapRuntime, VulkanOnAmdKeepsTheLargeTileOffAsGgmlsVendorSwitchDoes) {
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  auto tile = [&](const char* build, const char* date, int shared, const char* kind,
+                  const char* family = "quant") {
+    BuildRef b = parse_build(build, date);
+    b.vk_shared_bytes = shared;
+    return instruction_path(strix, "vulkan", b, kind, family, 512 / 32.0, 512).tile_m;
+  };
+  // MUL_MAT_ID: the medium tile on every driver and build, whatever its shared memory.
+  for (const char* date : {"2025-08-17", "2025-09-17", "2026-05-18"})
+    for (int shared : {32768, 65536}) {
+      EXPECT_EQ(tile("", date, shared, "mm_id"), 64) << date << " " << shared;
+      EXPECT_EQ(tile("", date, shared, "mm_id", "float"), 64) << date << " " << shared;
+    }
+  // MUL_MAT: the medium tile until PR 18749 turned the large one on for coopmat drivers.
+  EXPECT_EQ(tile("", "2025-08-17", 65536, "mm"), 64);
+  EXPECT_EQ(tile("", "2025-08-17", 65536, "mm", "float"), 64);
+  EXPECT_EQ(tile("", "2026-01-20", 65536, "mm"), 128);
+  EXPECT_EQ(tile("llama.cpp b7600", "", 0, "mm"), 64);
+  EXPECT_EQ(tile("llama.cpp b7800", "", 0, "mm"), 128);
+  // The PR's own table: its "before" column and its branch share a date.
+  EXPECT_EQ(tile("llama.cpp master before PR #18749 (commit not shown)", "2026-01-11", 65536, "mm"), 64);
+  EXPECT_EQ(tile("llama.cpp PR #18749 branch (AMD coopmat matmul parameters)", "2026-01-11", 65536, "mm"),
+            128);
+  EXPECT_EQ(tile("llama.cpp PR #18749 branch", "", 0, "mm"), 128);
+  EXPECT_EQ(tile("llama.cpp PR #18749 branch", "2026-01-05", 65536, "mm"), 128);  // before the merge
+  // NVIDIA keeps its large dense tile at every build; coopmat2 is not this shader.
+  const DeviceSpec& ampere = db.device("rtx-3090");
+  BuildRef old = parse_build("", "2025-08-17");
+  EXPECT_EQ(instruction_path(ampere, "vulkan", old, "mm", "quant", 512, 512).tile_m, 128);
+  // 16 tokens per gpt-oss-120b expert fill a quarter of AMD's 64-token expert tile.
+  EXPECT_NEAR(expert_tiles(512, 4, 128, tile("", "2026-05-18", 65536, "mm_id")).pad, 0.25, 0.01);
 }
 
 TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {

@@ -18,6 +18,17 @@ bool since(const BuildRef& b, const char* date, int number) {
   return b.number < 0 || b.number >= number;
 }
 
+// since() for a rule that pull request `pr` introduced, where the build text says which side
+// of it a run is on: "master before PR #18749" / "master before #17906" is before it, "PR
+// #18749 branch" after it, whatever the date (a PR table's two columns share one date).
+bool since_pr(const BuildRef& b, int pr, const char* date, int number) {
+  const std::string t = lower(b.text), n = std::to_string(pr);
+  if (t.find("before pr #" + n) != std::string::npos || t.find("before #" + n) != std::string::npos)
+    return false;
+  if (t.find("pr #" + n) != std::string::npos) return true;
+  return since(b, date, number);
+}
+
 bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) == 0; }
 bool rdna3(const DeviceSpec& d) { return d.arch.rfind("gfx11", 0) == 0; }
 bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
@@ -177,7 +188,8 @@ bool expert_loop(const DeviceSpec& dev, const std::string& backend, const BuildR
 }
 
 // ggml-vulkan's mul_mm tile for a MUL_MAT_ID of over 64 tokens on the cooperative-matrix or
-// scalar shaders (coopmat2 has its own rule): ggml_vk_guess_matmul_id_pipeline takes the
+// scalar shaders (coopmat2 has its own rule), where the vendor leaves the large tile on
+// (vulkan_amd_tile below): ggml_vk_guess_matmul_id_pipeline takes the
 // large tile, or the medium one where the large one does not fit the driver's shared memory
 // (ggml_vk_matmul_shmem_support). Smaller batches keep the token tile of tiles.h. Its sizes for
 // the quantized (mmq) warptiles, 64-wide subgroups, 16x16 cooperative matrices: load
@@ -196,6 +208,21 @@ double vulkan_shared_bytes(const DeviceSpec& dev, const BuildRef& b) {
 int vulkan_mm_id_tile(const DeviceSpec& dev, const BuildRef& b) {
   const double large_needs = since(b, "2025-08-23", 6250) ? 20480 + 512 + 2 * 128 * 2 : 37380;
   return vulkan_shared_bytes(dev, b) >= large_needs ? 128 : 64;
+}
+
+// Before that check, ggml_vk_get_device turns tiles off per GPU vendor (its "Disable matmul
+// tile sizes early" switch): on AMD, mul_mat_id_l is false at every build through ggml
+// d99724f2 (2026-08-21), and mul_mat_l was false until PR 18749 (ggml 3febb7ea, 2026-01-11)
+// set it to the driver's cooperative-matrix support (PR 18763, 2026-01-12, then keeps it off
+// on AMD's proprietary driver, which no database run used). ggml_vk_guess_matmul_pipeline and
+// its _id twin take the medium tile for over 32 tokens wherever the large one is off. The
+// medium tile of AMD's Vulkan GEMMs, or 0 where this switch leaves the choice to the shared
+// memory (vulkan_mm_id_tile) or to the path's own tile.
+int vulkan_amd_tile(const DeviceSpec& dev, const BuildRef& b, const std::string& kind) {
+  if (dev.api != "hip") return 0;  // the database's AMD GPUs are its HIP devices
+  if (kind == "mm_id") return 64;
+  if (kind == "mm" && !since_pr(b, 18749, "2026-01-11", 7700)) return 64;
+  return 0;
 }
 
 }  // namespace
@@ -237,8 +264,18 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
                            double batch_tokens, const std::string& weight_type) {
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens, lower(weight_type));
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
-  if (kind == "mm_id" && backend == "vulkan" && batch_tokens > 64 &&
-      p.name.find("coopmat2") == std::string::npos && p.family != "float") {
+  const bool vk_mm = backend == "vulkan" && p.name.find("coopmat2") == std::string::npos;
+  const int amd_tile = vk_mm ? vulkan_amd_tile(dev, b, kind) : 0;
+  if (amd_tile > 0) {
+    if (amd_tile < p.tile_m) {
+      p.tile_m = p.tile_n = amd_tile;
+      p.why += strf(
+          "; the %dx%d tile: ggml-vulkan keeps the large one off on AMD (%s), priced at the efficiency "
+          "its curve gives (no kernel row times the medium tile)",
+          amd_tile, amd_tile,
+          kind == "mm_id" ? "MUL_MAT_ID at every build" : "MUL_MAT before PR 18749, 2026-01-11");
+    }
+  } else if (kind == "mm_id" && vk_mm && batch_tokens > 64 && p.family != "float") {
     const int tile = vulkan_mm_id_tile(dev, b);
     if (tile < p.tile_m) {
       p.tile_m = p.tile_n = tile;

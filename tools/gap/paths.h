@@ -18,11 +18,13 @@
 //         that shader (BuildRef::vk_shader).
 //   MUL_MAT_ID (CUDA and HIP): the batched MMQ with ids, or, where ggml does not take it,
 //         one GEMM per expert (InstrPath::per_expert).
-//   MUL_MAT_ID (Vulkan mul_mm): the large 128x128 tile when the batch has over 64 tokens and
-//         the tile fits the driver's shared memory, else the 64x64 one
+//   Vulkan mul_mm tiles: on AMD GPUs ggml_vk_get_device keeps the large 128x128 tile off
+//         for MUL_MAT_ID at every build and for MUL_MAT until PR 18749 (2026-01-11), so those
+//         run the 64x64 one. Elsewhere a MUL_MAT_ID of over 64 tokens takes the large tile
+//         when it fits the driver's shared memory, else the 64x64 one
 //         (ggml_vk_guess_matmul_id_pipeline); before PR 15427 (2025-08-23) the shader staged
 //         4096 row ids in shared memory, so the large tile needed 37 KB and drivers with 32 KB
-//         (AMDVLK) ran the medium one (ggml_vk_matmul_shmem_support).
+//         ran the medium one (ggml_vk_matmul_shmem_support).
 //   F16/BF16/F32 weights: the vendor BLAS (cuBLAS / hipBLAS) or mul_mm, f16 MMA class.
 // Dates are approximate merge dates (a row's date is when it was measured, not built).
 #pragma once
