@@ -520,6 +520,13 @@ TEST(GapRuntime, InstructionPathFollowsBackendArchAndBuildDate) {
   EXPECT_EQ(path(spark, "cuda", "2025-10-15", "fp4"), "cuda_mmq_int8");  // MXFP4 before PR 17906
   EXPECT_EQ(path(spark, "cuda", "2026-01-15", "fp4"), "cuda_mmq_mxfp4_mma");
   EXPECT_EQ(path(spark, "cuda", "2026-01-15", "quant"), "cuda_mmq_int8");
+  // PR 17906's own review table: its master column ran int8 MMQ on the date its branch ran FP4.
+  auto spark_run = [&](const char* build) {
+    return instruction_path(spark, "cuda", parse_build(build, "2025-12-19"), "mm", "fp4").name;
+  };
+  EXPECT_EQ(spark_run("llama.cpp c6f6e4f96 (master before #17906)"), "cuda_mmq_int8");
+  EXPECT_EQ(spark_run("llama.cpp PR #17906 branch mxfp4 (native MXFP4 MMA)"), "cuda_mmq_mxfp4_mma");
+  EXPECT_EQ(spark_run("llama.cpp b7486 (74e05131e)"), "cuda_mmq_mxfp4_mma");
   EXPECT_EQ(path(db.device("h100-sxm"), "cuda", "2026-01-15", "fp4"),
             "cuda_mmq_int8");  // no FP4 MMA on sm_90
   EXPECT_EQ(
@@ -779,6 +786,7 @@ TEST(GapRuntime, VulkanOnAmdKeepsTheLargeTileOffAsGgmlsVendorSwitchDoes) {
             128);
   EXPECT_EQ(tile("llama.cpp PR #18749 branch", "", 0, "mm"), 128);
   EXPECT_EQ(tile("llama.cpp PR #18749 branch", "2026-01-05", 65536, "mm"), 128);  // before the merge
+  EXPECT_EQ(tile("llama.cpp PR #187490 branch", "2026-01-05", 65536, "mm"), 64);  // another PR
   // NVIDIA keeps its large dense tile at every build; coopmat2 is not this shader.
   const DeviceSpec& ampere = db.device("rtx-3090");
   BuildRef old = parse_build("", "2025-08-17");

@@ -1,6 +1,7 @@
 // Instruction path and fusion rules per backend and build (dates cited in paths.h).
 #include "paths.h"
 
+#include <cctype>
 #include <regex>
 
 #include "render.h"
@@ -23,9 +24,16 @@ bool since(const BuildRef& b, const char* date, int number) {
 // #18749 branch" after it, whatever the date (a PR table's two columns share one date).
 bool since_pr(const BuildRef& b, int pr, const char* date, int number) {
   const std::string t = lower(b.text), n = std::to_string(pr);
-  if (t.find("before pr #" + n) != std::string::npos || t.find("before #" + n) != std::string::npos)
+  auto names = [&](const std::string& prefix) {  // "pr #18749", not "pr #187490"
+    const std::string key = prefix + n;
+    for (size_t at = t.find(key); at != std::string::npos; at = t.find(key, at + 1)) {
+      const size_t end = at + key.size();
+      if (end == t.size() || !std::isdigit(static_cast<unsigned char>(t[end]))) return true;
+    }
     return false;
-  if (t.find("pr #" + n) != std::string::npos) return true;
+  };
+  if (names("before pr #") || names("before #")) return false;
+  if (names("pr #")) return true;
   return since(b, date, number);
 }
 
@@ -71,7 +79,7 @@ bool rdna3_blas_for_type(const DeviceSpec& dev, const BuildRef& b, const std::st
 
 InstrPath instruction_path_cuda(const DeviceSpec& dev, const BuildRef& b, const std::string& family,
                                 double tokens) {
-  if (family == "fp4" && blackwell_consumer(dev) && since(b, "2025-12-15", 7400))
+  if (family == "fp4" && blackwell_consumer(dev) && since_pr(b, 17906, "2025-12-15", 7400))
     return {"cuda_mmq_mxfp4_mma", "fp4_mma", 128, 128,
             "MXFP4 on sm_12x since PR 17906 (Dec 2025): block-scaled FP4 MMA"};
   if (!since(b, "2024-06-10", 3130)) {
