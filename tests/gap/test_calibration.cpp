@@ -787,6 +787,7 @@ TEST(GapRuntime, VulkanOnAmdKeepsTheLargeTileOffAsGgmlsVendorSwitchDoes) {
   EXPECT_EQ(tile("llama.cpp PR #18749 branch", "", 0, "mm"), 128);
   EXPECT_EQ(tile("llama.cpp PR #18749 branch", "2026-01-05", 65536, "mm"), 128);  // before the merge
   EXPECT_EQ(tile("llama.cpp PR #187490 branch", "2026-01-05", 65536, "mm"), 64);  // another PR
+  EXPECT_NO_THROW(parse_build("llama.cpp PR #123456789012345 branch", ""));       // not a number to read
   // NVIDIA keeps its large dense tile at every build; coopmat2 is not this shader.
   const DeviceSpec& ampere = db.device("rtx-3090");
   BuildRef old = parse_build("", "2025-08-17");

@@ -1,7 +1,6 @@
 // Instruction path and fusion rules per backend and build (dates cited in paths.h).
 #include "paths.h"
 
-#include <cctype>
 #include <regex>
 
 #include "render.h"
@@ -20,20 +19,10 @@ bool since(const BuildRef& b, const char* date, int number) {
 }
 
 // since() for a rule that pull request `pr` introduced, where the build text says which side
-// of it a run is on: "master before PR #18749" / "master before #17906" is before it, "PR
-// #18749 branch" after it, whatever the date (a PR table's two columns share one date).
+// of it a run is on (BuildRef::prs_in / prs_not_in), whatever the date.
 bool since_pr(const BuildRef& b, int pr, const char* date, int number) {
-  const std::string t = lower(b.text), n = std::to_string(pr);
-  auto names = [&](const std::string& prefix) {  // "pr #18749", not "pr #187490"
-    const std::string key = prefix + n;
-    for (size_t at = t.find(key); at != std::string::npos; at = t.find(key, at + 1)) {
-      const size_t end = at + key.size();
-      if (end == t.size() || !std::isdigit(static_cast<unsigned char>(t[end]))) return true;
-    }
-    return false;
-  };
-  if (names("before pr #") || names("before #")) return false;
-  if (names("pr #")) return true;
+  if (b.prs_not_in.count(pr)) return false;
+  if (b.prs_in.count(pr)) return true;
   return since(b, date, number);
 }
 
@@ -250,6 +239,13 @@ BuildRef parse_build(const std::string& build, const std::string& date) {
   static const std::regex num(R"((?:\bb|\()(\d{3,5})\b)");
   std::smatch m;
   if (std::regex_search(build, m, num)) b.number = std::stoi(m[1]);
+  // "before PR #18749" / "before #17906": not in the build; any other "PR #N": in it.
+  const std::string t = lower(build);
+  static const std::regex before(R"(before (?:pr )?#(\d{1,9})(?!\d))"), pr(R"(pr #(\d{1,9})(?!\d))");
+  for (auto it = std::sregex_iterator(t.begin(), t.end(), before); it != std::sregex_iterator(); ++it)
+    b.prs_not_in.insert(std::stoi((*it)[1]));
+  for (auto it = std::sregex_iterator(t.begin(), t.end(), pr); it != std::sregex_iterator(); ++it)
+    if (const int n = std::stoi((*it)[1]); !b.prs_not_in.count(n)) b.prs_in.insert(n);
   return b;
 }
 

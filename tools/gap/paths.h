@@ -28,6 +28,7 @@
 //   F16/BF16/F32 weights: the vendor BLAS (cuBLAS / hipBLAS) or mul_mm, f16 MMA class.
 // Dates are approximate merge dates (a row's date is when it was measured, not built).
 #pragma once
+#include <set>
 #include <string>
 
 #include "devices.h"
@@ -45,6 +46,9 @@ struct BuildRef {
   // The Vulkan driver's shared memory per workgroup (maxComputeSharedMemorySize) as the run's
   // ggml_vulkan device line printed it ("shared memory: 32768"); 0: the device's LDS.
   int vk_shared_bytes = 0;
+  // Pull requests the text places the run after ("PR #18749 branch") or before ("master
+  // before PR #18749", "master before #17906"): a PR table's two columns share one date.
+  std::set<int> prs_in, prs_not_in;
 };
 BuildRef parse_build(const std::string& build, const std::string& date);
 // The shared memory a ggml_vulkan device line in `text` prints ("shared memory: 65536"), else

@@ -32,10 +32,10 @@ struct FfnShape {
 };
 FfnShape ffn_shape(const ModelDesc& m, bool experts) {
   FfnShape e;
+  const std::string up = experts ? "ffn_up_exps" : "ffn_up",
+                    gate_up = experts ? "ffn_gate_up_exps" : "ffn_gate_up";
   for (const auto& t : m.tensors) {
     if (t.is_expert() != experts) continue;
-    const std::string up = experts ? "ffn_up_exps" : "ffn_up",
-                      gate_up = experts ? "ffn_gate_up_exps" : "ffn_gate_up";
     if (t.role != up && t.role != gate_up) continue;
     e.n_ff = static_cast<double>(t.role == up ? t.n : t.n / 2);
     e.layers += static_cast<double>(t.layers);
@@ -147,6 +147,7 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
     const int64_t steps = pp ? (n + u_max - 1) / u_max : n;
     const Fusion fusion = elementwise_fusion(run.backend, run.build, m.moe());
     const FfnShape expert_ffn = m.moe() ? ffn_shape(m, true) : FfnShape{}, dense_ffn = ffn_shape(m, false);
+    const bool gemv_fused = gemv_fusion(run.backend, run.build);
     const double swa = static_cast<double>(m.swa_layers), full = static_cast<double>(m.layers - m.swa_layers);
     for (int64_t s = 0; s < steps; ++s) {
       const double u = pp ? static_cast<double>(std::min(u_max, n - s * u_max)) : 1.0;
@@ -161,8 +162,8 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         KernelTime k;
         k.name = t.role;
         // Decode under ggml-cuda's GEMV fusion: the gate's mat-vec is the up's kernel.
-        const bool gate_in_up = (t.role == "ffn_gate" || t.role == "ffn_gate_exps") && gemv_rows(rows) &&
-                                gemv_fusion(run.backend, run.build);
+        const bool gate_in_up =
+            (t.role == "ffn_gate" || t.role == "ffn_gate_exps") && gemv_rows(rows) && gemv_fused;
         k.launches = gate_in_up ? 0 : 1;
         if (!t.is_expert()) {
           const InstrPath p =
