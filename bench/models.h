@@ -7,7 +7,8 @@
 //                 64 heads, 8 KV heads, head_dim 128
 //   Gemma-3-27B   google/gemma-3-27b-pt config.json (text_config): hidden 5376,
 //                 intermediate 21504, 62 layers, 32 heads, 16 KV heads, head_dim 128,
-//                 sliding_window 1024 on 5 of every 6 layers (52 of 62)
+//                 sliding_window 1024 on 5 of every 6 layers (52 of 62); q/k RMS norms
+//                 (model.safetensors.index.json: self_attn.q_norm / self_attn.k_norm)
 //   gpt-oss-120b  openai/gpt-oss-120b config.json: hidden 2880, 36 layers, 64 heads,
 //                 8 KV heads, head_dim 64, 128 experts (4 active), expert intermediate 2880
 //                 (dense part here = attention projections + the 4 active experts' FFNs);
@@ -16,7 +17,8 @@
 //   gpt-oss-20b   openai/gpt-oss-20b config.json: hidden 2880, 24 layers, 64 heads, 8 KV
 //                 heads, head_dim 64, 32 experts (4 active), intermediate 2880, window 128
 //   Qwen3-30B-A3B Qwen/Qwen3-30B-A3B config.json: hidden 2048, 48 layers, 32 heads, 4 KV
-//                 heads, head_dim 128, 128 experts (8 active), moe_intermediate_size 768
+//                 heads, head_dim 128, 128 experts (8 active), moe_intermediate_size 768;
+//                 q/k RMS norms (model.safetensors.index.json: self_attn.q_norm / k_norm)
 //   Qwen2.5-7B    Qwen/Qwen2.5-7B config.json: hidden 3584, intermediate 18944, 28 layers,
 //                 28 heads, 4 KV heads (head_dim 3584/28 = 128)
 //   Llama-2-7B    meta-llama/Llama-2-7b-hf config.json: hidden 4096, intermediate 11008,
@@ -49,18 +51,20 @@ struct ModelPreset {
   int64_t vocab = 0;           // output head rows
   bool expert_bias = false;    // biases on the expert GEMMs (gpt-oss: the checkpoint's
                                // mlp.experts gate_up_proj_bias / down_proj_bias)
+  bool qk_norm = false;        // per-head RMS norms of q and k before rope (the checkpoint's
+                               // self_attn.q_norm / k_norm; GGUF attn_q_norm / attn_k_norm)
 };
 
 inline constexpr std::array<ModelPreset, 4> kModels{{
     {"llama3-70b", "Llama-3 70B", 8192, 28672, 80, 64, 8, 128, 1, 1, 0, 0, 128256},
     {"qwen2.5-72b", "Qwen2.5 72B", 8192, 29568, 80, 64, 8, 128, 1, 1, 0, 0, 152064},
-    {"gemma3-27b", "Gemma 3 27B", 5376, 21504, 62, 32, 16, 128, 1, 1, 1024, 52, 262208},
+    {"gemma3-27b", "Gemma 3 27B", 5376, 21504, 62, 32, 16, 128, 1, 1, 1024, 52, 262208, false, true},
     {"gpt-oss-120b", "gpt-oss-120b", 2880, 2880, 36, 64, 8, 64, 4, 128, 128, 18, 201088, true},
 }};
 
 inline constexpr std::array<ModelPreset, 9> kPresets{{
     {"gpt-oss-20b", "gpt-oss-20b", 2880, 2880, 24, 64, 8, 64, 4, 32, 128, 12, 201088, true},
-    {"qwen3-30b-a3b", "Qwen3-30B-A3B", 2048, 768, 48, 32, 4, 128, 8, 128, 0, 0, 151936},
+    {"qwen3-30b-a3b", "Qwen3-30B-A3B", 2048, 768, 48, 32, 4, 128, 8, 128, 0, 0, 151936, false, true},
     {"qwen2.5-7b", "Qwen2.5-7B", 3584, 18944, 28, 28, 4, 128, 1, 1, 0, 0, 152064},
     {"llama-2-7b", "Llama-2-7B", 4096, 11008, 32, 32, 32, 128, 1, 1, 0, 0, 32000},
     {"llama-3-8b", "Llama-3-8B", 4096, 14336, 32, 32, 8, 128, 1, 1, 0, 0, 128256},

@@ -18,6 +18,21 @@ std::string raw(const std::string& name) {
   return read_text_file(std::string(XK_SOURCE_DIR) + "/tools/measurements/raw/" + name);
 }
 
+// The runtime model's kernel `name` for one run, uncalibrated; launches and bytes -1 when the
+// run has no such kernel.
+KernelTime runtime_kernel(const Database& db, const char* device, const ModelDesc& m, const char* backend,
+                          const char* date, const char* test, const std::string& name = "elementwise") {
+  RunConfig run;
+  run.backend = backend;
+  run.build = parse_build("", date);
+  run.test = test;
+  for (const auto& k : predict(db.device(device), m, run, Calibration{}).kernels)
+    if (k.name == name) return k;
+  KernelTime none;
+  none.launches = none.bytes = -1;
+  return none;
+}
+
 TEST(GapParsers, TestBackendOpsPerfTextGivesOpParamsRateAndBackend) {
   KernelRow ctx;
   ctx.device = "strix-halo";
@@ -448,15 +463,8 @@ TEST(GapRuntime, MoeElementwiseRunsAtExpertWidthAsBuildMoeFfnLaysItOut) {
   // Wired into the runtime model from the preset: gpt-oss's expert biases and the expert
   // width read from its tensors, times the layers that hold experts.
   const Database db = load_database(database_path());
-  const Calibration none;
-  RunConfig run;
-  run.backend = "cuda";
-  run.build = parse_build("", "2025-10-01");
-  run.test = "pp512";
   auto elementwise_bytes = [&](const ModelDesc& m) {
-    for (const auto& k : predict(db.device("dgx-spark"), m, run, none).kernels)
-      if (k.group == "elementwise") return k.bytes;
-    return 0.0;
+    return runtime_kernel(db, "dgx-spark", m, "cuda", "2025-10-01", "pp512").bytes;
   };
   ModelDesc oss = model_from_preset("gpt-oss-20b", "MXFP4");
   ASSERT_TRUE(oss.expert_bias);
@@ -464,6 +472,43 @@ TEST(GapRuntime, MoeElementwiseRunsAtExpertWidthAsBuildMoeFfnLaysItOut) {
   oss.expert_bias = false;
   EXPECT_NEAR(with_bias - elementwise_bytes(oss), (4 * G + 2 * G) * 4 * 512 * 24, 1e-6 * with_bias);
   EXPECT_FALSE(model_from_preset("qwen3-30b-a3b", "Q4_K_M").expert_bias);
+}
+
+// Qwen3's and Gemma 3's per-head q/k RMS norms: two norms and two multiplies per layer on
+// the q- and k-wide tensors, one kernel per norm once rms_norm+mul is fused, none once the
+// norm runs inside the rope (ggml-vulkan PR 16977, ggml-cuda PR 26767).
+TEST(GapRuntime, QkNormsAreLaunchesUntilTheRopeTakesThemIn) {
+  auto qk = [](const char* backend, const char* date) {
+    return qk_norm_elementwise(backend, parse_build("", date), 4096, 512);
+  };
+  EXPECT_DOUBLE_EQ(qk("vulkan", "2025-06-01").launches, 4);
+  EXPECT_DOUBLE_EQ(qk("vulkan", "2025-06-01").floats, 4 * (4096 + 512.0));
+  EXPECT_DOUBLE_EQ(qk("vulkan", "2025-08-10").launches, 2);
+  EXPECT_DOUBLE_EQ(qk("vulkan", "2025-08-10").floats, 2 * (4096 + 512.0));
+  EXPECT_DOUBLE_EQ(qk("vulkan", "2025-11-10").launches, 0);
+  EXPECT_DOUBLE_EQ(qk("vulkan", "2025-11-10").floats, 0);
+  EXPECT_DOUBLE_EQ(qk("hip", "2025-07-20").launches, 4);
+  EXPECT_DOUBLE_EQ(qk("hip", "2025-12-21").launches, 2);
+  EXPECT_DOUBLE_EQ(qk("cuda", "2026-07-01").launches, 2);
+  EXPECT_DOUBLE_EQ(qk("cuda", "2026-08-10").launches, 0);
+  EXPECT_DOUBLE_EQ(qk_norm_elementwise("vulkan", parse_build("llama.cpp b6975", ""), 4096, 512).launches, 2);
+  EXPECT_DOUBLE_EQ(qk_norm_elementwise("vulkan", parse_build("llama.cpp b6985", ""), 4096, 512).launches, 0);
+
+  // The presets that carry the norms, and the runtime's elementwise launches per token.
+  EXPECT_TRUE(model_from_preset("qwen3-30b-a3b", "Q4_K_M").qk_norm);
+  EXPECT_TRUE(model_from_preset("gemma3-27b", "Q4_0").qk_norm);
+  EXPECT_FALSE(model_from_preset("llama-3-8b", "Q4_0").qk_norm);
+  EXPECT_FALSE(model_from_preset("gpt-oss-120b", "MXFP4").qk_norm);
+  const Database db = load_database(database_path());
+  const ModelDesc m = model_from_preset("qwen3-30b-a3b", "Q6_K");
+  auto elementwise_launches = [&](const ModelDesc& desc, const char* date) {
+    return runtime_kernel(db, "strix-halo", desc, "vulkan", date, "tg128").launches;
+  };
+  ModelDesc plain = m;
+  plain.qk_norm = false;
+  EXPECT_DOUBLE_EQ(elementwise_launches(m, "2025-08-10") - elementwise_launches(plain, "2025-08-10"),
+                   2.0 * 48 * 128);
+  EXPECT_DOUBLE_EQ(elementwise_launches(m, "2025-12-21"), elementwise_launches(plain, "2025-12-21"));
 }
 
 // A dense FFN's GLU reads gate and up and writes their product at the FFN's width, not the
@@ -481,26 +526,13 @@ TEST(GapRuntime, DenseGluRunsAtTheFfnWidth) {
   EXPECT_DOUBLE_EQ(glu("vulkan", "2026-03-01", true).launches, 1);
 
   const Database db = load_database(database_path());
-  const Calibration none;
   const ModelDesc m = model_from_preset("llama-3-8b", "Q4_0");
   auto elementwise_bytes = [&](const char* date) {
-    RunConfig run;
-    run.backend = "cuda";
-    run.build = parse_build("", date);
-    run.test = "pp512";
-    for (const auto& k : predict(db.device("rtx-4090"), m, run, none).kernels)
-      if (k.group == "elementwise") return k.bytes;
-    return 0.0;
+    return runtime_kernel(db, "rtx-4090", m, "cuda", date, "pp512").bytes;
   };
   // In decode the fused GEMV runs gate and up as one kernel: the gate launches nothing.
   auto gate_launches = [&](const char* date, const char* test) {
-    RunConfig run;
-    run.backend = "hip";
-    run.build = parse_build("", date);
-    run.test = test;
-    for (const auto& k : predict(db.device("strix-halo"), m, run, none).kernels)
-      if (k.name == "ffn_gate") return k.launches;
-    return -1.0;
+    return runtime_kernel(db, "strix-halo", m, "hip", date, test, "ffn_gate").launches;
   };
   EXPECT_DOUBLE_EQ(gate_launches("2025-10-01", "tg128"), 128.0 * 32);
   EXPECT_DOUBLE_EQ(gate_launches("2025-11-01", "tg128"), 0);

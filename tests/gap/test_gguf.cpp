@@ -73,6 +73,7 @@ TEST(GapGguf, DenseHeaderFromTheGgufPackageGivesTheLayerGemmsWithTheirTypes) {
   EXPECT_EQ(m.head_dim, 32);
   EXPECT_EQ(m.vocab, 1024);
   EXPECT_FALSE(m.moe());
+  EXPECT_FALSE(m.qk_norm);
   EXPECT_EQ(tensor(m, "attn_q").type, "q4_k");
   EXPECT_EQ(tensor(m, "attn_q").n, 256);
   EXPECT_EQ(tensor(m, "attn_q").layers, 2);
@@ -109,6 +110,8 @@ TEST(GapGguf, MoeHeaderGivesExpertGemmsOnTheMxfp4PathOfTheBuild) {
   EXPECT_EQ(tensor(m, "ffn_down_exps").k, 256);
   EXPECT_EQ(tensor(m, "ffn_gate_inp").type, "f32");
   EXPECT_FALSE(m.expert_bias);
+  EXPECT_TRUE(m.qk_norm);  // blk.N.attn_q_norm / attn_k_norm: vectors, no GEMM of their own
+  EXPECT_EQ(m.tensors.size(), 9u);
   const Database db = load_database(database_path());
   RunConfig run;
   run.backend = "cuda";

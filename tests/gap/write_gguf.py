@@ -5,6 +5,7 @@ the GGUF ecosystem's own writer, for xk_gap_tests to read.
 usage: write_gguf.py OUT {dense|moe|moe-bias}
   dense:    a 2-layer "llama" with Q4_K matrices and Q6_K attn_v / ffn_down / output
   moe:      a 2-layer "qwen3moe" with 8 experts (2 per token), MXFP4 experts, Q8_0 attention
+            and per-head q/k RMS norm weights (blk.N.attn_q_norm / attn_k_norm, as Qwen3 files)
   moe-bias: moe plus F32 biases on the three expert GEMMs (blk.N.ffn_*_exps.bias, as gpt-oss)
 Exits 77 when the gguf package is missing (the test skips with that reason).
 """
@@ -55,6 +56,9 @@ def main():
         add(w, b + "attn_k.weight", (KV_HEADS * HEAD_DIM, HIDDEN), mat)
         add(w, b + "attn_v.weight", (KV_HEADS * HEAD_DIM, HIDDEN), T.Q6_K if kind == "dense" else mat)
         add(w, b + "attn_output.weight", (HIDDEN, HEADS * HEAD_DIM), mat)
+        if kind != "dense":
+            add(w, b + "attn_q_norm.weight", (HEAD_DIM,), T.F32)
+            add(w, b + "attn_k_norm.weight", (HEAD_DIM,), T.F32)
         add(w, b + "ffn_norm.weight", (HIDDEN,), T.F32)
         if kind == "dense":
             add(w, b + "ffn_gate.weight", (FFN, HIDDEN), T.Q4_K)

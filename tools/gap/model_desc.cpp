@@ -52,6 +52,7 @@ ModelDesc model_from_preset(const std::string& key, const std::string& file_type
   m.sliding_window = p->sliding_window;
   m.swa_layers = p->swa_layers;
   m.expert_bias = p->expert_bias;
+  m.qk_norm = p->qk_norm;
   const int64_t q = p->heads * p->head_dim, kv = p->kv_heads * p->head_dim;
   auto add = [&](const std::string& role, int64_t n, int64_t k, int64_t experts) {
     // Two halves of the layers so the _M mixes can give half of them more bits.
@@ -120,6 +121,7 @@ ModelDesc model_from_gguf(const GgufFile& f) {
       for (const char* b :
            {"ffn_gate_exps.bias", "ffn_up_exps.bias", "ffn_down_exps.bias", "ffn_gate_up_exps.bias"})
         if (rest == b) m.expert_bias = true;
+      if (rest == "attn_q_norm.weight" || rest == "attn_k_norm.weight") m.qk_norm = true;
       const std::string suffix = ".weight";
       if (rest.size() <= suffix.size() ||
           rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0)

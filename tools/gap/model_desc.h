@@ -34,6 +34,7 @@ struct ModelDesc {
   int64_t experts = 1, experts_used = 1;  // MoE: experts per layer and per token
   int64_t sliding_window = 0, swa_layers = 0;
   bool expert_bias = false;  // per-expert biases after the expert GEMMs (ggml_add_id)
+  bool qk_norm = false;      // per-head RMS norms of q and k before rope (attn_q_norm, attn_k_norm)
   std::vector<WeightTensor> tensors;
   bool moe() const { return experts > 1; }
   double weight_bytes() const;

@@ -314,6 +314,11 @@ double score_bytes_unfused(const std::string& backend) {
   return 12;
 }
 
+bool rms_norm_mul_fused(const std::string& backend, const BuildRef& b) {
+  if (backend == "cuda" || backend == "hip") return since(b, "2025-08-01", 6000);
+  return backend == "vulkan" && since(b, "2025-07-05", 5830);
+}
+
 Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool moe) {
   // Unfused per layer: 2x (rms_norm, mul by weight), rope q, rope k, 2 residual adds, KV
   // copies: about 10 activation passes and 10 launches. The FFN's GLU runs at the FFN's
@@ -324,7 +329,7 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   if (moe) f.launches_per_layer += 4;
   // The HIP backend is ggml-cuda's sources compiled for AMD (ggml/src/ggml-hip builds
   // ../ggml-cuda/*.cu), so it takes the same graph fusions on the same dates.
-  if ((backend == "cuda" || backend == "hip") && since(b, "2025-08-01", 6000)) {
+  if ((backend == "cuda" || backend == "hip") && rms_norm_mul_fused(backend, b)) {
     f.passes_per_layer -= 3, f.launches_per_layer -= 3;
     f.why = "ggml-cuda (CUDA and HIP) fuses rms_norm+mul and add chains";
     if (moe && since(b, "2025-09-25", 6600)) f.launches_per_layer -= 3, f.why += ", top-k MoE softmax";
@@ -334,7 +339,7 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
   }
   // Vulkan fuses RMS_NORM+MUL since llama.cpp PR 14366 (merged before its fix, PR 14545 of
   // 2025-07-05): the two norms of a layer each lose their separate multiply pass.
-  if (backend == "vulkan" && since(b, "2025-07-05", 5830)) {
+  if (backend == "vulkan" && rms_norm_mul_fused(backend, b)) {
     f.passes_per_layer -= 2, f.launches_per_layer -= 2;
     f.why = "Vulkan fuses rms_norm+mul (PR 14366)";
     // Then the two fusions ggml-cuda already had, as ggml-vulkan shaders: add chains (PR
@@ -348,6 +353,20 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
       f.passes_per_layer -= 1, f.launches_per_layer -= 1, f.why += ", rope+set_rows";
   }
   return f;
+}
+
+ElementwiseWork qk_norm_elementwise(const std::string& backend, const BuildRef& b, double q_width,
+                                    double k_width) {
+  ElementwiseWork e;
+  const bool gpu = backend == "cuda" || backend == "hip";
+  if ((backend == "vulkan" && since(b, "2025-11-08", 6980)) || (gpu && since(b, "2026-08-08", 9900))) {
+    e.why = "q/k norms in the rope";
+  } else if (rms_norm_mul_fused(backend, b)) {
+    e.floats = 2 * (q_width + k_width), e.launches = 2, e.why = "q/k rms_norm+mul";
+  } else {
+    e.floats = 4 * (q_width + k_width), e.launches = 4, e.why = "q/k rms_norm, mul";
+  }
+  return e;
 }
 
 bool gemv_fusion(const std::string& backend, const BuildRef& b) {

@@ -153,6 +153,21 @@ struct ElementwiseWork {
   double launches = 0;  // kernels per layer
   std::string why;
 };
+// The per-head RMS norms of q and k that some architectures apply before rope (Qwen3,
+// Gemma 3: llama.cpp's graph runs ggml_rms_norm then ggml_mul by the attn_q_norm /
+// attn_k_norm weight on the q-wide and k-wide tensors): two norms and two multiplies per
+// layer unfused; one kernel per norm where the backend fuses rms_norm+mul
+// (rms_norm_mul_fused); none where the norm runs inside the rope kernel that the model
+// already counts: ggml-vulkan's rms_norm+mul+rope fusion (PR 16977, ggml 33bd4e72,
+// 2025-11-08; skipped since PR 17134, ggml 4f143c27, on devices without fp16
+// round-to-nearest-even float controls, taken here to include no database GPU) and
+// ggml-cuda's (PR 26767, ggml cf214b1d, 2026-08-08; HIP the same). Build numbers approximate
+// the dates.
+ElementwiseWork qk_norm_elementwise(const std::string& backend, const BuildRef& build, double q_width,
+                                    double k_width);
+// RMS norm and the multiply by its weight run as one kernel: ggml-cuda (HIP too) from
+// 2025-08-01, ggml-vulkan from PR 14366 (2025-07-05).
+bool rms_norm_mul_fused(const std::string& backend, const BuildRef& build);
 // ggml-cuda's GEMV fusion (PR 16715, 2025-10-26; HIP builds the same sources): in decode the
 // gate and up mat-vecs, their biases and the GLU run as one kernel.
 bool gemv_fusion(const std::string& backend, const BuildRef& build);

@@ -272,6 +272,10 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
         if (dense_ffn.layers > 0)
           add_work(glu_elementwise(run.backend, run.build, dense_ffn.n_ff, gemv_rows(u)), dense_ffn.layers,
                    "dense FFN ");
+        if (m.qk_norm)
+          add_work(qk_norm_elementwise(run.backend, run.build, static_cast<double>(m.heads * m.head_dim),
+                                       static_cast<double>(m.kv_heads * m.head_dim)),
+                   layers, "");
         k.eff = c.eff_mem;
         k.t_memory = k.bytes / (c.bw * c.eff_mem);
         k.t_launch = k.launches * c.overhead;
