@@ -28,6 +28,8 @@
 //   Llama-3.1-70B meta-llama/Llama-3.1-70B config.json, Llama-3.3-70B
 //                 meta-llama/Llama-3.3-70B-Instruct config.json: both hidden 8192,
 //                 intermediate 28672, 80 layers, 64 heads, 8 KV heads, vocab 128256
+//   Llama-2-70B   meta-llama/Llama-2-70b-hf config.json: hidden 8192, intermediate 28672,
+//                 80 layers, 64 heads, 8 KV heads, vocab 32000
 #pragma once
 #include <array>
 #include <cstdint>
@@ -55,14 +57,14 @@ struct ModelPreset {
                                // self_attn.q_norm / k_norm; GGUF attn_q_norm / attn_k_norm)
 };
 
-inline constexpr std::array<ModelPreset, 4> kModels{{
+inline constexpr auto kModels = std::to_array<ModelPreset>({
     {"llama3-70b", "Llama-3 70B", 8192, 28672, 80, 64, 8, 128, 1, 1, 0, 0, 128256},
     {"qwen2.5-72b", "Qwen2.5 72B", 8192, 29568, 80, 64, 8, 128, 1, 1, 0, 0, 152064},
     {"gemma3-27b", "Gemma 3 27B", 5376, 21504, 62, 32, 16, 128, 1, 1, 1024, 52, 262208, false, true},
     {"gpt-oss-120b", "gpt-oss-120b", 2880, 2880, 36, 64, 8, 64, 4, 128, 128, 18, 201088, true},
-}};
+});
 
-inline constexpr std::array<ModelPreset, 9> kPresets{{
+inline constexpr auto kPresets = std::to_array<ModelPreset>({
     {"gpt-oss-20b", "gpt-oss-20b", 2880, 2880, 24, 64, 8, 64, 4, 32, 128, 12, 201088, true},
     {"qwen3-30b-a3b", "Qwen3-30B-A3B", 2048, 768, 48, 32, 4, 128, 8, 128, 0, 0, 151936, false, true},
     {"qwen2.5-7b", "Qwen2.5-7B", 3584, 18944, 28, 28, 4, 128, 1, 1, 0, 0, 152064},
@@ -70,7 +72,16 @@ inline constexpr std::array<ModelPreset, 9> kPresets{{
     {"llama-3-8b", "Llama-3-8B", 4096, 14336, 32, 32, 8, 128, 1, 1, 0, 0, 128256},
     {"llama-3.1-70b", "Llama-3.1-70B", 8192, 28672, 80, 64, 8, 128, 1, 1, 0, 0, 128256},
     {"llama-3.3-70b", "Llama-3.3-70B", 8192, 28672, 80, 64, 8, 128, 1, 1, 0, 0, 128256},
-}};
+    {"llama-2-70b", "Llama-2-70B", 8192, 28672, 80, 64, 8, 128, 1, 1, 0, 0, 32000},
+});
+
+// Every preset is named: an unnamed entry would answer to an empty --model.
+constexpr bool all_named(const auto& presets) {
+  for (const auto& m : presets)
+    if (m.key.empty()) return false;
+  return true;
+}
+static_assert(all_named(kModels) && all_named(kPresets));
 
 // Other spellings of a preset key (lowercase family-version-size, and the bench's keys).
 struct ModelAlias {
@@ -113,6 +124,7 @@ inline constexpr std::array<Workload, 3> kWorkloads{{
 
 // kModels first (the bench's own entries), then kPresets, then the aliases.
 inline const ModelPreset* find_model(std::string_view key) {
+  if (key.empty()) return nullptr;
   for (const auto& m : kModels)
     if (m.key == key) return &m;
   for (const auto& m : kPresets)

@@ -8,6 +8,7 @@
 #include "gap/decompose.h"
 #include "gap/devices.h"
 #include "gap/model.h"
+#include "gap/model_desc.h"
 #include "xk/error.h"
 
 namespace xk::gap {
@@ -189,6 +190,22 @@ TEST(GapModel, Llama70bQ40Pp512IsInAPlausibleBandOnBothDevices) {
   }
   EXPECT_GT(tg.tok_per_s(), 3);
   EXPECT_LT(tg.tok_per_s(), 273e9 / 38e9);  // 70B x 4.5 bit = ~38.5 GB per token
+}
+
+// An empty --model names no preset: it is refused like an unknown one, not matched to an
+// unnamed entry (which predicted 0 tok/s in 0/0 seconds).
+TEST(GapModel, AnEmptyModelNameIsRefusedNotMatched) {
+  for (const char* key : {"", "llama-2-70b"}) {
+    try {
+      const ModelDesc m = model_from_preset(key, "Q4_0");
+      EXPECT_STRNE(key, "") << "no error for an empty name";
+      EXPECT_EQ(m.layers, 80);  // the named preset next to it resolves
+    } catch (const Error& e) {
+      EXPECT_STREQ(key, "") << e.what();
+      EXPECT_EQ(e.arg(), "model");
+    }
+  }
+  EXPECT_EQ(models::find_model(""), nullptr);
 }
 
 TEST(GapModel, UnknownNamesAreErrorsNamingTheArgument) {
