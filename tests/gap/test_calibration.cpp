@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 #include "gap/calibrate.h"
@@ -113,6 +114,80 @@ TEST(GapParsers, TheProjectsCsvFilesParseAndBadCellsNameTheirLine) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("t.csv line 2"), std::string::npos) << e.what();
   }
+}
+
+// A NaN, a negative or zero figure, a ubatch below one token and an impossible date are
+// refused where they are read, naming the column, not carried into a prediction (a NaN
+// printed "+nan%", a negative ubatch became 512, "2025-13-45" compared as a date).
+TEST(GapParsers, BrokenFiguresAndDatesAreErrorsNamingTheColumn) {
+  auto arg_of = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.arg();
+    }
+    return "(no error)";
+  };
+  const std::string md_head =
+      "| model | size | params | backend | ngl | n_ubatch | test | t/s |\n| --- | --: | --: | --- | --: | "
+      "--: | --: | --: |\n";
+  auto md = [&](const std::string& ub, const std::string& ts) {
+    return parse_llama_bench_markdown(
+        md_head + "| llama 8B Q4_0 | 4 GiB | 8 B | ROCm | 99 | " + ub + " | pp512 | " + ts + " |\n",
+        E2eRow{});
+  };
+  const auto good = md("512", "1000.50 \u00b1 1.00");
+  ASSERT_EQ(good.size(), 1u);
+  EXPECT_DOUBLE_EQ(good[0].tok_s, 1000.5);
+  EXPECT_EQ(good[0].ubatch, 512);
+  EXPECT_EQ(arg_of([&] { md("abc", "1000.00 \u00b1 1.00"); }), "n_ubatch");
+  EXPECT_EQ(arg_of([&] { md("-4", "1000.00 \u00b1 1.00"); }), "n_ubatch");
+  EXPECT_EQ(arg_of([&] { md("512", "nan"); }), "t/s");
+  EXPECT_EQ(arg_of([&] { md("512", "fast \u00b1 1.00"); }), "t/s");
+
+  auto e2e = [](const std::string& ub, const std::string& tok_s, const std::string& date) {
+    return e2e_rows_from_csv(
+        parse_csv("device,backend,build,model,quant,test,ubatch,tok_s,date\nx,cuda,b1,m,Q4_0,pp512," + ub +
+                  "," + tok_s + "," + date + "\n"),
+        "t.csv");
+  };
+  EXPECT_EQ(e2e("unknown", "10", "unknown").at(0).ubatch, 512);
+  EXPECT_EQ(e2e("unknown", "10", "unknown").at(0).date, "");
+  EXPECT_EQ(arg_of([&] { e2e("0", "10", "2025-01-01"); }), "ubatch");
+  EXPECT_EQ(arg_of([&] { e2e("1.5", "10", "2025-01-01"); }), "ubatch");
+  EXPECT_EQ(arg_of([&] { e2e("512", "-3", "2025-01-01"); }), "tok_s");
+  EXPECT_EQ(arg_of([&] { e2e("512", "inf", "2025-01-01"); }), "tok_s");
+  EXPECT_EQ(arg_of([&] { e2e("512", "10", "2025-13-01"); }), "date");
+  EXPECT_EQ(arg_of([&] { e2e("512", "10", "2025-02-29"); }), "date");
+  EXPECT_EQ(e2e("512", "10", "2024-02-29").at(0).date, "2024-02-29");
+  EXPECT_EQ(arg_of([] {
+              kernel_rows_from_csv(parse_csv("device,backend,build,date,op,params,value,unit\n"
+                                             "x,cuda,b1,2025-01-01,MUL_MAT,m=1,nan,TFLOPS\n"),
+                                   "k.csv");
+            }),
+            "value");
+
+  auto json = [](const std::string& fields) {
+    return parse_llama_bench_json(
+        "[{\"model_type\": \"llama 8B Q4_0\", \"n_prompt\": 512, \"n_gen\": 0" + fields + "}]", E2eRow{});
+  };
+  EXPECT_DOUBLE_EQ(json(", \"n_ubatch\": 256, \"avg_ts\": 99.5").at(0).tok_s, 99.5);
+  EXPECT_EQ(arg_of([&] { json(", \"n_ubatch\": \"many\", \"avg_ts\": 99.5"); }), "json");
+  EXPECT_EQ(arg_of([&] { json(", \"n_ubatch\": 0, \"avg_ts\": 99.5"); }), "n_ubatch");
+  EXPECT_EQ(arg_of([&] { json(", \"n_ubatch\": 512"); }), "avg_ts");
+  EXPECT_EQ(arg_of([&] { json(", \"avg_ts\": 9, \"test_time\": \"2025-00-10T10:00:00Z\""); }), "test_time");
+
+  EXPECT_EQ(arg_of([] { parse_build("b6000", "2025-13-45"); }), "date");
+  EXPECT_EQ(parse_build("b6000", "unknown").number, 6000);
+  RunConfig run;
+  run.backend = "cuda";
+  run.test = "pp512";
+  run.ubatch = 0;
+  const Database db = load_database(database_path());
+  const Prediction p =
+      predict(db.device("rtx-4090"), model_from_preset("llama-3-8b", "Q4_0"), run, Calibration{});
+  EXPECT_FALSE(p.ok);
+  EXPECT_NE(p.refused.find("ubatch 0"), std::string::npos) << p.refused;
 }
 
 // One kernel row as kernels.csv would give it, dated 2026-01-01.

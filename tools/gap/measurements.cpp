@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -30,6 +31,31 @@ double number(const std::string& cell, const std::string& where, const std::stri
   } catch (const std::exception&) {
   }
   throw Error("measurements", column, where + ": '" + cell + "' is not a number");
+}
+
+// A measured rate or time: finite and above zero (a NaN or a negative figure is a broken row).
+double positive(const std::string& cell, const std::string& where, const std::string& column) {
+  const double v = number(cell, where, column);
+  if (!std::isfinite(v) || v <= 0)
+    throw Error("measurements", column, where + ": '" + cell + "' is not a finite figure above zero");
+  return v;
+}
+
+// llama-bench's -ub: whole tokens, at least one.
+int64_t ubatch_of(const std::string& cell, const std::string& where, const std::string& column) {
+  const double v = number(cell, where, column);
+  if (!(v >= 1 && v <= 1e9) || v != std::floor(v))
+    throw Error("measurements", column,
+                where + ": ubatch '" + cell + "' is not a whole token count of at least 1");
+  return static_cast<int64_t>(v);
+}
+
+// "unknown" or empty: no date; anything else must be YYYY-MM-DD.
+std::string date_of(const std::string& cell, const std::string& where, const std::string& column) {
+  if (cell.empty() || lower(cell) == "unknown") return "";
+  if (!iso_date(cell))
+    throw Error("measurements", column, where + ": '" + cell + "' is not a date (YYYY-MM-DD)");
+  return cell;
 }
 
 void require(const CsvTable& t, const std::vector<std::string>& cols, const std::string& what) {
@@ -152,11 +178,11 @@ std::vector<KernelRow> kernel_rows_from_csv(const CsvTable& t, const std::string
     k.device = t.get(r, "device");
     k.backend = lower(t.get(r, "backend"));
     k.build = t.get(r, "build");
-    k.date = lower(t.get(r, "date")) == "unknown" ? "" : t.get(r, "date");
+    k.date = date_of(t.get(r, "date"), where, "date");
     k.op = t.get(r, "op");
     k.params = t.get(r, "params");
     k.p = parse_params(k.params);
-    k.value = number(t.get(r, "value"), where, "value");
+    k.value = positive(t.get(r, "value"), where, "value");
     k.unit = t.get(r, "unit");
     k.source = t.get(r, "source");
     k.notes = t.get(r, "notes");
@@ -180,10 +206,10 @@ std::vector<E2eRow> e2e_rows_from_csv(const CsvTable& t, const std::string& what
     e.test = lower(t.get(r, "test"));
     // "unknown" ubatch: llama-bench's default (-ub 512); an unknown date is left empty.
     const std::string ub = t.get(r, "ubatch");
-    e.ubatch = ub.empty() || lower(ub) == "unknown" ? 512 : static_cast<int64_t>(number(ub, where, "ubatch"));
-    e.tok_s = number(t.get(r, "tok_s"), where, "tok_s");
+    e.ubatch = ub.empty() || lower(ub) == "unknown" ? 512 : ubatch_of(ub, where, "ubatch");
+    e.tok_s = positive(t.get(r, "tok_s"), where, "tok_s");
     e.source = t.get(r, "source");
-    e.date = lower(t.get(r, "date")) == "unknown" ? "" : t.get(r, "date");
+    e.date = date_of(t.get(r, "date"), where, "date");
     e.flags = t.get(r, "flags");
     e.notes = t.get(r, "notes");
     out.push_back(std::move(e));
@@ -291,38 +317,50 @@ std::vector<E2eRow> parse_llama_bench_json(const std::string& text, const E2eRow
     }
   }
   std::vector<E2eRow> out;
-  for (const auto& r : all) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto& r = all[i];
     if (!r.is_object()) throw Error("measurements", "json", "llama-bench JSON: a result is not an object");
+    const std::string where = "llama-bench JSON result " + std::to_string(i + 1);
     E2eRow e = context;
-    auto [key, quant] = model_key_from_description(r.value("model_type", ""));
-    if (key.empty()) {  // "gpt-oss ?B F16": the size is missing; the file name usually has it
-      std::string file = lower(r.value("model_filename", ""));
-      for (const char* k : {"gpt-oss-120b", "gpt-oss-20b", "qwen3-30b-a3b", "qwen2.5-7b", "llama-2-7b"})
-        if (file.find(k) != std::string::npos) key = k;
-      const std::string type = r.value("model_type", "");
-      quant = type.substr(type.rfind(' ') == std::string::npos ? 0 : type.rfind(' ') + 1);
+    try {
+      auto [key, quant] = model_key_from_description(r.value("model_type", ""));
+      if (key.empty()) {  // "gpt-oss ?B F16": the size is missing; the file name usually has it
+        std::string file = lower(r.value("model_filename", ""));
+        for (const char* k : {"gpt-oss-120b", "gpt-oss-20b", "qwen3-30b-a3b", "qwen2.5-7b", "llama-2-7b"})
+          if (file.find(k) != std::string::npos) key = k;
+        const std::string type = r.value("model_type", "");
+        quant = type.substr(type.rfind(' ') == std::string::npos ? 0 : type.rfind(' ') + 1);
+      }
+      e.model = key.empty() ? r.value("model_type", "") : key;
+      e.quant = quant;
+      const int64_t np = r.value("n_prompt", 0), ng = r.value("n_gen", 0), depth = r.value("n_depth", 0);
+      e.test = np > 0 && ng == 0   ? "pp" + std::to_string(np)
+               : ng > 0 && np == 0 ? "tg" + std::to_string(ng)
+                                   : "pp" + std::to_string(np) + "+tg" + std::to_string(ng);
+      if (depth > 0) e.test += " @ d" + std::to_string(depth);
+      e.ubatch = r.value("n_ubatch", 512);
+      e.tok_s = r.value("avg_ts", 0.0);
+      if (r.contains("build_number"))
+        e.build = "llama.cpp b" + std::to_string(r["build_number"].get<int64_t>());
+      if (r.contains("test_time") && r["test_time"].is_string())
+        e.date = r["test_time"].get<std::string>().substr(0, 10);
+      if (r.contains("backends") && r["backends"].is_string() && e.backend.empty()) {
+        const std::string b = lower(r["backends"].get<std::string>());
+        e.backend = b == "rocm" ? "hip" : b;
+      }
+      if (r.contains("flash_attn")) {
+        const auto& fa = r["flash_attn"];
+        e.flags = std::string("fa=") + (fa.is_boolean() ? (fa.get<bool>() ? "1" : "0") : fa.dump());
+      }
+    } catch (const nlohmann::json::exception& x) {  // a field of the wrong JSON type
+      throw Error("measurements", "json", where + ": " + x.what());
     }
-    e.model = key.empty() ? r.value("model_type", "") : key;
-    e.quant = quant;
-    const int64_t np = r.value("n_prompt", 0), ng = r.value("n_gen", 0), depth = r.value("n_depth", 0);
-    e.test = np > 0 && ng == 0   ? "pp" + std::to_string(np)
-             : ng > 0 && np == 0 ? "tg" + std::to_string(ng)
-                                 : "pp" + std::to_string(np) + "+tg" + std::to_string(ng);
-    if (depth > 0) e.test += " @ d" + std::to_string(depth);
-    e.ubatch = r.value("n_ubatch", 512);
-    e.tok_s = r.value("avg_ts", 0.0);
-    if (r.contains("build_number"))
-      e.build = "llama.cpp b" + std::to_string(r["build_number"].get<int64_t>());
-    if (r.contains("test_time") && r["test_time"].is_string())
-      e.date = r["test_time"].get<std::string>().substr(0, 10);
-    if (r.contains("backends") && r["backends"].is_string() && e.backend.empty()) {
-      const std::string b = lower(r["backends"].get<std::string>());
-      e.backend = b == "rocm" ? "hip" : b;
-    }
-    if (r.contains("flash_attn")) {
-      const auto& fa = r["flash_attn"];
-      e.flags = std::string("fa=") + (fa.is_boolean() ? (fa.get<bool>() ? "1" : "0") : fa.dump());
-    }
+    if (e.ubatch < 1)
+      throw Error("measurements", "n_ubatch", where + ": ubatch " + std::to_string(e.ubatch) + " is below 1");
+    if (!std::isfinite(e.tok_s) || e.tok_s <= 0)
+      throw Error("measurements", "avg_ts", where + ": avg_ts is not a finite figure above zero");
+    if (!e.date.empty() && !iso_date(e.date))
+      throw Error("measurements", "test_time", where + ": '" + e.date + "' is not a date (YYYY-MM-DD)");
     out.push_back(std::move(e));
   }
   return out;
@@ -373,9 +411,10 @@ std::vector<E2eRow> parse_llama_bench_markdown(const std::string& text, const E2
     e.model = key.empty() ? col("model") : key;
     e.quant = quant;
     e.test = test;
+    const std::string where = "llama-bench markdown line " + std::to_string(n);
     const std::string ub = col("n_ubatch");
-    if (!ub.empty()) e.ubatch = std::stoll(ub);
-    e.tok_s = std::stod(ts);  // "1723.07 ± 5.21": the mean
+    if (!ub.empty()) e.ubatch = ubatch_of(ub, where, "n_ubatch");
+    e.tok_s = positive(trim(ts.substr(0, ts.find("\u00b1"))), where, "t/s");  // "1723.07 ± 5.21": the mean
     const std::string fa = col("fa");
     if (!fa.empty()) e.flags = "fa=" + fa;
     if (e.backend.empty()) {

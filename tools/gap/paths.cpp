@@ -232,6 +232,8 @@ int vulkan_shared_memory_of(const std::string& text) {
 }
 
 BuildRef parse_build(const std::string& build, const std::string& date) {
+  if (!date.empty() && lower(date) != "unknown" && !iso_date(date))
+    throw Error("gap", "date", "'" + date + "' is not a date (YYYY-MM-DD) of build '" + build + "'");
   BuildRef b;
   b.text = build;
   b.date = date;

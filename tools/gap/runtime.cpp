@@ -119,6 +119,11 @@ Prediction predict(const DeviceSpec& dev, const ModelDesc& m, const RunConfig& r
     pr.refused = "test '" + run.test + "' is not ppN or tgN (combined tests and depths are not modelled)";
     return pr;
   }
+  if (run.ubatch < 1) {
+    pr.refused = strf("ubatch %lld is not a token count (llama-bench -ub is at least 1)",
+                      static_cast<long long>(run.ubatch));
+    return pr;
+  }
   pr.tokens = n;
   pr.weight_bytes = m.weight_bytes();
   pr.kv_bytes = 2.0 * static_cast<double>(m.layers * m.kv_heads * m.head_dim) * 2.0 * static_cast<double>(n);

@@ -53,7 +53,7 @@ RunConfig run_config_of(const E2eRow& row) {
     r.build.vk_shared_bytes = vulkan_shared_memory_of(row.flags + " " + row.notes);
   }
   r.test = row.test;
-  r.ubatch = row.ubatch > 0 ? row.ubatch : 512;
+  r.ubatch = row.ubatch;
   // A row that does not say ran with its tool's default: llama-bench (-fa 0 unless asked since
   // flash attention came, llama.cpp PR 5021 of 2024-04-30; none before) and llama-cli left it
   // off until llama.cpp PR 15434 (opened 2025-08-19) made it the default of llama.cpp's tools.
