@@ -143,6 +143,23 @@ std::vector<ActPrecision> offered_acts(const Device& dev, DType format, const st
   return out;
 }
 
+namespace {
+
+// A custom shape whose sizes multiply past 2^56 is refused as the shape's error: every
+// tensor's element count (a product of some of the sizes), its bytes and the FLOP count then
+// stay inside 64-bit integers, instead of overflowing them or failing an allocation later.
+void require_countable(const char* dims, std::initializer_list<int64_t> sizes) {
+  constexpr int64_t kMaxProduct = int64_t{1} << 56;
+  int64_t product = 1;
+  for (int64_t v : sizes)
+    if (__builtin_mul_overflow(product, v, &product) || product > kMaxProduct)
+      throw Error("bench", "shape",
+                  std::string(dims) +
+                      ": the sizes multiply past 2^56, beyond what 64-bit element and FLOP counts hold");
+}
+
+}  // namespace
+
 std::vector<MatmulCase> matmul_cases(const Device& dev, const SetOptions& opt) {
   check_set(opt.set);
   const std::string device = dev.info().name;
@@ -172,9 +189,10 @@ std::vector<MatmulCase> matmul_cases(const Device& dev, const SetOptions& opt) {
       for (int64_t N : kPeerN)
         add("matmul/vkpeer/" + matmul_shape_tag(M, N, kPeerK), "vkpeer", "", "", M, N, kPeerK, 1);
   } else if (opt.set == "custom") {
-    if (opt.shape.size() != 3 || opt.shape[0] < 0 || opt.shape[1] < 0 || opt.shape[2] < 0)
-      throw Error("bench", "shape", "matmul needs --shape M,N,K with three non-negative sizes");
+    if (opt.shape.size() != 3 || opt.shape[0] < 1 || opt.shape[1] < 1 || opt.shape[2] < 1)
+      throw Error("bench", "shape", "matmul needs --shape M,N,K with three sizes of at least 1");
     const int64_t M = opt.shape[0], N = opt.shape[1], K = opt.shape[2];
+    require_countable("M,N,K", {M, N, K});
     add("matmul/custom/" + matmul_shape_tag(M, N, K), "custom", "", "", M, N, K, 1);
   } else {
     for (const auto* m : models_of(opt))
@@ -231,6 +249,7 @@ std::vector<AttentionCase> attention_cases(const Device& dev, const SetOptions& 
       if (d <= 0) throw Error("bench", "shape", "attention sizes must be > 0");
     AttentionShape s{opt.shape[0], opt.shape[1], opt.shape[2], opt.shape[3],
                      opt.shape[4], opt.shape[5], opt.causal,   0};
+    require_countable("B,Hq,Hkv,S,T,D", {s.B, s.Hq, s.Hkv, s.S, s.T, s.D});
     if (s.causal) s.q_offset = std::max<int64_t>(0, s.T - s.S);
     add("attention/custom/" + attention_shape_tag(s), "custom", "", s);
   } else {

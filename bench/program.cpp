@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -41,6 +42,28 @@ double parse_number(const std::string& flag, const std::string& v) {
 
 }  // namespace
 
+namespace {
+std::string shortest(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
+double checked_min_time(double seconds) {
+  if (!std::isfinite(seconds) || seconds <= 0)
+    throw Error("bench", "min-time",
+                "--min-time must be a finite number of seconds above 0, got " + shortest(seconds));
+  return seconds;
+}
+
+int64_t checked_iterations(double n) {
+  if (!(n >= 1 && n <= 1e12) || n != std::floor(n))
+    throw Error("bench", "iterations",
+                "--iterations must be a whole number of calls of at least 1, got " + shortest(n));
+  return static_cast<int64_t>(n);
+}
+
 std::vector<int64_t> parse_shape(const std::string& s) {
   std::vector<int64_t> out;
   size_t start = 0;
@@ -50,10 +73,10 @@ std::vector<int64_t> parse_shape(const std::string& s) {
     try {
       size_t used = 0;
       const long long v = std::stoll(part, &used);
-      if (used != part.size() || v < 0) throw std::invalid_argument(part);
+      if (used != part.size() || v < 1) throw std::invalid_argument(part);
       out.push_back(v);
     } catch (const std::exception&) {
-      throw Error("bench", "shape", "'" + s + "' is not a comma-separated list of non-negative sizes");
+      throw Error("bench", "shape", "'" + s + "' is not a comma-separated list of sizes of at least 1");
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -99,9 +122,9 @@ ProgramArgs take_program_args(int& argc, char** argv) {
     else if (arg == "--no-causal")
       a.set.causal = false;
     else if (arg == "--min-time")
-      a.min_time = parse_number(arg, next());
+      a.min_time = checked_min_time(parse_number(arg, next()));
     else if (arg == "--iterations")
-      a.run.iterations = static_cast<int64_t>(parse_number(arg, next()));
+      a.run.iterations = checked_iterations(parse_number(arg, next()));
     else if (arg == "--help" || arg == "-h")
       a.help = true;
     else

@@ -22,8 +22,12 @@ struct ProgramArgs {
 // benchmark::Initialize. Throws xk::Error("bench", <flag>, reason) on a malformed flag.
 ProgramArgs take_program_args(int& argc, char** argv);
 
-// Parses "512,4096,4096" into sizes; throws xk::Error("bench", "shape", ...).
+// Parses "512,4096,4096" into sizes of at least 1; throws xk::Error("bench", "shape", ...).
 std::vector<int64_t> parse_shape(const std::string& s);
+// --min-time (finite seconds above 0) and --iterations (a whole count of at least 1), as
+// given; throw xk::Error("bench", "min-time" / "iterations", ...) otherwise.
+double checked_min_time(double seconds);
+int64_t checked_iterations(double n);
 
 // main() of a benchmark program for one op.
 int program_main(int argc, char** argv, Op op);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -97,6 +98,9 @@ Fixture& fixture(const std::string& key, const std::function<void(Fixture&)>& bu
   f->key = key;
   try {
     build(*f);
+  } catch (const std::bad_alloc&) {  // std::bad_alloc's own what() says only that
+    f->skip =
+        "out of host memory while building this case's operands (the shape is too large for this machine)";
   } catch (const std::exception& e) {
     f->skip = e.what();
   }

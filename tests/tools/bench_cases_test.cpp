@@ -1,9 +1,13 @@
 // The shape sets: what the small and models sets register on cpu-ref, and bad set options.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <set>
+#include <vector>
 
 #include "bench/bench.h"
+#include "bench/program.h"
 #include "xk/error.h"
 #include "xk/registry.h"
 
@@ -105,6 +109,49 @@ TEST(BenchCases, BadSetOptionsNameTheArgument) {
   o = {};
   o.format = "q5_k";
   EXPECT_EQ(arg_of(o), "name");  // parse_dtype's error: "dtype: argument 'name': unknown format"
+}
+
+// A custom shape needs sizes of at least one, and sizes whose product stays under 2^56 (so
+// element, byte and FLOP counts hold in int64): a zero size measured nothing and printed
+// 122 TB/s, an overflowing one failed later as a bare std::bad_alloc. --min-time and
+// --iterations take finite positive values (a NaN min-time never ended).
+TEST(BenchCases, CustomShapesAndRunLengthsOutsideTheirRangeNameTheArgument) {
+  auto dev = open_device("cpu-ref");
+  auto arg_of = [&](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.arg();
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(parse_shape("512,4096,4096"), (std::vector<int64_t>{512, 4096, 4096}));
+  EXPECT_EQ(arg_of([] { parse_shape("0,4096,4096"); }), "shape");
+  EXPECT_EQ(arg_of([] { parse_shape("-1,4096,4096"); }), "shape");
+  SetOptions o;
+  o.set = "custom";
+  o.shape = {1, 4096, 0};
+  EXPECT_EQ(arg_of([&] { matmul_cases(*dev, o); }), "shape");
+  o.shape = {4000000000, 8, 4000000000};  // M*K alone overflows int64
+  EXPECT_EQ(arg_of([&] { matmul_cases(*dev, o); }), "shape");
+  o.shape = {int64_t{1} << 20, int64_t{1} << 18, int64_t{1} << 18};  // 2^56: the largest allowed
+  EXPECT_EQ(arg_of([&] { matmul_cases(*dev, o); }), "no error");
+  o.shape = {(int64_t{1} << 20) + 1, int64_t{1} << 18, int64_t{1} << 18};
+  EXPECT_EQ(arg_of([&] { matmul_cases(*dev, o); }), "shape");
+  o.shape = {1, 100000, 100000, 100000, 100000, 128};
+  EXPECT_EQ(arg_of([&] { attention_cases(*dev, o); }), "shape");
+  o.shape = {1, 8, 2, 256, 256, 128};
+  EXPECT_EQ(arg_of([&] { attention_cases(*dev, o); }), "no error");
+
+  EXPECT_DOUBLE_EQ(checked_min_time(0.5), 0.5);
+  EXPECT_EQ(arg_of([] { checked_min_time(0); }), "min-time");
+  EXPECT_EQ(arg_of([] { checked_min_time(-1); }), "min-time");
+  EXPECT_EQ(arg_of([] { checked_min_time(std::nan("")); }), "min-time");
+  EXPECT_EQ(arg_of([] { checked_min_time(HUGE_VAL); }), "min-time");
+  EXPECT_EQ(checked_iterations(3), 3);
+  EXPECT_EQ(arg_of([] { checked_iterations(0); }), "iterations");
+  EXPECT_EQ(arg_of([] { checked_iterations(-3); }), "iterations");
+  EXPECT_EQ(arg_of([] { checked_iterations(2.5); }), "iterations");
 }
 
 }  // namespace

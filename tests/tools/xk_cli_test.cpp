@@ -95,6 +95,17 @@ TEST(XkBench, UnknownDeviceFailsWithTheRegistryReason) {
   EXPECT_TRUE(contains(o.text, "open_device")) << o.text;
 }
 
+// A NaN --min-time used to reach Google Benchmark and never end; now it is refused up front.
+TEST(XkBench, ANonPositiveOrNanRunLengthIsRefusedBeforeAnythingRuns) {
+  for (const char* bad :
+       {"--min-time nan", "--min-time -1", "--iterations 0", "--shape 0,64,64 --op matmul"}) {
+    const Output o =
+        run("timeout 60 " + kXk + " bench --device cpu-ref -q " + bad, true);  // a hang fails too
+    EXPECT_NE(o.status, 0) << bad;
+    EXPECT_TRUE(contains(o.text, "argument '")) << bad << ": " << o.text;
+  }
+}
+
 TEST(XkBench, FilterMatchingNothingIsAnError) {
   const Output o = run(kXk + " bench --device cpu-ref --filter no-such-benchmark", true);
   EXPECT_NE(o.status, 0);

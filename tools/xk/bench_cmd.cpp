@@ -168,15 +168,17 @@ void add_bench_command(CLI::App& app) {
                 "Benchmark every variant that handles a case, not only the selected one");
   cmd->add_option("--filter", a->filter, "Only benchmarks whose name matches this regular expression");
   cmd->add_option("--min-time", a->min_time, "Minimum seconds per benchmark (default 0.2)");
-  cmd->add_option("--iterations", a->iterations,
-                  "Fixed number of timed calls per benchmark (overrides --min-time)");
+  auto* iterations = cmd->add_option("--iterations", a->iterations,
+                                     "Fixed number of timed calls per benchmark (overrides --min-time)");
   cmd->add_option("--json", a->json, "Also write Google Benchmark JSON to this file");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress lines on stderr");
   cmd->add_option(
       "--gguf", a->gguf,
       "Benchmark the weight matrices of this GGUF file's layers at pp512 (header only, no weights)");
-  cmd->callback([a] {
+  cmd->callback([a, iterations] {
     if ((!a->model.empty() || !a->workload.empty()) && a->set == "small") a->set = "models";
+    bench::checked_min_time(a->min_time);
+    if (iterations->count() > 0) bench::checked_iterations(static_cast<double>(a->iterations));
     run_bench(*a);
   });
 }
