@@ -34,20 +34,26 @@ double number(const std::string& cell, const std::string& where, const std::stri
 }
 
 // A measured rate or time: finite and above zero (a NaN or a negative figure is a broken row).
-double positive(const std::string& cell, const std::string& where, const std::string& column) {
-  const double v = number(cell, where, column);
+// `shown` is the figure as the file wrote it.
+double above_zero(double v, const std::string& shown, const std::string& where, const std::string& column) {
   if (!std::isfinite(v) || v <= 0)
-    throw Error("measurements", column, where + ": '" + cell + "' is not a finite figure above zero");
+    throw Error("measurements", column, where + ": '" + shown + "' is not a finite figure above zero");
   return v;
+}
+double positive(const std::string& cell, const std::string& where, const std::string& column) {
+  return above_zero(number(cell, where, column), cell, where, column);
 }
 
 // llama-bench's -ub: whole tokens, at least one.
-int64_t ubatch_of(const std::string& cell, const std::string& where, const std::string& column) {
-  const double v = number(cell, where, column);
+int64_t whole_tokens(double v, const std::string& shown, const std::string& where,
+                     const std::string& column) {
   if (!(v >= 1 && v <= 1e9) || v != std::floor(v))
     throw Error("measurements", column,
-                where + ": ubatch '" + cell + "' is not a whole token count of at least 1");
+                where + ": ubatch '" + shown + "' is not a whole token count of at least 1");
   return static_cast<int64_t>(v);
+}
+int64_t ubatch_of(const std::string& cell, const std::string& where, const std::string& column) {
+  return whole_tokens(number(cell, where, column), cell, where, column);
 }
 
 // "unknown" or empty: no date; anything else must be YYYY-MM-DD.
@@ -338,8 +344,9 @@ std::vector<E2eRow> parse_llama_bench_json(const std::string& text, const E2eRow
                : ng > 0 && np == 0 ? "tg" + std::to_string(ng)
                                    : "pp" + std::to_string(np) + "+tg" + std::to_string(ng);
       if (depth > 0) e.test += " @ d" + std::to_string(depth);
-      e.ubatch = r.value("n_ubatch", 512);
-      e.tok_s = r.value("avg_ts", 0.0);
+      const double ub = r.value("n_ubatch", 512.0), ts = r.value("avg_ts", 0.0);
+      e.ubatch = whole_tokens(ub, r.contains("n_ubatch") ? r["n_ubatch"].dump() : "512", where, "n_ubatch");
+      e.tok_s = above_zero(ts, r.contains("avg_ts") ? r["avg_ts"].dump() : "(none)", where, "avg_ts");
       if (r.contains("build_number"))
         e.build = "llama.cpp b" + std::to_string(r["build_number"].get<int64_t>());
       if (r.contains("test_time") && r["test_time"].is_string())
@@ -355,11 +362,7 @@ std::vector<E2eRow> parse_llama_bench_json(const std::string& text, const E2eRow
     } catch (const nlohmann::json::exception& x) {  // a field of the wrong JSON type
       throw Error("measurements", "json", where + ": " + x.what());
     }
-    if (e.ubatch < 1)
-      throw Error("measurements", "n_ubatch", where + ": ubatch " + std::to_string(e.ubatch) + " is below 1");
-    if (!std::isfinite(e.tok_s) || e.tok_s <= 0)
-      throw Error("measurements", "avg_ts", where + ": avg_ts is not a finite figure above zero");
-    if (!e.date.empty() && !iso_date(e.date))
+    if (!e.date.empty() && !iso_date(e.date))  // llama-bench writes an ISO timestamp, never "unknown"
       throw Error("measurements", "test_time", where + ": '" + e.date + "' is not a date (YYYY-MM-DD)");
     out.push_back(std::move(e));
   }

@@ -360,8 +360,9 @@ Fusion elementwise_fusion(const std::string& backend, const BuildRef& b, bool mo
 ElementwiseWork qk_norm_elementwise(const std::string& backend, const BuildRef& b, double q_width,
                                     double k_width) {
   ElementwiseWork e;
-  const bool gpu = backend == "cuda" || backend == "hip";
-  if ((backend == "vulkan" && since(b, "2025-11-08", 6980)) || (gpu && since(b, "2026-08-08", 9900))) {
+  const bool cuda_sources = backend == "cuda" || backend == "hip";
+  if ((backend == "vulkan" && since(b, "2025-11-08", 6980)) ||
+      (cuda_sources && since(b, "2026-08-08", 9900))) {
     e.why = "q/k norms in the rope";
   } else if (rms_norm_mul_fused(backend, b)) {
     e.floats = 2 * (q_width + k_width), e.launches = 2, e.why = "q/k rms_norm+mul";
