@@ -448,6 +448,40 @@ TEST(GapCalibration, SkipsRowsItCannotPlaceWithAReason) {
   EXPECT_NE(c.skipped[0].why.find("no-such-gpu"), std::string::npos);
 }
 
+TEST(GapCalibration, BrokenShapeParamsSkipTheRowNamingTheParameter) {
+  // Hand-edited or truncated test-backend-ops lines: a size with trailing junk, a list entry
+  // that is not a number, an expert count of zero. Each skips its row and names the
+  // parameter; before, they were read as 4096, as nr23 = 1 and as one expert, and fitted.
+  const Database db = load_database(database_path());
+  auto row = [](const char* op, const char* params, int line) {
+    KernelRow r;
+    r.device = "strix-halo";
+    r.backend = "hip";
+    r.build = "llama.cpp b7000";
+    r.date = "2025-11-01";
+    r.op = op;
+    r.params = params;
+    r.p = parse_params(r.params);
+    r.value = 4.5;
+    r.unit = "TFLOPS";
+    r.line = line;
+    return r;
+  };
+  const Calibration c =
+      calibrate(db, {row("MUL_MAT", "type_a=q4_0,type_b=f32,m=4096x,n=512,k=14336", 1),
+                     row("FLASH_ATTN_EXT", "hsk=128,hsv=128,nh=32,nr23=[abc,1],kv=512,nb=512", 2),
+                     row("MUL_MAT_ID", "type_a=q4_0,type_b=f32,n_mats=0,n_used=8,b=0,m=768,n=512,k=2048", 3),
+                     row("MUL_MAT", "type_a=q4_0,type_b=f32,m=99999999999999999999,n=512,k=14336", 4),
+                     row("MUL_MAT", "type_a=q4_0,type_b=f32,m=4096,n=512,k=14336", 5)});
+  EXPECT_EQ(c.rows_used, 1u);
+  ASSERT_EQ(c.skipped.size(), 4u);
+  const char* named[] = {"'m': '4096x'", "'nr23': '[abc,1]'", "'n_used'", "out of range"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(c.skipped[i].line, static_cast<int>(i + 1));
+    EXPECT_NE(c.skipped[i].why.find(named[i]), std::string::npos) << c.skipped[i].why;
+  }
+}
+
 TEST(GapCapacity, RefusesAModelThatDoesNotFitAndSaysWhy) {
   Database db = load_database(database_path());
   const ModelDesc m = model_from_preset("gpt-oss-120b", "MXFP4");

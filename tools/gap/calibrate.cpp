@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ostream>
 #include <regex>
+#include <sstream>
 
 #include "ggml_types.h"
 #include "render.h"
@@ -36,19 +37,28 @@ double flops_rate(const KernelRow& r, double flops) {
   return s > 0 ? flops / s : 0;
 }
 
-// The product of a bracketed list parameter ("ne=[4096,1,1,1]"); 1 when absent, 0 when
-// it holds no number.
+// The product of a bracketed list parameter ("ne=[4096,1,1,1]"); 1 when absent. Every entry
+// must be a number: "[abc,1]" is a broken row (an xk::Error naming the parameter), not 1.
 double list_product(const KernelRow& r, const std::string& key) {
   if (!r.p.count(key)) return 1;
   const std::string& list = r.p.at(key);
+  const size_t open = list.find_first_not_of(" ["), close = list.find_last_not_of(" ]");
   double product = 1;
+  std::stringstream entries(open == std::string::npos || close < open ? ""
+                                                                      : list.substr(open, close - open + 1));
+  std::string entry;
   int count = 0;
-  for (size_t i = list.find_first_of("0123456789"); i != std::string::npos;
-       i = list.find_first_of("0123456789", list.find_first_not_of("0123456789", i))) {
-    product *= std::atof(list.c_str() + i);
+  while (std::getline(entries, entry, ',')) {
+    char* end = nullptr;
+    const double v = std::strtod(entry.c_str(), &end);
+    if (entry.empty() || *end != '\0' || !std::isfinite(v))
+      throw Error("gap", key, "'" + list + "' in " + r.op + "(" + r.params + ") is not a list of numbers");
+    product *= v;
     ++count;
   }
-  return count > 0 ? product : 0;
+  if (count == 0)
+    throw Error("gap", key, "'" + list + "' in " + r.op + "(" + r.params + ") lists no numbers");
+  return product;
 }
 
 }  // namespace
@@ -315,6 +325,15 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         if (kind != "fa") weight_type = type;
         const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
         // The token count that decides between MMQ and BLAS (paths.h): n, or the expert batch.
+        if (kind == "mm_id") {
+          const int64_t mats = r.num("n_mats", 1), used = r.num("n_used", 1);
+          if (mats < 1 || used < 1 || used > mats)
+            throw Error(
+                "gap", "n_used",
+                strf("%s(%s): %lld of %lld experts per token is not a MUL_MAT_ID (1 <= n_used <= n_mats)",
+                     r.op.c_str(), r.params.c_str(), static_cast<long long>(used),
+                     static_cast<long long>(mats)));
+        }
         const double tokens =
             kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
                                   static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <regex>
@@ -167,11 +168,15 @@ std::map<std::string, std::string> parse_params(const std::string& params) {
 int64_t KernelRow::num(const std::string& key, int64_t fallback) const {
   auto it = p.find(key);
   if (it == p.end()) return fallback;
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    return fallback;
-  }
+  // The whole value, not its leading digits: "4096x" or "abc" is a broken row, not 4096 or 0.
+  const std::string& v = it->second;
+  int64_t out = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec == std::errc::result_out_of_range)
+    throw Error("gap", key, "'" + v + "' in " + op + "(" + params + ") is out of range");
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+    throw Error("gap", key, "'" + v + "' in " + op + "(" + params + ") is not a whole number");
+  return out;
 }
 
 std::vector<KernelRow> kernel_rows_from_csv(const CsvTable& t, const std::string& what) {
