@@ -90,6 +90,28 @@ TEST(GapExplain, BadArgumentsAreErrorsNotCrashes) {
   EXPECT_THROW(run_xk({"compare", "/nonexistent/a.json", "/nonexistent/b.json"}), Error);
 }
 
+TEST(GapExplain, PerDeviceListsNeedOneValuePerDevice) {
+  // --backends / --dates / --builds pair with --devices by position; a list of another length
+  // used to apply to the first devices only, or drop its extra values, silently.
+  auto refused = [](std::vector<std::string> args, const std::string& option) {
+    args.insert(args.begin(), {"explain", "--model", "gpt-oss-120b", "--devices", "dgx-spark,strix-halo"});
+    try {
+      run_xk(args);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      return what.find("'" + option + "'") != std::string::npos &&
+             what.find("2 device(s)") != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused({"--backends", "cuda"}, "backends"));
+  EXPECT_TRUE(refused({"--dates", "2025-10-15"}, "dates"));
+  EXPECT_TRUE(refused({"--builds", "b1,b2,b3"}, "builds"));
+  EXPECT_NO_THROW(
+      run_xk({"explain", "--model", "gpt-oss-120b", "--devices", "dgx-spark,strix-halo", "--backends",
+              "cuda,vulkan", "--dates", "2025-10-15,2025-10-15", "--builds", "b6763,b6763"}));
+}
+
 TEST(GapBenchJson, ParsesNamesCountersAndRatesAndSkipsErrors) {
   const BenchFile f = parse_bench_json(bench_json("cpu-ref", 4.0), "mem");
   ASSERT_EQ(f.entries.size(), 2u);

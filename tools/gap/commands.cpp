@@ -187,6 +187,14 @@ void add_commands(CLI::App& app) {
     ex->backends = split_list(*ex_backends);
     ex->dates = split_list(*ex_dates);
     ex->builds = split_list(*ex_builds);
+    // One value per device, in --devices order: a shorter list left the later devices at
+    // their defaults and a longer one was dropped, both without a word.
+    for (const auto& [name, list] : {std::pair{"backends", &ex->backends}, std::pair{"dates", &ex->dates},
+                                     std::pair{"builds", &ex->builds}})
+      if (!ex->answer && !list->empty() && list->size() != ex->devices.size())
+        throw Error("explain", name,
+                    strf("%zu value(s) for %zu device(s) (%s): give one per device, in --devices order",
+                         list->size(), ex->devices.size(), ex_devices->c_str()));
     run_explain(*ex, std::cout);
   });
 
