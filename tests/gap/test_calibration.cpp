@@ -301,6 +301,22 @@ TEST(GapCalibration, ACurveStandsOnlyForItsOwnRegime) {
   EXPECT_FALSE(gemv.lookup(strix, "hip", path, "mm", 512, "2026-01-01").calibrated);
 }
 
+TEST(GapCalibration, ALookupOutsideTheMeasuredTokensSaysTheEfficiencyIsHeld) {
+  // The curve holds its end points beyond the measured token counts; the lookup's text says
+  // so, since nothing was measured there (a 16-token expert tile read off rows of 64..512).
+  const Database db = load_database(database_path());
+  const DeviceSpec& strix = db.device("strix-halo");
+  const Calibration cal = calibrate(db, planted_rows(strix, planted));  // n = 64 .. 512 only
+  const InstrPath path = instruction_path(strix, "hip", parse_build("b7500", "2026-01-01"), "mm", "quant");
+  const CalLookup below = cal.lookup(strix, "hip", path, "mm", 16, "2026-01-01");
+  const CalLookup inside = cal.lookup(strix, "hip", path, "mm", 96, "2026-01-01");
+  const CalLookup above = cal.lookup(strix, "hip", path, "mm", 2048, "2026-01-01");
+  EXPECT_NE(below.how.find("held from x=64: none measured below it"), std::string::npos) << below.how;
+  EXPECT_EQ(inside.how.find("held from"), std::string::npos) << inside.how;
+  EXPECT_NE(above.how.find("held from x=512: none measured above it"), std::string::npos) << above.how;
+  EXPECT_DOUBLE_EQ(below.eff, cal.lookup(strix, "hip", path, "mm", 64, "2026-01-01").eff);
+}
+
 TEST(GapCalibration, AnotherBackendOfTheSameMachineStandsInThroughATimeRatio) {
   const Database db = load_database(database_path());
   const DeviceSpec& strix = db.device("strix-halo");
@@ -935,6 +951,37 @@ TEST(GapRuntime, VulkanOnAmdKeepsTheLargeTileOffAsGgmlsVendorSwitchDoes) {
   EXPECT_EQ(instruction_path(ampere, "vulkan", old, "mm", "quant", 512, 512).tile_m, 128);
   // 16 tokens per gpt-oss-120b expert fill a quarter of AMD's 64-token expert tile.
   EXPECT_NEAR(expert_tiles(512, 4, 128, tile("", "2026-05-18", 65536, "mm_id")).pad, 0.25, 0.01);
+}
+
+TEST(GapRuntime, RdnaMoeTilesFollowOneExpertsShareFromPrs28552And28935) {
+  // ggml_cuda_mul_mat_q picks a MUL_MAT_ID's token tile for ceil(ne12 * n_used / ne02) tokens
+  // instead of the batch: RDNA3.0 from PR 28552 (2026-09-07), RDNA3.5 from PR 28935.
+  const Database db = load_database(database_path());
+  auto width_tile = [&](const char* device, const char* backend, const char* build, const char* date) {
+    const DeviceSpec& dev = db.device(device);
+    return instruction_path(dev, backend, parse_build(build, date), "mm_id", "quant", 16, 512)
+        .expert_width_tile;
+  };
+  EXPECT_FALSE(width_tile("strix-halo", "hip", "", "2026-09-01"));
+  EXPECT_TRUE(width_tile("strix-halo", "hip", "", "2026-09-16"));
+  EXPECT_TRUE(width_tile("strix-halo", "hip", "llama.cpp with PR #28935", "2026-09-01"));
+  EXPECT_FALSE(width_tile("strix-halo", "hip", "llama.cpp b10000", ""));
+  EXPECT_FALSE(width_tile("rx-7900-xtx", "hip", "", "2026-09-06"));
+  EXPECT_TRUE(width_tile("rx-7900-xtx", "hip", "", "2026-09-08"));
+  EXPECT_FALSE(width_tile("strix-halo", "vulkan", "", "2026-10-01"));  // ggml-vulkan's own rule
+  EXPECT_FALSE(width_tile("dgx-spark", "cuda", "", "2026-10-01"));     // RDNA only
+  // gpt-oss-120b at ubatch 512: 16 tokens per expert on average, a 16-token tile instead of
+  // 128, so the padding drops from 1/8 to the binomial spread around 16.
+  const DeviceSpec& strix = db.device("strix-halo");
+  const InstrPath before = instruction_path(strix, "hip", parse_build("", "2026-09-01"), "mm_id", "quant", 16,
+                                            512),
+                  after = instruction_path(strix, "hip", parse_build("", "2026-09-16"), "mm_id", "quant", 16,
+                                           512);
+  const ExpertGemm old_tiles = expert_gemm(512, 4, 128, 2880, before, 40),
+                   new_tiles = expert_gemm(512, 4, 128, 2880, after, 40);
+  EXPECT_EQ(old_tiles.x, 128);
+  EXPECT_EQ(new_tiles.x, 16);
+  EXPECT_GT(new_tiles.wave, 4 * old_tiles.wave);
 }
 
 TEST(GapRuntime, AVulkanRunHeldToOneShaderIsPricedOnThatShader) {

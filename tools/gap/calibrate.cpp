@@ -192,6 +192,24 @@ std::vector<BackendRatio> backend_ratios(const Database& db, const std::vector<c
 
 double CalGroup::at(double x) const { return interpolate(curve, x); }
 
+namespace {
+
+// Where x lies outside the measured points of its regime, interpolate() holds the nearest
+// point's efficiency: said in the lookup's text, since nothing was measured there.
+std::string held_note(const std::map<double, double>& curve, double x) {
+  double lo = 0, hi = 0;
+  for (const auto& [cx, e] : curve)
+    if (same_regime(cx, x)) {
+      if (lo == 0) lo = cx;
+      hi = cx;
+    }
+  if (lo > 0 && x < lo) return strf(" (held from x=%g: none measured below it)", lo);
+  if (hi > 0 && x > hi) return strf(" (held from x=%g: none measured above it)", hi);
+  return "";
+}
+
+}  // namespace
+
 bool CalGroup::covers(double x) const { return covers_regime(curve, x); }
 
 bool CalGroup::covers(double x, const std::string& type) const {
@@ -240,17 +258,18 @@ double CalGroup::eval(double x, const std::string& date, const std::string& type
     }
     std::map<double, double> c;
     for (const auto& [cx, v] : by_date.at(best)) c[cx] = median_of(v);
-    rows = want + " rows of " + (best.empty() ? std::string("undated builds") : best);
+    rows = want + " rows of " + (best.empty() ? std::string("undated builds") : best) + held_note(c, x);
     return interpolate(c, x);
   }
   if (want.empty()) {
     const std::string era = nearest_date(date, x);
-    rows = "rows of " + (era.empty() ? std::string("undated builds") : era);
+    rows = "rows of " + (era.empty() ? std::string("undated builds") : era) +
+           held_note(era_curves.count(era) ? era_curves.at(era) : curve, x);
     return at(x, date);
   }
   // No rows of this weight type: one type's rows at one build date do not make a build era
   // for the others, so the curve of all types and dates stands in.
-  rows = "rows of all weight types and builds (none of " + want + ")";
+  rows = "rows of all weight types and builds (none of " + want + ")" + held_note(curve, x);
   return at(x);
 }
 

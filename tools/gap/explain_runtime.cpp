@@ -153,6 +153,15 @@ int run_answer(const Database& db, const ModelDesc& m, const Calibration& cal, s
       "(int8_mma %.0f%% of peak): %.1f tok/s, Spark / Strix = %.2fx\n",
       100 * db.device("strix-halo").efficiency_of("int8_mma"), xk_strix.tok_per_s(),
       p[3].tok_per_s() / xk_strix.tok_per_s());
+  // An upstream change after "today": RDNA3.5's MoE token tile sized for one expert's share
+  // (paths.h, InstrPath::expert_width_tile), B+ otherwise unchanged.
+  Run b_tiles = b_now;
+  b_tiles.build = "llama.cpp with PR #28935";
+  const Prediction tiles = run_one(db, m, cal, b_tiles);
+  out << strf(
+      "what-if (prediction, not measured): B+ with PR 28935 (RDNA3.5 sizes the MoE token tile for one "
+      "expert's share, upstream from 2026-09-15): %.1f tok/s, Spark / Strix = %.2fx\n",
+      tiles.tok_per_s(), p[3].tok_per_s() / tiles.tok_per_s());
   return 0;
 }
 

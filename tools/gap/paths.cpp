@@ -26,6 +26,17 @@ bool since_pr(const BuildRef& b, int pr, const char* date, int number) {
   return since(b, date, number);
 }
 
+// ggml_cuda_mul_mat_q sizes a MUL_MAT_ID's token tile from the tokens one expert receives on
+// average (ncols_opt = ceil(ne12 * n_expert_used / ne02)) instead of the whole batch, on
+// RDNA3.0 and RDNA4 since PR 28552 (2026-09-07, the recreated PR 24546, whose head kept it
+// off on RDNA3.5: mmq-config-rdna3-5.cuh `use_typical_moe_ncols = false`) and on RDNA3.5
+// since PR 28935 (opened 2026-09-15). The build numbers are approximate: build 10909 was
+// current on 2026-09-11 (llama.cpp issue 27360).
+bool expert_width_tile(const DeviceSpec& dev, const BuildRef& b) {
+  if (dev.arch.rfind("gfx115", 0) == 0) return since_pr(b, 28935, "2026-09-15", 10950);
+  return dev.arch.rfind("gfx110", 0) == 0 && since_pr(b, 28552, "2026-09-07", 10850);
+}
+
 bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) == 0; }
 bool rdna3(const DeviceSpec& d) { return d.arch.rfind("gfx11", 0) == 0; }
 bool has_coopmat(const DeviceSpec& d) { return d.api == "cuda" || rdna3(d); }
@@ -270,6 +281,12 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
                            double batch_tokens, const std::string& weight_type) {
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens, lower(weight_type));
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
+  if (kind == "mm_id" && !p.per_expert && p.name.rfind("hip_mmq", 0) == 0 && expert_width_tile(dev, b)) {
+    p.expert_width_tile = true;
+    p.why +=
+        "; the expert GEMM's token tile sized for one expert's average share of the batch (ncols_opt, PR " +
+        std::string(dev.arch.rfind("gfx115", 0) == 0 ? "28935" : "28552") + ")";
+  }
   const bool vk_mm = backend == "vulkan" && p.name.find("coopmat2") == std::string::npos;
   const int amd_tile = vk_mm ? vulkan_amd_tile(dev, b, kind) : 0;
   if (amd_tile > 0) {

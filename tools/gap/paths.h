@@ -81,6 +81,11 @@ struct InstrPath {
   // ne12) false for the whole batch (RDNA3 before PR 17576 with 64 or more tokens), and on
   // CUDA before PR 13199 ("batched+noncont MMQ, refactor bs>1 MoE code", 2025-05-01).
   bool per_expert = false;
+  // MUL_MAT_ID's token tile chosen for the tokens one expert receives on average,
+  // ceil(ne12 * n_expert_used / ne02), instead of for the whole batch (ggml-cuda/mmq.cu,
+  // ggml_cuda_mul_mat_q's ncols_opt; the launch grid still spans the batch): on RDNA3.0
+  // since PR 28552 (2026-09-07) and on RDNA3.5 since PR 28935 (opened 2026-09-15).
+  bool expert_width_tile = false;
 };
 
 // kind: "mm" (prompt GEMM), "mm_id" (MoE expert GEMM), "fa" (flash attention).

@@ -73,16 +73,19 @@ ExpertGemm expert_gemm(double tokens, double used, double experts, double n_rows
     g.wave = wave_factor(std::max(1.0, g.x), n_rows, path.tile_m, path.tile_n,
                          units / std::max(1.0, std::min(experts, tokens * used)));
   } else {
-    const ExpertTiles t = expert_tiles(tokens, used, experts, path.tile_m);
+    // ggml's ncols_opt (paths.h, InstrPath::expert_width_tile): one expert's average share.
+    const double share = std::ceil(tokens * used / std::max(1.0, experts));
+    const ExpertTiles t =
+        expert_tiles(tokens, used, experts, path.tile_m, path.expert_width_tile ? share : 0);
     g.x = t.tile;
     g.wave = expert_wave(t, n_rows, path.tile_n, units);
   }
   return g;
 }
 
-ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m) {
+ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m, double tile_for) {
   ExpertTiles t;
-  t.tile = token_tile(tokens, tile_m);
+  t.tile = token_tile(tile_for > 0 ? tile_for : tokens, tile_m);
   double per_expert = 0;  // E[ceil(c / tile)], c ~ Binomial(n, p)
   for_each_expert_load(tokens, std::clamp(used / std::max(1.0, experts), 0.0, 1.0),
                        [&](double c, double pc) { per_expert += pc * std::ceil(c / t.tile); });

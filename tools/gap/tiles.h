@@ -18,6 +18,8 @@ double wave_factor(double m_tokens, double n_rows, int tile_m, int tile_n, doubl
 // batch, not for one expert's share, and an expert that receives c tokens runs ceil(c / mmq_x)
 // full-width tiles (the same holds for HIP, which compiles the same sources, and for Vulkan's
 // mul_mm shader with MUL_MAT_ID, whose tile size is chosen from the batch's token count).
+// Since September 2026 ggml-cuda picks it for one expert's average share on RDNA3.0 and
+// RDNA3.5 instead (paths.h, InstrPath::expert_width_tile: the tile_for argument below).
 // Tokens are assumed routed uniformly and independently (c ~ Binomial(tokens, used/experts),
 // as test-backend-ops' random ids are); a real router's imbalance changes the padding, which
 // is not modelled.
@@ -26,7 +28,8 @@ struct ExpertTiles {
   double col_tiles = 0;  // expected token tiles summed over all experts
   double pad = 1;        // useful token columns / columns the tiles occupy
 };
-ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m);
+// tile_for: the token count the tile is chosen for; 0 for the batch (`tokens`), as above.
+ExpertTiles expert_tiles(double tokens, double used, double experts, int tile_m, double tile_for = 0);
 // Useful work / occupied work of one MUL_MAT_ID over n_rows weight rows (tile_n per block),
 // token padding per expert included, over `units` SMs/CUs (1 for a stream-K path).
 double moe_wave_factor(double tokens, double used, double experts, double n_rows, int tile_m, int tile_n,
