@@ -343,7 +343,6 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
         const std::string type = kind == "fa" ? "f16" : r.p.count("type_a") ? r.p.at("type_a") : "";
         if (kind != "fa") weight_type = type;
         const std::string family = ggml_type_by_name(type.empty() ? "f16" : type).family;
-        // The token count that decides between MMQ and BLAS (paths.h): n, or the expert batch.
         if (kind == "mm_id") {
           const int64_t mats = r.num("n_mats", 1), used = r.num("n_used", 1);
           if (mats < 1 || used < 1 || used > mats)
@@ -353,6 +352,7 @@ Calibration calibrate(const Database& db, const std::vector<KernelRow>& rows) {
                      r.op.c_str(), r.params.c_str(), static_cast<long long>(used),
                      static_cast<long long>(mats)));
         }
+        // The token count that decides between MMQ and BLAS (paths.h): n, or the expert batch.
         const double tokens =
             kind == "mm_id" ? static_cast<double>(r.num("n")) * static_cast<double>(r.num("n_used", 1)) /
                                   static_cast<double>(std::max<int64_t>(1, r.num("n_mats", 1)))
