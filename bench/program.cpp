@@ -40,14 +40,12 @@ double parse_number(const std::string& flag, const std::string& v) {
   throw Error("bench", flag, "expected a number, got '" + v + "'");
 }
 
-}  // namespace
-
-namespace {
 std::string shortest(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
+
 }  // namespace
 
 double checked_min_time(double seconds) {

@@ -49,9 +49,8 @@ double list_product(const KernelRow& r, const std::string& key) {
   std::string entry;
   int count = 0;
   while (std::getline(entries, entry, ',')) {
-    char* end = nullptr;
-    const double v = std::strtod(entry.c_str(), &end);
-    if (entry.empty() || *end != '\0' || !std::isfinite(v))
+    double v = 0;
+    if (!parse_double(entry, v) || !std::isfinite(v))
       throw Error("gap", key, "'" + list + "' in " + r.op + "(" + r.params + ") is not a list of numbers");
     product *= v;
     ++count;

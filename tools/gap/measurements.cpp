@@ -25,12 +25,8 @@ std::string trim(const std::string& s) {
 }
 
 double number(const std::string& cell, const std::string& where, const std::string& column) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(cell, &used);
-    if (trim(cell.substr(used)).empty()) return v;
-  } catch (const std::exception&) {
-  }
+  double v = 0;
+  if (parse_double(trim(cell), v)) return v;
   throw Error("measurements", column, where + ": '" + cell + "' is not a number");
 }
 

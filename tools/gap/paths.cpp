@@ -31,10 +31,12 @@ bool since_pr(const BuildRef& b, int pr, const char* date, int number) {
 // RDNA3.0 and RDNA4 since PR 28552 (2026-09-07, the recreated PR 24546, whose head kept it
 // off on RDNA3.5: mmq-config-rdna3-5.cuh `use_typical_moe_ncols = false`) and on RDNA3.5
 // since PR 28935 (opened 2026-09-15). The build numbers are approximate: build 10909 was
-// current on 2026-09-11 (llama.cpp issue 27360).
-bool expert_width_tile(const DeviceSpec& dev, const BuildRef& b) {
-  if (dev.arch.rfind("gfx115", 0) == 0) return since_pr(b, 28935, "2026-09-15", 10950);
-  return dev.arch.rfind("gfx110", 0) == 0 && since_pr(b, 28552, "2026-09-07", 10850);
+// current on 2026-09-11 (llama.cpp issue 27360). The pull request that brought the rule to
+// this device and build, 0 where it does not hold.
+bool rdna35(const DeviceSpec& d) { return d.arch.rfind("gfx115", 0) == 0; }
+int expert_width_tile_pr(const DeviceSpec& dev, const BuildRef& b) {
+  if (rdna35(dev)) return since_pr(b, 28935, "2026-09-15", 10950) ? 28935 : 0;
+  return dev.arch.rfind("gfx110", 0) == 0 && since_pr(b, 28552, "2026-09-07", 10850) ? 28552 : 0;
 }
 
 bool blackwell_consumer(const DeviceSpec& d) { return d.arch.rfind("sm_12", 0) == 0; }
@@ -70,10 +72,10 @@ InstrPath blas_path(const std::string& backend, const char* why) {
 // IQ2_XS/IQ2_S above 128, on RDNA3.5 never from PR 18666.
 bool rdna3_blas_for_type(const DeviceSpec& dev, const BuildRef& b, const std::string& type, double tokens) {
   if (!rdna3(dev) || !since(b, "2026-01-06", 7650)) return false;
-  const bool rdna35 = dev.arch.rfind("gfx115", 0) == 0, retuned = since(b, "2026-01-10", 7690);
+  const bool retuned_rdna35 = rdna35(dev) && since(b, "2026-01-10", 7690);
   if (type == "q2_k") return tokens > 128;
-  if (type == "q6_k") return tokens > (rdna35 && retuned ? 256 : 128);
-  if (type == "iq2_xs" || type == "iq2_s") return !(rdna35 && retuned) && tokens > 128;
+  if (type == "q6_k") return tokens > (retuned_rdna35 ? 256 : 128);
+  if (type == "iq2_xs" || type == "iq2_s") return !retuned_rdna35 && tokens > 128;
   return false;
 }
 
@@ -281,12 +283,14 @@ InstrPath instruction_path(const DeviceSpec& dev, const std::string& backend, co
                            double batch_tokens, const std::string& weight_type) {
   InstrPath p = instruction_path_for(dev, backend, b, kind, family, tokens, lower(weight_type));
   p.per_expert = kind == "mm_id" && expert_loop(dev, backend, b, batch_tokens);
-  if (kind == "mm_id" && !p.per_expert && p.name.rfind("hip_mmq", 0) == 0 && expert_width_tile(dev, b)) {
-    p.expert_width_tile = true;
-    p.why +=
-        "; the expert GEMM's token tile sized for one expert's average share of the batch (ncols_opt, PR " +
-        std::string(dev.arch.rfind("gfx115", 0) == 0 ? "28935" : "28552") + ")";
-  }
+  if (kind == "mm_id" && !p.per_expert && p.name.rfind("hip_mmq", 0) == 0)
+    if (const int pr = expert_width_tile_pr(dev, b)) {
+      p.expert_width_tile = true;
+      p.why += strf(
+          "; the expert GEMM's token tile sized for one expert's average share of the batch (ncols_opt, PR "
+          "%d)",
+          pr);
+    }
   const bool vk_mm = backend == "vulkan" && p.name.find("coopmat2") == std::string::npos;
   const int amd_tile = vk_mm ? vulkan_amd_tile(dev, b, kind) : 0;
   if (amd_tile > 0) {

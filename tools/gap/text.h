@@ -1,7 +1,9 @@
 // Small text helpers shared by the gap model's readers of GGUF names, CSV cells and flags.
 #pragma once
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 namespace xk::gap {
@@ -10,6 +12,17 @@ namespace xk::gap {
 inline std::string lower(std::string s) {
   for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return s;
+}
+
+// The whole of `s` as a number, in strtod's syntax as std::stod reads it: false when nothing
+// is read, anything is left over, or the value lies outside a double's range.
+inline bool parse_double(const std::string& s, double& out) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || errno == ERANGE || end != s.c_str() + s.size()) return false;
+  out = v;
+  return true;
 }
 
 // A calendar date as the measurement files and llama-bench write it: "YYYY-MM-DD", optionally
